@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from vksupport_cli.desk.service import Desk
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own VKSUPPORT_HOME, and no stray server or token."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("VKSUPPORT_HOME", str(home))
+    for name in ("VKSUPPORT_SERVER", "VKSUPPORT_TOKEN", "VKSUPPORT_DEBUG", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory):
+    # Building the help-centre index once per session keeps every desk test fast.
+    path = tmp_path_factory.mktemp("template") / "desk.sqlite3"
+    Desk.open(path).close()
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path, _template_db):
+    import sqlite3
+
+    path = tmp_path / "desk.sqlite3"
+    source = sqlite3.connect(_template_db)
+    target = sqlite3.connect(path)
+    source.backup(target)
+    source.close()
+    target.close()
+    return path
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def desk(db_path, clock):
+    desk = Desk.open(db_path, clock=clock)
+    yield desk
+    desk.close()
+
+
+@pytest.fixture
+def user(desk):
+    return desk.ensure_user("alice")
+
+
+@pytest.fixture
+def agent(desk):
+    return desk.ensure_user("agent-smith", "agent")
+
+
+def ask(desk, user, **fields):
+    """Ask a valid question, overriding any field."""
+    values = {
+        "topic": "hacked-page",
+        "title": "Мою страницу взломали",
+        "body": "Вчера кто-то сменил пароль и пишет моим друзьям.",
+    }
+    values.update(fields)
+    return desk.ask(user, **values).question

@@ -1,0 +1,1 @@
+"""The command line: Typer commands that parse, call the client API and render."""

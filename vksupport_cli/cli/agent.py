@@ -1,0 +1,73 @@
+"""The sandbox's agent: play support's side of a question on one machine."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from . import compose
+from .context import Context
+from .helpcentre import JsonOption
+from .questions import BodyFileOption, BodyOption, QuestionId, show_question
+from .render import ago, emit, escape
+
+app = typer.Typer(
+    help="Play the support agent (in the sandbox): take, answer, see the queue.",
+    no_args_is_help=True,
+)
+
+
+@app.command()
+def take(tctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Take a waiting question from the queue: advertisers first, otherwise at random."""
+    ctx: Context = tctx.obj
+    question = ctx.client.agent_take()
+    if question is None and not as_json:
+        ctx.note("The queue is empty.")
+        return
+    emit(ctx, question, as_json, show_question)
+
+
+@app.command()
+def answer(
+    tctx: typer.Context,
+    question_id: QuestionId,
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a question you have taken."""
+    ctx: Context = tctx.obj
+    text = compose.body_from(ctx, body, body_file, "answer")
+    if text is None:
+        compose.require_terminal(ctx, "--body")
+        text = compose.edit(ctx, "", "answer")
+    answered = ctx.client.agent_answer(question_id, text)
+    emit(ctx, answered, as_json, lambda c, q: c.console.print(f"Question #{q.id} is answered."))
+
+
+@app.command()
+def queue(
+    tctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many.")] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """List the waiting questions, advertisers first, then oldest first."""
+    ctx: Context = tctx.obj
+    questions = ctx.client.agent_queue(limit=limit)
+    emit(ctx, questions, as_json, _show_queue)
+
+
+def _show_queue(ctx: Context, questions) -> None:
+    if not questions:
+        ctx.note("The queue is empty.")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name in ("ID", "Kind", "Topic", "Summary", "Author", "Waiting"):
+        table.add_column(name, no_wrap=name != "Summary")
+    for q in questions:
+        table.add_row(str(q.id), q.kind, q.topic, escape(q.title), escape(q.author), ago(q.queued_at))
+    ctx.console.print(table)

@@ -1,0 +1,114 @@
+"""Getting text from a person or a script: options, files, stdin, prompts, the editor."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .context import Aborted, Context, UsageError
+
+MAX_INPUT_BYTES = 1024 * 1024  # far beyond any field's limit; stops a runaway pipe early
+
+COMMENT_PREFIX = "#"
+
+
+def read_text_file(ctx: Context, source: str, what: str) -> str:
+    """The UTF-8 text of ``source`` (a path, or '-' for stdin), with a clear refusal otherwise."""
+    if source == "-":
+        stream = getattr(ctx.stdin, "buffer", None)
+        raw = stream.read(MAX_INPUT_BYTES + 1) if stream is not None else ctx.stdin.read(MAX_INPUT_BYTES + 1)
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        label = "standard input"
+    else:
+        path = Path(source).expanduser()
+        label = str(path)
+        if path.is_dir():
+            raise UsageError(f"{label} is a folder; give the {what} as a text file.")
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_INPUT_BYTES + 1)
+        except FileNotFoundError:
+            raise UsageError(f"There is no file {label}.") from None
+        except OSError as exc:
+            raise UsageError(f"Cannot read {label}: {exc.strerror}.") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise UsageError(f"The {what} in {label} is over {MAX_INPUT_BYTES // 1024} KiB; shorten it.")
+    if b"\x00" in raw:
+        raise UsageError(f"{label} holds binary data, not text; give the {what} as UTF-8 text.")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{label} is not UTF-8 text; convert it (iconv -t UTF-8) and try again.") from None
+
+
+def read_attachment(path_text: str) -> tuple[str, bytes]:
+    """(file name, bytes) of an attachment, refusing folders and missing files up front."""
+    path = Path(path_text).expanduser()
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; attach files one by one with --attach.")
+    try:
+        return path.name, path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"There is no file {path} to attach.") from None
+    except OSError as exc:
+        raise UsageError(f"Cannot read {path}: {exc.strerror}.") from None
+
+
+def body_from(ctx: Context, body: str | None, body_file: str | None, what: str) -> str | None:
+    if body is not None and body_file is not None:
+        raise UsageError(f"Give the {what} either with --body or with --body-file, not both.")
+    if body_file is not None:
+        return read_text_file(ctx, body_file, what)
+    return body
+
+
+def require_terminal(ctx: Context, missing: str) -> None:
+    """Refuse at once (exit 2) when a value is missing and nobody can be asked for it."""
+    if not ctx.interactive:
+        raise UsageError(f"Missing {missing}; there is no terminal to ask, so pass it as an option.")
+
+
+def prompt(ctx: Context, label: str, *, default: str | None = None, required: bool = True) -> str:
+    import click
+
+    while True:
+        value = click.prompt(label, default=default or "", show_default=bool(default), err=True)
+        if value.strip() or not required:
+            return value.strip()
+        ctx.note("This cannot be empty.")
+
+
+def confirm(ctx: Context, question: str, *, default: bool = False) -> bool:
+    import click
+
+    return click.confirm(question, default=default, err=True)
+
+
+def edit(ctx: Context, template: str, what: str) -> str:
+    """Open $VISUAL/$EDITOR on ``template``; '#' lines are dropped; empty or unchanged aborts."""
+    import click
+
+    help_lines = (
+        f"\n{COMMENT_PREFIX} Write the {what} above. Lines starting with '{COMMENT_PREFIX}' are ignored;\n"
+        f"{COMMENT_PREFIX} an empty or unchanged text aborts.\n"
+    )
+    try:
+        edited = click.edit(template + help_lines, extension=".md", require_save=True)
+    except click.ClickException as exc:
+        raise UsageError(f"Could not run your editor ({exc.format_message()}); set $EDITOR or pass --body.") from None
+    if edited is None:
+        raise Aborted(f"Aborted: the {what} was not saved.")
+    text = "\n".join(line for line in edited.splitlines() if not line.startswith(COMMENT_PREFIX)).strip()
+    if not text:
+        raise Aborted(f"Aborted: the {what} is empty.")
+    if text == template.strip():
+        raise Aborted(f"Aborted: the {what} is unchanged.")
+    return text
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False

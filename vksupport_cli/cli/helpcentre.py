@@ -1,0 +1,83 @@
+"""Help-centre commands: search-help, article, topics."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from .context import Context
+from .render import emit, escape, print_long
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+
+
+def search_help(
+    tctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to look for, in your own words (Russian or English).")],
+    category: Annotated[Optional[str], typer.Option("--category", "-c", help="Only articles of this category.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="How many articles to show.")] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """Search the help centre: typos, word forms, wrong keyboard layout and English all work."""
+    ctx: Context = tctx.obj
+    hits = ctx.client.search_help(query, category=category, limit=limit)
+    emit(ctx, hits, as_json, _show_hits)
+
+
+def _show_hits(ctx: Context, hits) -> None:
+    if not hits:
+        ctx.note("Nothing found. Try other words, or list the topics with: vksupport topics")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    table.add_column("#", justify="right")
+    table.add_column("Article")
+    table.add_column("Category")
+    table.add_column("Slug", style="dim")
+    for number, hit in enumerate(hits, start=1):
+        title = escape(hit.title) + (" [green](you can ask support)[/]" if hit.can_ask else "")
+        table.add_row(str(number), title, hit.category, hit.slug)
+    ctx.console.print(table)
+    ctx.console.print("\n[dim]Read one with: vksupport article SLUG[/]")
+
+
+def article(
+    tctx: typer.Context,
+    slug: Annotated[str, typer.Argument(help="The article's slug, as search-help shows it.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one help-centre article."""
+    ctx: Context = tctx.obj
+    emit(ctx, ctx.client.article(slug), as_json, show_article)
+
+
+def show_article(ctx: Context, item) -> None:
+    from rich.markdown import Markdown
+
+    parts = [f"[bold]{escape(item.title)}[/]", f"[dim]{item.category} · {item.slug}[/]", "", Markdown(item.body)]
+    if item.can_ask:
+        parts += ["", f"[green]Not solved? Ask support on this topic:[/] vksupport ask --topic {item.slug}"]
+    print_long(ctx, parts)
+
+
+def topics(
+    tctx: typer.Context,
+    as_json: JsonOption = False,
+) -> None:
+    """List the topics a question can be asked on: articles that allow it, and categories."""
+    ctx: Context = tctx.obj
+    emit(ctx, ctx.client.topics(), as_json, _show_topics)
+
+
+def _show_topics(ctx: Context, items) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("Topic")
+    table.add_column("What it is about")
+    table.add_column("Category", style="dim")
+    for topic in items:
+        table.add_row(topic.slug, escape(topic.title), topic.category)
+    ctx.console.print(table)

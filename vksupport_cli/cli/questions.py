@@ -1,0 +1,379 @@
+""""My questions": ask, list, show, edit, comment, delete, rate, close, wait."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Optional
+
+import typer
+
+from ..desk.models import Question
+from ..errors import NotEditable
+from . import compose
+from .context import Aborted, Context, UsageError, WaitTimedOut
+from .helpcentre import JsonOption, show_article
+from .render import ago, emit, escape, local_time, print_long, span, status_word, styled_status, until
+
+QuestionId = Annotated[int, typer.Argument(help="The question's number, as `vksupport list` shows it.", min=1, max=2**63 - 1)]
+BodyOption = Annotated[Optional[str], typer.Option("--body", "-b", help="The text itself.")]
+BodyFileOption = Annotated[
+    Optional[str], typer.Option("--body-file", "-F", help="Read the text from a UTF-8 file, or '-' for standard input.")
+]
+LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
+
+
+# -- ask --------------------------------------------------------------------
+
+
+@dataclass
+class AskOptions:
+    topic: str | None = None
+    title: str | None = None
+    body: str | None = None
+    body_file: str | None = None
+    link: str | None = None
+    attach: list[str] = field(default_factory=list)
+    ads: bool = False
+    yes: bool = False
+
+
+def ask(
+    tctx: typer.Context,
+    topic: Annotated[Optional[str], typer.Option("--topic", "-t", help="An article slug that lets you ask, or a category (see `vksupport topics`).")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", "-s", help="A short summary of the problem.")] = None,
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
+    link: Annotated[Optional[str], typer.Option("--link", help="Link to the page concerned, e.g. a friend's blocked page.")] = None,
+    attach: Annotated[Optional[list[str]], typer.Option("--attach", "-a", help="Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable.")] = None,
+    ads: Annotated[bool, typer.Option("--ads", help="An advertiser's question (answered first).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking for confirmation.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Ask support a question: see matching help articles first, then write to support."""
+    ctx: Context = tctx.obj
+    options = AskOptions(topic, title, body, body_file, link, attach or [], ads, yes)
+    result = run_ask(ctx, options)
+    if result is None:
+        return
+    if result.repeats is not None:
+        ctx.note(
+            f"Note: this repeats your earlier question #{result.repeats}; "
+            f"see its answer with: vksupport show {result.repeats}"
+        )
+    emit(ctx, result, as_json, _show_asked)
+
+
+def run_ask(ctx: Context, options: AskOptions):
+    body = compose.body_from(ctx, options.body, options.body_file, "description")
+    attachments = [compose.read_attachment(path) for path in options.attach]
+    missing = [name for name, value in (("--topic", options.topic), ("--title", options.title), ("--body", body)) if not value]
+    if missing:
+        compose.require_terminal(ctx, " and ".join(missing))
+        if options.topic is None and options.title is None and not _help_flow(ctx, options):
+            return None
+    topic = options.topic or _choose_topic(ctx, options)
+    title = options.title or compose.prompt(ctx, "Summary (one line)")
+    if not body:
+        typed = compose.prompt(ctx, "Describe the problem (leave empty to open your editor)", required=False)
+        body = typed or compose.edit(ctx, "", "description")
+    link = options.link
+    if link is None and ctx.interactive and options.topic is None:
+        link = compose.prompt(ctx, "Link to the page concerned (optional)", required=False) or None
+    if ctx.interactive and not options.yes and not compose.confirm(ctx, "Send this question to support?", default=True):
+        raise Aborted("Not sent.")
+    return ctx.client.ask(
+        topic=topic,
+        title=title,
+        body=body,
+        link=link,
+        kind="ads" if options.ads else "standard",
+        attachments=attachments,
+    )
+
+
+def _help_flow(ctx: Context, options: AskOptions) -> bool:
+    """Show articles that may answer the problem; False when one of them solved it."""
+    problem = compose.prompt(ctx, "In a few words, what happened?")
+    options.title = problem
+    hits = ctx.client.search_help(problem, limit=5)
+    options._hits = hits  # type: ignore[attr-defined]  # reused to offer topics
+    if not hits:
+        return True
+    ctx.console.print("\nThese articles may already answer it:")
+    for number, hit in enumerate(hits, start=1):
+        ctx.console.print(f"  {number}. {escape(hit.title)} [dim]({hit.slug})[/]")
+    while True:
+        choice = compose.prompt(ctx, "Open an article by number, or press Enter to write to support", required=False)
+        if not choice:
+            return True
+        if not (choice.isdigit() and 1 <= int(choice) <= len(hits)):
+            ctx.note(f"Type a number from 1 to {len(hits)}, or press Enter.")
+            continue
+        show_article(ctx, ctx.client.article(hits[int(choice) - 1].slug))
+        if compose.confirm(ctx, "Did this article solve your problem?", default=False):
+            ctx.note("Glad it helped. Nothing was sent to support.")
+            return False
+
+
+def _choose_topic(ctx: Context, options: AskOptions) -> str:
+    topics = ctx.client.topics()
+    suggested = [hit.slug for hit in getattr(options, "_hits", []) if hit.can_ask]
+    by_slug = {topic.slug: topic for topic in topics}
+    ordered = [by_slug[slug] for slug in suggested if slug in by_slug]
+    ordered += [topic for topic in topics if topic.kind == "category"]
+    ctx.console.print("\nWhat is the question about?")
+    for number, topic in enumerate(ordered, start=1):
+        ctx.console.print(f"  {number}. {escape(topic.title)} [dim]({topic.slug})[/]")
+    while True:
+        choice = compose.prompt(ctx, "Topic number or slug")
+        if choice.isdigit() and 1 <= int(choice) <= len(ordered):
+            return ordered[int(choice) - 1].slug
+        if choice in by_slug:
+            return choice
+        ctx.note(f"Type a number from 1 to {len(ordered)}, or a topic slug from `vksupport topics`.")
+
+
+def _show_asked(ctx: Context, result) -> None:
+    question = result.question
+    ctx.console.print(f"[green]Question #{question.id} is in the queue.[/] Support usually answers within 24 hours.")
+    ctx.console.print(f"Follow it with: vksupport show {question.id}   or wait for the answer: vksupport wait {question.id}")
+
+
+# -- list -------------------------------------------------------------------
+
+
+def list_questions(
+    tctx: typer.Context,
+    status: Annotated[str, typer.Option("--status", help=f"Which questions: {', '.join(LIST_STATUSES)}.")] = "all",
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many, newest first.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """List my questions, newest first."""
+    ctx: Context = tctx.obj
+    if status not in LIST_STATUSES:
+        raise UsageError(f"--status must be one of {', '.join(LIST_STATUSES)}.")
+    page = ctx.client.list_questions(status=status, limit=limit)
+    summaries = [_summary(q) for q in page.questions]
+    emit(ctx, summaries, as_json, _show_list)
+
+
+def _summary(question: Question) -> dict:
+    data = question.to_dict()
+    del data["comments"], data["attachments"]
+    return data
+
+
+def _show_list(ctx: Context, questions: list[dict]) -> None:
+    if not questions:
+        ctx.note("You have no questions here. Ask one with: vksupport ask")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for name, justify in (("ID", "right"), ("Status", "left"), ("Topic", "left"), ("Summary", "left"), ("Asked", "left"), ("Waiting", "left")):
+        table.add_column(name, justify=justify, overflow="ellipsis", no_wrap=name != "Summary")
+    for q in questions:
+        waiting = span(_seconds_since(q["queued_at"])) if q["status"] in ("waiting", "in_progress") else "—"
+        table.add_row(str(q["id"]), styled_status(q["status"]), q["topic"], escape(q["title"]), ago(q["created_at"]), waiting)
+    ctx.console.print(table)
+
+
+def _seconds_since(text: str) -> float:
+    from datetime import datetime, timezone
+
+    from .render import parse_time
+
+    return (datetime.now(timezone.utc) - parse_time(text)).total_seconds()
+
+
+# -- show -------------------------------------------------------------------
+
+
+def show(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False) -> None:
+    """Show a question's whole thread: question, comments, answer, rating."""
+    ctx: Context = tctx.obj
+    emit(ctx, ctx.client.get_question(question_id), as_json, show_question)
+
+
+def show_question(ctx: Context, q: Question) -> None:
+    lines: list = [f"[bold]#{q.id} {escape(q.title)}[/]"]
+    facts = [styled_status(q.status), f"topic {q.topic}"]
+    if q.kind == "ads":
+        facts.append("advertiser")
+    lines.append(" · ".join(facts))
+    lines.append(f"[dim]asked {local_time(q.created_at)} ({ago(q.created_at)})[/]")
+    if q.is_open:
+        lines.append(f"[dim]waiting {span(_seconds_since(q.queued_at))}; answer expected {until(q.expected_answer_by)}[/]")
+    if q.taken_at:
+        lines.append(f"[dim]taken {local_time(q.taken_at)}" + (f" by {escape(q.agent)}" if q.agent else "") + "[/]")
+    if q.answered_at:
+        lines.append(f"[dim]answered {local_time(q.answered_at)}[/]")
+    lines += ["", escape(q.body)]
+    if q.link:
+        lines.append(f"\nPage concerned: {escape(q.link)}")
+    if q.attachments:
+        lines.append("\nAttachments:")
+        lines += [f"  {a.id}. {escape(a.filename)} ({a.content_type}, {a.size:,} bytes)" for a in q.attachments]
+    for comment in q.comments:
+        who = "Support" if comment.role == "agent" else "You"
+        label = "answer" if comment.kind == "answer" else "comment"
+        style = "green" if comment.kind == "answer" else "cyan"
+        lines += ["", f"[{style}]── {who} ({label}), {local_time(comment.created_at)}[/]", escape(comment.body)]
+    if q.rating:
+        verdict = "good" if q.rating == "good" else "bad"
+        lines += ["", f"You rated the answer {verdict}" + (f": {escape(q.rating_comment)}" if q.rating_comment else ".")]
+    elif q.status == "answered":
+        lines += ["", f"[dim]Rate the answer with: vksupport rate {q.id} good|bad, or follow up with: vksupport comment {q.id}[/]"]
+    print_long(ctx, lines)
+
+
+# -- edit, comment, delete, rate, close -----------------------------------
+
+
+def edit(
+    tctx: typer.Context,
+    question_id: QuestionId,
+    title: Annotated[Optional[str], typer.Option("--title", "-s", help="A new summary.")] = None,
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
+    link: Annotated[Optional[str], typer.Option("--link", help="A new link to the page concerned.")] = None,
+    no_link: Annotated[bool, typer.Option("--no-link", help="Remove the link.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a question while no agent has taken it (summary, description, link)."""
+    ctx: Context = tctx.obj
+    if link is not None and no_link:
+        raise UsageError("Give either --link or --no-link, not both.")
+    body = compose.body_from(ctx, body, body_file, "description")
+    if title is None and body is None and link is None and not no_link:
+        compose.require_terminal(ctx, "--title, --body or --link")
+        current = ctx.client.get_question(question_id)
+        if not current.editable:  # say so before the person spends time in the editor
+            raise NotEditable(f"Question #{question_id} can no longer be edited: an agent has taken it. Add a comment instead.")
+        title, body = _split_message(compose.edit(ctx, f"{current.title}\n\n{current.body}\n", "question"))
+    updated = ctx.client.edit_question(question_id, title=title, body=body, link=link, clear_link=no_link)
+    emit(ctx, updated, as_json, lambda c, q: c.console.print(f"Question #{q.id} is updated."))
+
+
+def _split_message(text: str) -> tuple[str, str]:
+    """First line: the summary; the rest: the description (git's commit-message shape)."""
+    title, _, body = text.partition("\n")
+    if not body.strip():
+        raise UsageError("Write a summary on the first line and the description below it.")
+    return title.strip(), body.strip()
+
+
+def comment(
+    tctx: typer.Context,
+    question_id: QuestionId,
+    body: BodyOption = None,
+    body_file: BodyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add details to a question; on an answered one it is a follow-up that reopens it."""
+    ctx: Context = tctx.obj
+    text = compose.body_from(ctx, body, body_file, "comment")
+    if text is None:
+        compose.require_terminal(ctx, "--body")
+        text = compose.edit(ctx, "", "comment")
+    added = ctx.client.comment(question_id, text)
+    emit(ctx, added, as_json, _show_commented)
+
+
+def _show_commented(ctx: Context, added) -> None:
+    question = ctx.client.get_question(added.question_id)
+    if question.status == "waiting" and not question.unprocessed and question.answered_at:
+        ctx.console.print(f"Your follow-up put question #{question.id} back in the queue.")
+    else:
+        ctx.console.print(f"Comment added to question #{question.id}.")
+
+
+def delete(
+    tctx: typer.Context,
+    question_id: QuestionId,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking for confirmation.")] = False,
+) -> None:
+    """Delete a question no agent has taken yet; it is gone for good."""
+    ctx: Context = tctx.obj
+    if not yes:
+        compose.require_terminal(ctx, "--yes (deleting needs a confirmation)")
+        question = ctx.client.get_question(question_id)
+        if not compose.confirm(ctx, f"Delete question #{question.id} “{question.title}” for good?"):
+            raise Aborted("Nothing was deleted.")
+    ctx.client.delete_question(question_id)
+    ctx.console.print(f"Question #{question_id} is deleted.")
+
+
+def rate(
+    tctx: typer.Context,
+    question_id: QuestionId,
+    rating: Annotated[str, typer.Argument(help="good or bad.", metavar="good|bad")],
+    comment_text: Annotated[Optional[str], typer.Option("--comment", "-m", help="Praise, or a complaint about the agent.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rate the answer to a question, good or bad; this closes the question."""
+    ctx: Context = tctx.obj
+    if rating not in ("good", "bad"):
+        raise UsageError("Rate the answer as good or bad.")
+    rated = ctx.client.rate(question_id, rating, comment_text)
+    emit(ctx, rated, as_json, lambda c, q: c.console.print(f"Thank you: question #{q.id} is rated {q.rating} and closed."))
+
+
+def close(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False) -> None:
+    """Close a question without rating it; it stays in your history."""
+    ctx: Context = tctx.obj
+    closed = ctx.client.close_question(question_id)
+    emit(ctx, closed, as_json, lambda c, q: c.console.print(f"Question #{q.id} is closed."))
+
+
+# -- wait -------------------------------------------------------------------
+
+
+def wait(
+    tctx: typer.Context,
+    question_id: QuestionId,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Give up after this many seconds (exit 7). Default: wait as long as it takes.", min=0)] = None,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between checks.", min=0.1, max=3600)] = 10.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Wait until support answers a question (exit 0), or until --timeout (exit 7)."""
+    ctx: Context = tctx.obj
+    if ctx.stdout_is_terminal and not as_json:
+        with ctx.err_console.status(f"Waiting for an answer to #{question_id}…") as live:
+            def report(q: Question) -> None:
+                live.update(f"#{q.id} is {status_word(q.status)} ({span(_seconds_since(q.queued_at))}); answer expected {until(q.expected_answer_by)}")
+
+            question = wait_for_answer(ctx, question_id, timeout, interval, report)
+    else:
+        question = wait_for_answer(ctx, question_id, timeout, interval)
+    emit(ctx, question, as_json, show_question)
+
+
+def wait_for_answer(
+    ctx: Context,
+    question_id: int,
+    timeout: float | None,
+    interval: float,
+    report=None,
+    *,
+    sleep=time.sleep,
+    clock=time.monotonic,
+) -> Question:
+    """Poll until the question has an answer; one last look at the deadline, then give up."""
+    deadline = None if timeout is None else clock() + timeout
+    while True:
+        question = ctx.client.get_question(question_id)
+        if question.answered_at and question.status in ("answered", "closed"):
+            return question
+        if question.status == "closed":
+            raise UsageError(f"Question #{question_id} was closed without an answer; there is nothing to wait for.")
+        if report is not None:
+            report(question)
+        now = clock()
+        if deadline is not None and now >= deadline:
+            raise WaitTimedOut(
+                f"Question #{question_id} is still {status_word(question.status)} after {span(timeout)}; "
+                f"run `vksupport wait {question_id}` again later."
+            )
+        sleep(interval if deadline is None else min(interval, deadline - now))

@@ -1,0 +1,115 @@
+"""Showing results: one JSON document for scripts, tables and threads for people.
+
+Commands return records; ``emit`` picks the form once for the whole CLI. The
+JSON path imports nothing but ``json``; rich is loaded only for people.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from .context import Context
+
+STATUS_WORDS = {
+    "waiting": "waiting",
+    "in_progress": "in progress",
+    "answered": "answered",
+    "closed": "closed",
+}
+STATUS_STYLES = {
+    "waiting": "yellow",
+    "in_progress": "cyan",
+    "answered": "green",
+    "closed": "dim",
+}
+
+
+def to_jsonable(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [to_jsonable(item) for item in value]
+    return value
+
+
+def emit(ctx: Context, data: Any, as_json: bool, human: Callable[[Context, Any], None]) -> None:
+    """Print ``data`` as JSON (``--json``) or with ``human`` for a person."""
+    if as_json:
+        ctx.stdout.write(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2) + "\n")
+    else:
+        human(ctx, data)
+
+
+# -- time -------------------------------------------------------------------
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def span(seconds: float) -> str:
+    """A short human duration: '45 s', '3 min', '5 h', '2 d'."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400 * 2:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+def ago(text: str | None, now: datetime | None = None) -> str:
+    if not text:
+        return "—"
+    now = now or datetime.now(timezone.utc)
+    return f"{span((now - parse_time(text)).total_seconds())} ago"
+
+
+def until(text: str, now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    seconds = (parse_time(text) - now).total_seconds()
+    if seconds <= 0:
+        return f"overdue by {span(-seconds)}"
+    return f"within {span(seconds)}"
+
+
+def local_time(text: str | None) -> str:
+    if not text:
+        return "—"
+    return parse_time(text).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def status_word(status: str) -> str:
+    return STATUS_WORDS.get(status, status)
+
+
+def styled_status(status: str) -> str:
+    return f"[{STATUS_STYLES.get(status, 'white')}]{status_word(status)}[/]"
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def print_long(ctx: Context, renderables: list) -> None:
+    """Print to a terminal, through a pager when it would not fit on one screen."""
+    console = ctx.console
+    if ctx.interactive:
+        with console.capture() as capture:
+            for item in renderables:
+                console.print(item)
+        text = capture.get()
+        if text.count("\n") > console.size.height - 2:
+            with console.pager(styles=ctx.color):
+                console.print(text, end="", markup=False, highlight=False)
+            return
+        ctx.stdout.write(text)
+        return
+    for item in renderables:
+        console.print(item)

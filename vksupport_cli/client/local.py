@@ -1,0 +1,131 @@
+"""The local adapter: the desk in-process, on a SQLite file (the sandbox).
+
+Nobody signs in to the sandbox: user calls act as its user and agent calls as
+its agent, so the whole life of a question can be played on one machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..desk.models import Article, AskResult, Attachment, Comment, Question, QuestionPage, SearchHit, Topic, User
+from ..desk.service import Desk
+
+SANDBOX_USER = "sandbox-user"
+SANDBOX_AGENT = "sandbox-agent"
+
+
+class LocalClient:
+    """A ``DeskClient`` calling the desk in this process."""
+
+    location = "sandbox"
+
+    def __init__(self, desk: Desk, *, user: str = SANDBOX_USER, agent: str = SANDBOX_AGENT):
+        self.desk = desk
+        self._user_name = user
+        self._agent_name = agent
+        self._user: User | None = None
+        self._agent: User | None = None
+
+    @classmethod
+    def open(cls, path: str | Path) -> LocalClient:
+        return cls(Desk.open(path))
+
+    @property
+    def user(self) -> User:
+        if self._user is None:
+            self._user = self.desk.ensure_user(self._user_name, "user")
+        return self._user
+
+    @property
+    def agent(self) -> User:
+        if self._agent is None:
+            self._agent = self.desk.ensure_user(self._agent_name, "agent")
+        return self._agent
+
+    def me(self) -> User:
+        return self.user
+
+    def search_help(self, query: str, *, category: str | None = None, limit: int = 10) -> list[SearchHit]:
+        return self.desk.search_help(query, category=category, limit=limit)
+
+    def article(self, slug: str) -> Article:
+        return self.desk.article(slug)
+
+    def categories(self) -> list[str]:
+        return self.desk.categories()
+
+    def topics(self) -> list[Topic]:
+        return self.desk.topics()
+
+    def ask(
+        self,
+        *,
+        topic: str,
+        title: str,
+        body: str,
+        link: str | None = None,
+        kind: str = "standard",
+        attachments: Sequence[tuple[str, bytes]] = (),
+        idempotency_key: str | None = None,
+    ) -> AskResult:
+        return self.desk.ask(
+            self.user,
+            topic=topic,
+            title=title,
+            body=body,
+            link=link,
+            kind=kind,
+            attachments=attachments,
+            idempotency_key=idempotency_key,
+        )
+
+    def list_questions(self, *, status: str = "all", limit: int = 20, cursor: str | None = None) -> QuestionPage:
+        return self.desk.list_questions(self.user, status=status, limit=limit, cursor=cursor)
+
+    def get_question(self, question_id: int) -> Question:
+        return self.desk.get_question(self.user, question_id)
+
+    def edit_question(
+        self,
+        question_id: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        link: str | None = None,
+        clear_link: bool = False,
+    ) -> Question:
+        return self.desk.edit_question(
+            self.user, question_id, title=title, body=body, link=link, clear_link=clear_link
+        )
+
+    def delete_question(self, question_id: int) -> None:
+        self.desk.delete_question(self.user, question_id)
+
+    def comment(self, question_id: int, body: str, *, idempotency_key: str | None = None) -> Comment:
+        return self.desk.comment(self.user, question_id, body, idempotency_key=idempotency_key)
+
+    def rate(self, question_id: int, rating: str, comment: str | None = None) -> Question:
+        return self.desk.rate(self.user, question_id, rating, comment)
+
+    def close_question(self, question_id: int) -> Question:
+        return self.desk.close_question(self.user, question_id)
+
+    def attach(self, question_id: int, filename: str, content: bytes) -> Attachment:
+        return self.desk.attach(self.user, question_id, filename, content)
+
+    def attachment_content(self, question_id: int, attachment_id: int) -> tuple[Attachment, bytes]:
+        return self.desk.attachment_content(self.user, question_id, attachment_id)
+
+    def agent_take(self) -> Question | None:
+        return self.desk.take(self.agent)
+
+    def agent_answer(self, question_id: int, body: str) -> Question:
+        return self.desk.answer(self.agent, question_id, body)
+
+    def agent_queue(self, *, limit: int = 100) -> list[Question]:
+        return self.desk.queue(self.agent, limit=limit)
+
+    def close(self) -> None:
+        self.desk.close()

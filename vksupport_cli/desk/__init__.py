@@ -1,0 +1,1 @@
+"""The desk: rules, storage and help-centre search. Imports neither Typer nor rich."""

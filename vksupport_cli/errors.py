@@ -1,0 +1,109 @@
+"""The desk's typed errors, shared by every layer.
+
+The desk raises them, the server maps them to HTTP statuses (server/errors.py),
+the http adapter turns replies back into them, and the CLI maps them to exit
+codes (cli/exits.py). Each carries a stable machine ``code`` and the details a
+renderer needs, so no layer has to parse a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DeskError(Exception):
+    """Base of every error the desk or its adapters report on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BadInput(DeskError):
+    """A value the desk cannot accept (empty, too long, wrong type...)."""
+
+    code = "invalid"
+
+
+class NotFound(DeskError):
+    """No such thing, or not visible to the caller (never tells which)."""
+
+    code = "not_found"
+
+
+class NotSignedIn(DeskError):
+    """No credentials, or credentials the desk rejects."""
+
+    code = "unauthorized"
+
+
+class NotAllowed(DeskError):
+    """The caller is known but their role may not do this."""
+
+    code = "not_allowed"
+
+
+class Conflict(DeskError):
+    """The request clashes with the question's state."""
+
+    code = "conflict"
+
+
+class OpenQuestionExists(Conflict):
+    """The one-open-question rule: ``details['question_id']`` is the open one."""
+
+    code = "open_question_exists"
+
+    def __init__(self, question_id: int, message: str | None = None) -> None:
+        super().__init__(
+            message or f"Question {question_id} is still open.", question_id=question_id
+        )
+        self.question_id = question_id
+
+
+class NotEditable(Conflict):
+    """An agent has taken the question: no more edits or deletion."""
+
+    code = "not_editable"
+
+
+class Unavailable(DeskError):
+    """The desk cannot be reached or cannot serve right now."""
+
+    code = "unavailable"
+
+
+class NotAccepting(Unavailable):
+    """The desk has stopped taking new questions for a while."""
+
+    code = "not_accepting"
+
+
+class RateLimited(Unavailable):
+    """Too many requests; ``details['retry_after']`` seconds to wait, if known."""
+
+    code = "rate_limited"
+
+
+#: machine code -> error class, for adapters that rebuild errors from replies.
+BY_CODE: dict[str, type[DeskError]] = {
+    cls.code: cls
+    for cls in (
+        DeskError,
+        BadInput,
+        NotFound,
+        NotSignedIn,
+        NotAllowed,
+        Conflict,
+        NotEditable,
+        Unavailable,
+        NotAccepting,
+        RateLimited,
+    )
+}
