@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import IO, TYPE_CHECKING
 
@@ -40,10 +40,23 @@ class Context:
     server_option: str | None = None
     debug: bool = False
     no_color: bool = False
-    stdin: IO[str] = field(default_factory=lambda: sys.stdin)
-    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    # None: the process's streams as they are when used (so test runners can swap them).
+    stdin_override: IO[str] | None = None
+    stdout_override: IO[str] | None = None
+    stderr_override: IO[str] | None = None
     _client: DeskClient | None = None
+
+    @property
+    def stdin(self) -> IO[str]:
+        return self.stdin_override or sys.stdin
+
+    @property
+    def stdout(self) -> IO[str]:
+        return self.stdout_override or sys.stdout
+
+    @property
+    def stderr(self) -> IO[str]:
+        return self.stderr_override or sys.stderr
 
     # -- terminal facts ---------------------------------------------------
 

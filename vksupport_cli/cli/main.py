@@ -1,4 +1,4 @@
-"""The entry point: run the command, turn every failure into a sentence and an exit code.
+"""The entry point, and the one place that turns failures into a sentence and an exit code.
 
 ``vksupport --version`` answers before Typer is even imported: scripts call it
 to check the tool is there, and it should cost no more than Python starting.
@@ -6,7 +6,6 @@ to check the tool is there, and it should cost no more than Python starting.
 
 from __future__ import annotations
 
-import os
 import sys
 
 from .. import __version__
@@ -21,53 +20,70 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: list[str], ctx=None) -> int:
+    """Run one command line; returns the exit code (see exits.py)."""
     import click
+    import typer.main
 
-    from ..errors import DeskError
     from . import exits
     from .app import app
-    from .context import Aborted, Context, UsageError, WaitTimedOut
+    from .context import Context
 
-    ctx = ctx or Context(debug=os.environ.get("VKSUPPORT_DEBUG", "") not in ("", "0"))
+    ctx = ctx or Context()
     try:
-        command = _click_command(app)
-        command.main(args=args, prog_name="vksupport", obj=ctx, standalone_mode=False)
-        return exits.OK
-    except click.exceptions.Exit as done:
-        return done.exit_code
+        command = typer.main.get_command(app)
+        code = command.main(args=args, prog_name="vksupport", obj=ctx, standalone_mode=False)
+        return code if isinstance(code, int) else exits.OK
     except click.UsageError as error:
         if error.ctx is not None:
             print(error.ctx.get_usage(), file=ctx.stderr)
             hint = f"Try '{error.ctx.command_path} --help' for help."
         else:
             hint = "Try 'vksupport --help' for help."
-        return _fail(ctx, f"{error.format_message()}\n{hint}", exits.USAGE)
-    except (click.Abort, KeyboardInterrupt, EOFError):
-        return _fail(ctx, "Interrupted; nothing more was sent.", exits.INTERRUPTED)
-    except click.ClickException as error:
-        return _fail(ctx, error.format_message(), exits.USAGE)
-    except UsageError as error:
-        return _fail(ctx, str(error), exits.USAGE)
-    except Aborted as error:
-        return _fail(ctx, str(error), exits.ERROR)
-    except WaitTimedOut as error:
-        return _fail(ctx, str(error), exits.TIMEOUT)
-    except DeskError as error:
-        return _fail(ctx, describe(error), exits.for_error(error))
-    except BrokenPipeError:
-        # The reader went away (`| head`): not our failure, and nothing left to say.
-        sys.stderr = None
-        return exits.OK
-    except Exception as error:  # a bug: say so plainly, details with --debug
-        return _fail(ctx, f"Unexpected error: {error.__class__.__name__}: {error}. Run again with --debug for details and report it.", exits.ERROR)
+        return report(ctx, click.UsageError(f"{error.format_message()}\n{hint}"))
+    except BaseException as error:  # noqa: BLE001 - everything becomes a sentence and a code
+        return report(ctx, error)
     finally:
         ctx.close()
 
 
-def _click_command(app):
-    import typer.main
+def report(ctx, error: BaseException) -> int:
+    """Print ``error`` as one sentence on stderr (details with --debug); return its exit code."""
+    import click
 
-    return typer.main.get_command(app)
+    from ..errors import DeskError
+    from . import exits
+    from .context import Aborted, UsageError, WaitTimedOut
+
+    if isinstance(error, BrokenPipeError):
+        # The reader went away (`| head`): nothing left to say, and not our failure.
+        sys.stderr = None
+        return exits.OK
+    if isinstance(error, SystemExit):
+        raise error
+    if isinstance(error, DeskError):
+        message, code = describe(error), exits.for_error(error)
+    elif isinstance(error, (click.UsageError, UsageError)):
+        message, code = (error.format_message() if isinstance(error, click.UsageError) else str(error)), exits.USAGE
+    elif isinstance(error, (click.Abort, KeyboardInterrupt, EOFError)):
+        message, code = "Interrupted; nothing more was sent.", exits.INTERRUPTED
+    elif isinstance(error, Aborted):
+        message, code = str(error), exits.ERROR
+    elif isinstance(error, WaitTimedOut):
+        message, code = str(error), exits.TIMEOUT
+    elif isinstance(error, click.ClickException):
+        message, code = error.format_message(), exits.ERROR
+    else:  # a bug: say so plainly, with details under --debug
+        message = (
+            f"Unexpected error ({error.__class__.__name__}: {error}). "
+            "Run again with --debug for details, and please report it."
+        )
+        code = exits.ERROR
+    if ctx.debug:
+        import traceback
+
+        traceback.print_exception(error, file=ctx.stderr)
+    print(f"Error: {message}", file=ctx.stderr)
+    return code
 
 
 def describe(error) -> str:
@@ -91,12 +107,3 @@ def describe(error) -> str:
     if isinstance(error, Unavailable):
         return f"{error.message} Try again later."
     return error.message
-
-
-def _fail(ctx, message: str, code: int) -> int:
-    if ctx.debug:
-        import traceback
-
-        traceback.print_exc(file=ctx.stderr)
-    print(f"Error: {message}" if not message.startswith(("Usage", "Error")) else message, file=ctx.stderr)
-    return code

@@ -36,6 +36,9 @@ class AskOptions:
     attach: list[str] = field(default_factory=list)
     ads: bool = False
     yes: bool = False
+    # filled by the help flow: the problem in the person's words, and the articles it found
+    problem: str | None = None
+    suggestions: list = field(default_factory=list)
 
 
 def ask(
@@ -73,7 +76,7 @@ def run_ask(ctx: Context, options: AskOptions):
         if options.topic is None and options.title is None and not _help_flow(ctx, options):
             return None
     topic = options.topic or _choose_topic(ctx, options)
-    title = options.title or compose.prompt(ctx, "Summary (one line)")
+    title = options.title or compose.prompt(ctx, "Summary (one line)", default=options.problem)
     if not body:
         typed = compose.prompt(ctx, "Describe the problem (leave empty to open your editor)", required=False)
         body = typed or compose.edit(ctx, "", "description")
@@ -95,9 +98,8 @@ def run_ask(ctx: Context, options: AskOptions):
 def _help_flow(ctx: Context, options: AskOptions) -> bool:
     """Show articles that may answer the problem; False when one of them solved it."""
     problem = compose.prompt(ctx, "In a few words, what happened?")
-    options.title = problem
     hits = ctx.client.search_help(problem, limit=5)
-    options._hits = hits  # type: ignore[attr-defined]  # reused to offer topics
+    options.problem, options.suggestions = problem, hits
     if not hits:
         return True
     ctx.console.print("\nThese articles may already answer it:")
@@ -118,7 +120,7 @@ def _help_flow(ctx: Context, options: AskOptions) -> bool:
 
 def _choose_topic(ctx: Context, options: AskOptions) -> str:
     topics = ctx.client.topics()
-    suggested = [hit.slug for hit in getattr(options, "_hits", []) if hit.can_ask]
+    suggested = [hit.slug for hit in options.suggestions if hit.can_ask]
     by_slug = {topic.slug: topic for topic in topics}
     ordered = [by_slug[slug] for slug in suggested if slug in by_slug]
     ordered += [topic for topic in topics if topic.kind == "category"]

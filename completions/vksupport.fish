@@ -1,0 +1,1 @@
+complete --command vksupport --no-files --arguments "(env _VKSUPPORT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) vksupport)" --condition "env _VKSUPPORT_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) vksupport"
