@@ -1,0 +1,378 @@
+"""Help-centre search: quality against a baseline, latency, build time and size.
+
+Run from the project root:
+
+    .venv/bin/python bench/search_quality.py                 # 10,000-article corpus
+    .venv/bin/python bench/search_quality.py --sizes 10000,100000
+
+See bench/README.md for what each section means. The baseline code lives here,
+not in the package: it is plain SQLite FTS5 (``unicode61``) with bm25 over
+title, body and tags of the original shared corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from vksupport_cli.desk import db, helpcenter, search, textnorm  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "help-center"
+ORIGINAL = SHARED / "articles.jsonl"
+QUERIES = SHARED / "queries-dev.jsonl"
+KINDS = ["exact", "morphology", "synonym", "colloquial", "typo", "layout", "english", "long", "translit"]
+
+
+# -- quality -----------------------------------------------------------------
+
+
+def read_queries(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def evaluate(ranker, queries: list[dict]) -> dict[str, tuple[float, float, int]]:
+    """kind → (MRR@5, hit@1, n); kind 'all' for the whole set."""
+    per: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for q in queries:
+        try:
+            ranked = ranker(q["q"])[:5]
+        except Exception:  # noqa: BLE001 - a ranker that fails a query scores 0 on it
+            ranked = []
+        rr = next((1 / i for i, slug in enumerate(ranked, 1) if slug in q["expected"]), 0.0)
+        hit = 1.0 if ranked and ranked[0] in q["expected"] else 0.0
+        for kind in ("all", q["kind"]):
+            per[kind].append((rr, hit))
+    return {k: (sum(r for r, _ in v) / len(v), sum(h for _, h in v) / len(v), len(v)) for k, v in per.items()}
+
+
+class PlainFts:
+    """Baseline: FTS5 with ``unicode61`` and bm25 over title, body, tags; words OR-ed."""
+
+    def __init__(self, articles: list[dict], stem: bool = False):
+        self.stem = stem
+        self.conn = sqlite3.connect(":memory:")
+        self.conn.execute("CREATE VIRTUAL TABLE docs USING fts5(slug UNINDEXED, title, body, tags)")
+        self.conn.executemany(
+            "INSERT INTO docs VALUES (?, ?, ?, ?)",
+            [(a["slug"], self._text(a["title"]), self._text(a["body"]), self._text(" ".join(a["tags"])))
+             for a in articles],
+        )
+
+    def _words(self, text: str) -> list[str]:
+        if self.stem:
+            return [textnorm.stem(w) for w in textnorm.words(text)]
+        return re.findall(r"[^\W_]+", text.lower())
+
+    def _text(self, text: str) -> str:
+        return " ".join(self._words(text)) if self.stem else text
+
+    def __call__(self, query: str) -> list[str]:
+        terms = self._words(query)
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        rows = self.conn.execute(
+            "SELECT slug FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10", (match,)
+        )
+        return [r[0] for r in rows]
+
+
+def package_ranker(conn: sqlite3.Connection):
+    def rank(query: str) -> list[str]:
+        return [slug for slug, _ in search.search(conn, query, limit=10)]
+
+    return rank
+
+
+def open_desk(path: Path, articles: list[dict]) -> sqlite3.Connection:
+    conn = db.connect(path)
+    helpcenter.load(conn, articles)
+    return conn
+
+
+# -- re-typed queries ----------------------------------------------------------
+
+_TRANSLIT = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e yo zh z i y k l m n o p r s t u f h ts ch sh sch _ y _ e yu ya".split(),
+    )
+)
+_ALPHABET = "абвгдежзийклмнопрстуфхцчшщыьэюя"
+
+
+def retyped(queries: list[dict], seed: int) -> dict[str, list[dict]]:
+    """The Russian dev queries as if typed on the Latin layout, transliterated, or with typos.
+
+    A check of the method rather than of the content: the same questions, mangled
+    the way people mangle them. Typos: one random edit (drop, swap, replace,
+    double) in 70% of the words of 5+ letters, with a fixed seed.
+    """
+    rng = random.Random(seed)
+    russian = [q for q in queries if q["kind"] not in ("layout", "translit", "english")]
+
+    def translit(text: str) -> str:
+        return "".join(_TRANSLIT.get(c, c) for c in text.lower()).replace("_", "")
+
+    def typo(text: str) -> str:
+        out = []
+        for w in text.split():
+            if len(w) >= 5 and w.isalpha() and rng.random() < 0.7:
+                i = rng.randrange(1, len(w) - 1)
+                op = rng.choice("dsrt")
+                if op == "d":
+                    w = w[:i] + w[i + 1 :]
+                elif op == "s":
+                    w = w[:i] + w[i + 1] + w[i] + w[i + 2 :]
+                elif op == "r":
+                    w = w[:i] + rng.choice(_ALPHABET) + w[i + 1 :]
+                else:
+                    w = w[:i] + w[i] + w[i:]
+            out.append(w)
+        return " ".join(out)
+
+    return {
+        "as typed": russian,
+        "Latin layout": [dict(q, q=textnorm.to_layout(q["q"])) for q in russian],
+        "transliterated": [dict(q, q=translit(q["q"])) for q in russian],
+        "with typos": [dict(q, q=typo(q["q"])) for q in russian],
+    }
+
+
+# -- generated corpus ----------------------------------------------------------
+
+
+def generate(articles: list[dict], size: int, seed: int = 20240611) -> list[dict]:
+    """``size`` articles: the bundled ones plus recombinations of their sentences and words."""
+    rng = random.Random(seed)
+    sentences = [s.strip() for a in articles for s in re.split(r"(?<=[.!?:])\s+|\n+", a["body"]) if s.strip()]
+    title_words = [w for a in articles for w in a["title"].split()]
+    en_words = [w for a in articles for w in a.get("title_en", "").split()]
+    tags = [t for a in articles for t in a["tags"]]
+    keywords = [k for a in articles for k in a.get("keywords", [])]
+    categories = sorted({a["category"] for a in articles})
+    out = [dict(a) for a in articles]
+    for i in range(size - len(out)):
+        out.append(
+            {
+                "slug": f"gen-{i:06d}",
+                "category": rng.choice(categories),
+                "title": " ".join(rng.sample(title_words, rng.randint(3, 7))),
+                "title_en": " ".join(rng.sample(en_words, rng.randint(3, 6))) if en_words else "",
+                "body": " ".join(rng.sample(sentences, rng.randint(6, 14))),
+                "tags": rng.sample(tags, 4),
+                "keywords": rng.sample(keywords, min(len(keywords), 8)),
+                "can_ask": rng.random() < 0.3,
+            }
+        )
+    return out
+
+
+# -- timing --------------------------------------------------------------------
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def latencies(conn: sqlite3.Connection, queries: list[str], rounds: int) -> list[float]:
+    for q in queries:  # warm the page cache and the stemmer
+        search.search(conn, q)
+    out = []
+    for _ in range(rounds):
+        for q in queries:
+            start = time.perf_counter()
+            search.search(conn, q)
+            out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def index_bytes(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(bytes of search_* tables and their indexes, bytes of the articles table)."""
+    rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+    idx = sum(s for n, s in rows if n.startswith("search_") or n.startswith("sqlite_autoindex_search_"))
+    art = sum(s for n, s in rows if n == "articles" or n.startswith("sqlite_autoindex_articles"))
+    return idx, art
+
+
+def rebuild_seconds(conn: sqlite3.Connection) -> float:
+    start = time.perf_counter()
+    with db.write(conn):
+        search.rebuild_index(conn)
+    return time.perf_counter() - start
+
+
+def _child_env(pycache: Path) -> dict[str, str]:
+    """Child processes as an installed CLI runs: with a bytecode cache (kept in ``pycache``)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    return env
+
+
+def cold_ms(args: list[str], runs: int, env: dict[str, str]) -> float:
+    subprocess.run(args, check=True, capture_output=True, cwd=ROOT, env=env)  # fill the bytecode cache
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(args, check=True, capture_output=True, cwd=ROOT, env=env)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def import_ms(env: dict[str, str], runs: int) -> float:
+    """Median cumulative import time of vksupport_cli.desk.search (``python -X importtime``)."""
+    args = [sys.executable, "-X", "importtime", "-c", "import vksupport_cli.desk.search"]
+    subprocess.run(args, check=True, capture_output=True, cwd=ROOT, env=env)
+    times = []
+    for _ in range(runs):
+        proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, env=env, check=True)
+        for line in proc.stderr.splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) == 3 and parts[2] == "vksupport_cli.desk.search":
+                times.append(int(parts[1]) / 1000)
+    return statistics.median(times) if times else float("nan")
+
+
+# -- report --------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000", help="generated corpus sizes, comma-separated")
+    parser.add_argument("--rounds", type=int, default=5, help="passes over the queries per latency run")
+    parser.add_argument("--cold-runs", type=int, default=7, help="fresh processes per cold-start timing")
+    parser.add_argument("--seed", type=int, default=20240611)
+    parser.add_argument(
+        "--misses", action="store_true", help="list dev queries the chosen method misses at rank 1"
+    )
+    opts = parser.parse_args()
+    sizes = [int(s) for s in opts.sizes.split(",") if s.strip()]
+
+    original = helpcenter.read_articles(ORIGINAL)
+    bundled = helpcenter.read_articles(helpcenter.bundled_corpus())
+    queries = read_queries(QUERIES)
+    with tempfile.TemporaryDirectory(prefix="vks-bench-") as tmp:
+        run(opts, sizes, original, bundled, queries, Path(tmp))
+
+
+def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
+    python = sys.version.split()[0]
+    print(f"# Help-centre search benchmark (Python {python}, SQLite {sqlite3.sqlite_version})")
+    print(f"dev queries: {len(queries)} from {QUERIES}")
+    print()
+    print("## Quality on the dev set: MRR@5 / hit@1")
+    methods = [
+        ("baseline", "FTS5 unicode61, bm25(title, body, tags), original corpus", PlainFts(original)),
+        ("+stem", "same, Snowball-stemmed text and query", PlainFts(original, stem=True)),
+    ]
+    orig_conn = open_desk(tmp / "original.sqlite3", original)
+    methods.append(
+        ("method/orig", "search.search on the original corpus (no enrichment)", package_ranker(orig_conn))
+    )
+    conn = open_desk(tmp / "bundled.sqlite3", bundled)
+    chosen = package_ranker(conn)
+    methods.append(("chosen", "search.search on the bundled enriched corpus", chosen))
+    for name, what, _ in methods:
+        print(f"  {name:<12} {what}")
+    results = [(name, evaluate(ranker, queries)) for name, _, ranker in methods]
+    header = f"{'kind':<12} {'n':>3}  " + "  ".join(f"{name:>13}" for name, _ in results)
+    print(header)
+    print("-" * len(header))
+    for kind in ["all", *KINDS]:
+        n = results[0][1][kind][2]
+        cells = "  ".join(f"{r[kind][0]:.3f} / {r[kind][1]:.2f}" for _, r in results)
+        print(f"{kind:<12} {n:>3}  {cells}")
+    if opts.misses:
+        print()
+        print("Dev queries the chosen method does not rank first:")
+        for q in queries:
+            got = chosen(q["q"])[:5]
+            if not got or got[0] not in q["expected"]:
+                print(f"  [{q['kind']}] {q['q']!r}: expected {q['expected']}, got {got[:3]}")
+
+    print()
+    print("## Robustness: the Russian dev queries re-typed (MRR@5 / hit@1)")
+    variants = retyped(queries, opts.seed)
+    print(f"{'variant':<16} {'n':>3}  " + "  ".join(f"{name:>13}" for name, _ in results))
+    for label, qs in variants.items():
+        cells = "  ".join(
+            "{:.3f} / {:.2f}".format(*evaluate(ranker, qs)["all"][:2]) for _, _, ranker in methods
+        )
+        print(f"{label:<16} {len(qs):>3}  {cells}")
+
+    print()
+    print("## Speed (in-process, warm connection; each sample is one search.search call)")
+    texts = [q["q"] for q in queries]
+    print(
+        f"{'corpus':<19} {'p50 ms':>7} {'p99 ms':>7} {'build s':>8} {'index MB':>9}"
+        f" {'articles MB':>12} {'dev MRR@5':>10}"
+    )
+
+    def report(label: str, c: sqlite3.Connection) -> None:
+        build = rebuild_seconds(c)
+        lat = latencies(c, texts, opts.rounds)
+        idx, art = index_bytes(c)
+        quality = evaluate(package_ranker(c), queries)["all"][0]
+        print(
+            f"{label:<19} {percentile(lat, 50):>7.2f} {percentile(lat, 99):>7.2f} {build:>8.2f}"
+            f" {idx / 1e6:>9.2f} {art / 1e6:>12.2f} {quality:>10.3f}",
+            flush=True,
+        )
+
+    report(f"bundled ({len(bundled)})", conn)
+    conn.close()
+    orig_conn.close()
+    target = tmp / "bundled.sqlite3"
+    for size in sizes:
+        path = tmp / f"gen-{size}.sqlite3"
+        c = open_desk(path, generate(bundled, size, opts.seed))
+        report(f"generated ({size})", c)
+        c.close()
+        target = path
+        for other in tmp.glob("gen-*.sqlite3*"):  # keep only the largest corpus on disk
+            if other.name.split(".")[0] != path.name.split(".")[0]:
+                other.unlink()
+    print("  build s: search.rebuild_index alone; index MB: the search_* tables and their indexes.")
+    print("  Generated corpora hold the bundled articles among recombinations of their sentences")
+    print("  and keywords: the noise shares the vocabulary, so dev MRR@5 there is only a sanity check.")
+
+    print()
+    print("## A fresh process opening the desk and answering one query (the CLI's situation)")
+    env = _child_env(tmp / "pycache")
+    floor = cold_ms([sys.executable, "-c", "pass"], opts.cold_runs, env)
+    print(f"{'python -c pass (floor)':<46} {floor:7.1f} ms  1.00x")
+    script = (
+        "import sys; from vksupport_cli.desk import db, search; "
+        "c = db.connect(sys.argv[1]); search.ensure_index(c); search.search(c, sys.argv[2])"
+    )
+    for label, q in [
+        ("exact", "как удалить страницу"),
+        ("layout", "pf,scn gfhjkm"),
+        ("translit", "zabyl parol"),
+        ("typo", "фотогарфию удалить"),
+    ]:
+        ms = cold_ms([sys.executable, "-c", script, str(target), q], opts.cold_runs, env)
+        what = f"open {target.name} + 1 query ({label})"
+        print(f"{what:<46} {ms:7.1f} ms  {ms / floor:4.2f}x")
+    imported = import_ms(env, opts.cold_runs)
+    print(f"import vksupport_cli.desk.search (-X importtime, cumulative, median): {imported:.1f} ms")
+    print(f"  (median of {opts.cold_runs} runs each, with a warm bytecode cache as an installed package has)")
+
+
+if __name__ == "__main__":
+    main()

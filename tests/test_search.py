@@ -1,0 +1,397 @@
+"""Help-centre search: forgiving matching, filters, index lifecycle, hostile input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vksupport_cli.desk import db, helpcenter, search
+from vksupport_cli.errors import BadInput
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One loaded desk for the read-only tests (building the index once keeps the file fast)."""
+    conn = db.connect(tmp_path_factory.mktemp("search") / "desk.sqlite3")
+    helpcenter.ensure_loaded(conn)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def conn(tmp_path):
+    """A desk of its own, for tests that change the corpus or the index."""
+    conn = db.connect(tmp_path / "desk.sqlite3")
+    helpcenter.ensure_loaded(conn)
+    yield conn
+    conn.close()
+
+
+def top(conn, query, **kwargs):
+    results = search.search(conn, query, **kwargs)
+    assert results, f"no results for {query!r}"
+    return results[0][0]
+
+
+def slugs(conn, query, **kwargs):
+    return [slug for slug, _ in search.search(conn, query, **kwargs)]
+
+
+# -- forgiving matching --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("взломали страницу", "hacked-page"),
+        ("Мою страницу взломали", "hacked-page"),  # the title itself
+        ("страница взломана", "hacked-page"),
+        ("восстановление пароля", "forgot-password"),
+        ("удалить альбом", "delete-photos"),
+    ],
+)
+def test_word_forms(shared, query, expected):
+    assert top(shared, query) == expected
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("забыл пароь", "forgot-password"),
+        ("мошеники обманули", "fraud-scammers"),
+        ("фотогарфия не загружается", "photo-upload-errors"),
+        ("как создать сообщесвто", "create-community"),
+    ],
+)
+def test_typos(shared, query, expected):
+    assert top(shared, query) == expected
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("dpkjvfkb cnhfybwe", "hacked-page"),  # взломали страницу
+        ("pf,scn gfhjkm", "forgot-password"),  # забыл пароль: ',' is "б"
+        ("Pf,scn GFHJKM", "forgot-password"),  # Caps Lock or Shift on the wrong layout
+        ("elfkbnm ajnj", "delete-photos"),  # удалить фото
+    ],
+)
+def test_russian_typed_on_the_latin_layout(shared, query, expected):
+    assert top(shared, query) == expected
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("vzlomali stranicu", "hacked-page"),
+        ("zabyl parol", "forgot-password"),
+        ("udalit stranitsu", "delete-page"),
+        ("galochka verifikacii", "verification-tick"),
+    ],
+)
+def test_transliteration(shared, query, expected):
+    assert top(shared, query) == expected
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("forgot password", "forgot-password"),
+        ("my account was hacked", "hacked-page"),
+        ("delete account", "delete-page"),
+        ("refund", "refunds"),
+    ],
+)
+def test_english(shared, query, expected):
+    assert top(shared, query) == expected
+
+
+def test_english_typed_on_the_russian_layout(shared):
+    assert top(shared, "ащкпще зфыыцщкв") == "forgot-password"  # "forgot password"
+
+
+def test_scores_are_positive_and_descending(shared):
+    results = search.search(shared, "пароль от страницы", limit=20)
+    scores = [score for _, score in results]
+    assert len(results) > 3
+    assert all(score > 0 for score in scores)
+    assert scores == sorted(scores, reverse=True)
+    assert len({slug for slug, _ in results}) == len(results)
+
+
+def test_only_stop_words_give_no_results(shared):
+    assert search.search(shared, "как и что") == []
+
+
+def test_unknown_words_give_no_results(shared):
+    assert search.search(shared, "ксилофон") == []
+
+
+# -- category and limit -----------------------------------------------------------
+
+
+def test_category_filter(shared):
+    everywhere = slugs(shared, "пароль", limit=50)
+    in_security = slugs(shared, "пароль", category="security", limit=50)
+    categories = {
+        row["slug"]: row["category"] for row in shared.execute("SELECT slug, category FROM articles")
+    }
+    assert in_security and all(categories[s] == "security" for s in in_security)
+    assert {categories[s] for s in everywhere} > {"security"}
+    assert in_security == [s for s in everywhere if categories[s] == "security"]
+
+
+def test_category_with_dash(shared):
+    assert top(shared, "модерация объявления", category="ads-business") == "ad-account-moderation"
+
+
+@pytest.mark.parametrize(
+    "category",
+    ["nope", "", "security OR account", '" OR t1 OR "', "x" * 500, "Security", "\ud800", "\x00"],
+)
+def test_unknown_category_gives_no_results(shared, category):
+    assert search.search(shared, "пароль", category=category) == []
+
+
+def test_limit(shared):
+    assert len(search.search(shared, "страница", limit=1)) == 1
+    assert len(search.search(shared, "страница", limit=3)) == 3
+    assert len(search.search(shared, "страница", limit=100)) <= 100
+    many = search.search(shared, "страница", limit=100)
+    assert search.search(shared, "страница", limit=5) == many[:5]
+
+
+@pytest.mark.parametrize("limit", [0, -1, 101, 10**9, True, False, "5", 2.5, None])
+def test_bad_limit(shared, limit):
+    with pytest.raises(BadInput, match="limit"):
+        search.search(shared, "пароль", limit=limit)
+
+
+def test_bad_category_type(shared):
+    with pytest.raises(BadInput):
+        search.search(shared, "пароль", category=5)
+
+
+# -- index lifecycle -------------------------------------------------------------
+
+
+def article(slug, title, body, **extra):
+    return {
+        "slug": slug, "category": extra.pop("category", "account"), "title": title, "title_en": "",
+        "body": body, "tags": [], "keywords": [], "can_ask": False, **extra,
+    }
+
+
+SEARCH_TABLES = (
+    "search_fts", "search_docs", "search_terms", "search_words", "search_typo", "search_meta",
+)
+
+
+def stored_version(conn):
+    row = conn.execute("SELECT value FROM settings WHERE name = 'search_index_version'").fetchone()
+    return row[0] if row else None
+
+
+def add_raw_article(conn):
+    """An article written straight to the table, as if behind the index's back."""
+    conn.execute(
+        "INSERT INTO articles (slug, category, title, body)"
+        " VALUES ('new-one', 'account', 'Чайник', 'Чайник')"
+    )
+
+
+def test_rebuild_after_a_new_corpus(conn):
+    assert top(conn, "взломали страницу") == "hacked-page"
+    helpcenter.load(
+        conn,
+        [
+            article("kettle", "Чайник не включается", "Проверьте розетку и шнур чайника."),
+            article("toaster", "Тостер сжигает хлеб", "Уменьшите время.", keywords=["гренки"]),
+        ],
+    )
+    assert slugs(conn, "чайник") == ["kettle"]
+    assert slugs(conn, "гренки") == ["toaster"]
+    assert search.search(conn, "взломали страницу") == []
+    assert stored_version(conn) == str(search.INDEX_VERSION)
+
+
+def test_rebuild_index_stays_inside_the_callers_transaction(conn):
+    with pytest.raises(RuntimeError):
+        with db.write(conn):
+            conn.execute("DELETE FROM articles")
+            search.rebuild_index(conn)
+            assert conn.in_transaction  # no COMMIT inside
+            assert search.search(conn, "взломали страницу") == []
+            raise RuntimeError("roll back")
+    assert top(conn, "взломали страницу") == "hacked-page"
+
+
+def test_ensure_index_rebuilds_a_stale_index(conn):
+    with db.write(conn):
+        conn.execute("UPDATE settings SET value = '0' WHERE name = 'search_index_version'")
+        # an older layout of a derived table must not break the rebuild
+        conn.execute("DROP TABLE search_docs")
+        conn.execute("CREATE TABLE search_docs (slug TEXT, something_else BLOB)")
+        add_raw_article(conn)
+    search.ensure_index(conn)
+    assert stored_version(conn) == str(search.INDEX_VERSION)
+    assert slugs(conn, "чайник") == ["new-one"]
+    assert top(conn, "взломали страницу") == "hacked-page"
+
+
+def test_ensure_index_builds_a_missing_index(conn):
+    with db.write(conn):
+        conn.execute("DELETE FROM settings WHERE name = 'search_index_version'")
+        for table in SEARCH_TABLES:
+            conn.execute(f"DROP TABLE {table}")
+    assert top(conn, "взломали страницу") == "hacked-page"  # search itself ensures the index
+
+
+def test_ensure_index_leaves_a_current_index_alone(conn):
+    with db.write(conn):
+        add_raw_article(conn)
+    search.ensure_index(conn)  # current version: no rebuild, so the new row is not indexed yet
+    assert search.search(conn, "чайник") == []
+    with db.write(conn):
+        search.rebuild_index(conn)
+    assert slugs(conn, "чайник") == ["new-one"]
+
+
+def test_bundled_corpus_is_enriched():
+    articles = helpcenter.read_articles(helpcenter.bundled_corpus())
+    assert len(articles) == 80
+    assert all(a["title_en"] and len(a["keywords"]) >= 5 for a in articles)
+    for a in articles:
+        assert json.dumps(a["keywords"], ensure_ascii=False)
+
+
+# -- hostile and malformed input ---------------------------------------------------
+
+
+EMPTY = [
+    "", " ", "   \t\n ", "!!!", "?", "...", "—", "«»", "\x00", "\x00\x01\x02", "\u200b\u200b", "\ufeff",
+    "_", "__ __",
+]
+
+
+@pytest.mark.parametrize("query", EMPTY)
+def test_nothing_to_search_for(shared, query):
+    with pytest.raises(BadInput, match="Type a few words"):
+        search.search(shared, query)
+
+
+HOSTILE = [
+    '"',
+    '"""',
+    '"пароль',
+    'пароль"',
+    "пароль*",
+    "*",
+    "^пароль",
+    "пароль^",
+    "title:пароль",
+    "body : пароль",
+    "title_en:password",
+    "{title body}: пароль",
+    "- пароль",
+    "+пароль",
+    "(пароль",
+    "пароль)",
+    "((( )))",
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR",
+    "NEAR(пароль страница, 2)",
+    "пароль AND страница",
+    "пароль OR",
+    "NOT пароль",
+    "a AND OR NOT b",
+    "пароль NEAR/2 страница",
+    "'; DROP TABLE articles; --",
+    "пароль\x00страница",
+    "пароль\x1b[31m",
+    "\ud800",
+    "пароль \udfff",
+    "🔥🔥🔥",
+    "пароль 🔥",
+    "\u202eпароль",
+    "t1",
+    "t1 OR t2",
+    "c6163636f756e74",
+    "ﬁ ﬂ ㎏",
+    "١٢٣",
+    "漢字 かな",
+    "𞤀𞤁 a𞤀b",
+    "x" * 10_000,
+    "пароль " * 2_000,
+    "a " * 5_000,
+    " ".join(["gfhjkm"] * 300),
+    "ё" * 600,
+    "1234567890",
+    "id123456789",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_text_is_never_fts_syntax(shared, query):
+    try:
+        results = search.search(shared, query)
+    except BadInput as exc:
+        assert str(exc).endswith(".")
+        return
+    assert isinstance(results, list)
+    assert all(isinstance(slug, str) and isinstance(score, float) for slug, score in results)
+
+
+def test_syntax_characters_are_just_separators(shared):
+    assert top(shared, '"взломали" AND (страницу*)') == "hacked-page"
+    assert top(shared, "title:взломали NEAR страницу^") == "hacked-page"
+
+
+def test_database_survives_hostile_text(shared):
+    search.search(shared, "'; DROP TABLE articles; --")
+    assert shared.execute("SELECT count(*) FROM articles").fetchone()[0] == 80
+
+
+@pytest.mark.parametrize("query", [None, 42, 4.2, b"parol", ["пароль"], {"q": 1}])
+def test_query_must_be_text(shared, query):
+    with pytest.raises(BadInput):
+        search.search(shared, query)
+
+
+_ANY_CHAR = st.characters(exclude_categories=())  # surrogates and controls included
+_SYNTAX = st.sampled_from(
+    ['"', "*", "^", ":", "(", ")", "{", "}", "-", "+", "AND", "OR", "NOT", "NEAR", "NEAR(", ",", "\x00",
+     "пароль", "взломали", "gfhjkm", "stranicu", "title", "body", "t1", "c61", "ё", " ", "\n"]
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    query=st.one_of(
+        st.text(alphabet=_ANY_CHAR, max_size=300),
+        st.lists(_SYNTAX, max_size=40).map("".join),
+        st.lists(st.one_of(_SYNTAX, st.text(alphabet=_ANY_CHAR, max_size=8)), max_size=30).map(" ".join),
+    ),
+    category=st.one_of(
+        st.none(), st.sampled_from(["security", "ads-business"]), st.text(alphabet=_ANY_CHAR, max_size=20)
+    ),
+    limit=st.integers(min_value=1, max_value=100),
+)
+def test_any_text_gives_results_or_bad_input(shared, query, category, limit):
+    try:
+        results = search.search(shared, query, category=category, limit=limit)
+    except BadInput:
+        return
+    assert len(results) <= limit
+    assert all(score > 0 for _, score in results)

@@ -1,0 +1,602 @@
+"""Help-centre search: a forgiving full-text index over the ``articles`` table.
+
+How it works, briefly:
+
+- **Index** (``rebuild_index``): each article's title, English title, keywords
+  plus tags, and body are normalised and stemmed in Python (``textnorm``). The
+  stems go to a contentless FTS5 table ``search_fts``, the inverted index that
+  finds candidates fast, and to ``search_docs``, which keeps for each article
+  its distinct term ids with their count in each field: what the ranking reads
+  for the few candidates. Helper tables make the query side forgiving without
+  loading anything into Python: ``search_terms`` (stem → id, document
+  frequency), ``search_words`` (surface word → stem) and ``search_typo`` (each
+  word and its one-deletion variants, the SymSpell trick: two words within one
+  edit share a key). ``search_meta`` holds the article count and average field
+  lengths.
+- **Query** (``search``): the text is cleaned (control characters dropped,
+  truncated), split on whitespace, and each piece is read as typed, as Russian
+  typed on the English layout, as transliteration, and as English typed on the
+  Russian layout; words typed as the index knows them are taken at their word,
+  otherwise the reading with the most known words wins. Each remaining word
+  becomes a group of weighted alternative stems: its own stem, or the nearest
+  known words if it is unknown (a typo); known stems it begins with or that
+  begin with it (Russian word formation: "удаление"/"удалить"); and colloquial
+  synonyms ("акк" → "аккаунт", "страница"). Stop words go.
+- **Ranking**: FTS5 returns the best ``CANDIDATES`` by its bm25 (first from the
+  rarer terms only, which is much cheaper on a large corpus, then from all terms
+  if that found too few); they are re-scored with BM25F (fields weighted and
+  length-normalised before term saturation), each group acting as one term with
+  an idf that never goes negative, so a frequent but decisive word such as
+  "страница" still counts (FTS5's own bm25 zeroes it). A match through an
+  alternative counts less than the word itself; the sum is scaled by the share of
+  query words matched and by how much of the title the query covers.
+
+User text never reaches FTS5: the FTS5 query is built only from term ids the
+index assigned ("t42") and a hex-encoded category, so quotes, AND/OR/NOT/NEAR,
+``*``, ``^``, column filters or parentheses in a query are just separators.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+import sys
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+
+from ..errors import BadInput
+from . import db, textnorm
+
+#: Bump whenever the derived tables or the way text becomes terms change.
+INDEX_VERSION = 1
+
+FIELDS = ("title", "title_en", "keywords", "body")
+#: BM25F field weights and length normalisation (b), in FIELDS order.
+FIELD_WEIGHTS = (3.0, 2.5, 2.0, 1.0)
+FIELD_B = (0.5, 0.5, 0.5, 0.75)
+K1 = 1.2
+#: FTS5 bm25 weights for the candidate pass (the category column never scores).
+FTS_WEIGHTS = "10.0, 6.0, 5.0, 1.0, 0.0"
+CANDIDATES = 200
+#: Terms in more than this share of the articles are left out of the first candidate pass.
+COMMON_SHARE = 0.25
+#: How much a match through an alternative counts, relative to the word itself.
+TYPO_WEIGHT = (1.0, 0.8, 0.6)  # by edit distance 0, 1, 2
+RELATED_WEIGHT = 0.6
+RELATED_SHORTER = 2  # letters a related stem may lack
+RELATED_LONGER = 2  # letters a related stem may add
+RELATED_MIN = 4  # shortest related stem
+SYNONYM_WEIGHT = 0.7
+#: Bonus for covering the title: score × (1 + TITLE_COVER × covered share of the title).
+TITLE_COVER = 0.5
+
+MAX_QUERY_CHARS = 500  # longer text is truncated: nobody types more into a search box
+MAX_CHUNKS = 40  # whitespace-separated pieces looked at
+MAX_TERMS = 64  # stems sent to FTS5
+MAX_GUESSED_CHUNKS = 8  # unknown pieces whose readings are compared through typo fixes
+MAX_LIMIT = 100
+MAX_CATEGORY_CHARS = 100  # as long as a slug can be
+TYPO_MIN_LEN = 4  # shorter words are too ambiguous to correct
+TYPO_MAX_LEN = 30
+TYPO_TWO_EDITS = 8  # words this long may have two typos
+_MAX_FIELD_COUNT = 255  # per-field counts are stored in 8 bits
+
+_VERSION_KEY = "search_index_version"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_LATIN = re.compile(r"[a-zA-Z]")
+_CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+_SWAP = sys.byteorder == "big"  # arrays are stored little-endian
+_U32 = "I" if array("I").itemsize == 4 else "L"
+
+_TABLES = ("search_fts", "search_docs", "search_terms", "search_words", "search_typo", "search_meta")
+
+_SCHEMA = [
+    # Contentless, detail=column: bm25 weights need only which column a term is in.
+    # Terms are stored as their ids ("t42"), plain ASCII, so FTS5's tokenizer can never
+    # split a stem differently from ours (it knows an older Unicode than Python).
+    """CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
+        title, title_en, keywords, body, category,
+        content='', detail=column, tokenize='ascii')""",
+    # terms: sorted distinct term ids; counts: per term, its count in each field, 8 bits each
+    """CREATE TABLE IF NOT EXISTS search_docs (
+        rowid INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, category TEXT NOT NULL,
+        terms BLOB NOT NULL, counts BLOB NOT NULL,
+        len_title INTEGER NOT NULL, len_title_en INTEGER NOT NULL,
+        len_keywords INTEGER NOT NULL, len_body INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS search_terms (
+        id INTEGER PRIMARY KEY, stem TEXT NOT NULL UNIQUE, df INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS search_words (
+        word TEXT PRIMARY KEY, stem TEXT NOT NULL, df INTEGER NOT NULL) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS search_typo (
+        key TEXT NOT NULL, word TEXT NOT NULL, PRIMARY KEY (key, word)) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS search_meta (name TEXT PRIMARY KEY, value REAL NOT NULL)""",
+]
+
+
+# -- building ------------------------------------------------------------------
+
+
+def _category_token(category: str) -> str:
+    """One FTS token per category ("ads-business" would otherwise be two)."""
+    return "c" + category.encode("utf-8", "surrogatepass").hex()
+
+
+def _pack(values: Iterable[int]) -> bytes:
+    packed = array(_U32, values)
+    if _SWAP:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(blob: bytes) -> array:
+    values = array(_U32)
+    values.frombytes(blob)
+    if _SWAP:
+        values.byteswap()
+    return values
+
+
+class _Stems:
+    """Word → stem with a memo, stop words dropped: the index-side pipeline."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, text: str) -> list[tuple[str, str]]:
+        out = []
+        for word in textnorm.words(text):
+            if word in textnorm.STOP_WORDS:
+                continue
+            stem = self.memo.get(word)
+            if stem is None:
+                stem = self.memo[word] = textnorm.stem(word)
+            out.append((word, stem))
+        return out
+
+
+def rebuild_index(conn: sqlite3.Connection) -> None:
+    """(Re)build every ``search_*`` table from ``articles``; call inside a write transaction.
+
+    A stored version other than ``INDEX_VERSION`` means the table layout may have
+    changed, so the old tables are dropped rather than refilled.
+    """
+    if _stored_version(conn) != str(INDEX_VERSION):
+        for table in _TABLES:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
+    for table in _TABLES[1:]:
+        conn.execute(f"DELETE FROM {table}")
+
+    stems = _Stems()
+    term_id: dict[str, int] = {}
+    term_df: dict[str, int] = {}
+    word_df: dict[str, int] = {}
+    lengths = [0] * len(FIELDS)
+    docs: list[tuple] = []
+    fts: list[tuple] = []
+    count = 0
+
+    def flush() -> None:
+        conn.executemany(
+            "INSERT INTO search_docs (rowid, slug, category, terms, counts,"
+            " len_title, len_title_en, len_keywords, len_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            docs,
+        )
+        conn.executemany(
+            "INSERT INTO search_fts (rowid, title, title_en, keywords, body, category)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            fts,
+        )
+        docs.clear()
+        fts.clear()
+
+    rows = conn.execute(
+        "SELECT slug, category, title, title_en, body, tags, keywords FROM articles ORDER BY slug"
+    )
+    for count, (slug, category, title, title_en, body, tags, keywords) in enumerate(rows, start=1):
+        extra = " ; ".join(_json_list(tags) + _json_list(keywords))
+        fields = [stems(title), stems(title_en or ""), stems(extra), stems(body)]
+        for word in {word for field in fields for word, _ in field}:
+            word_df[word] = word_df.get(word, 0) + 1
+        counts: dict[int, list[int]] = {}
+        for i, field in enumerate(fields):
+            lengths[i] += len(field)
+            for _, stem in field:
+                tid = term_id.get(stem)
+                if tid is None:
+                    tid = term_id[stem] = len(term_id) + 1
+                counts.setdefault(tid, [0, 0, 0, 0])[i] += 1
+        for stem in {stem for field in fields for _, stem in field}:
+            term_df[stem] = term_df.get(stem, 0) + 1
+        ids = sorted(counts)
+        packed = (
+            sum(min(c, _MAX_FIELD_COUNT) << (8 * i) for i, c in enumerate(counts[t])) for t in ids
+        )
+        docs.append((count, slug, category, _pack(ids), _pack(packed), *(len(f) for f in fields)))
+        fts.append(
+            (
+                count,
+                *(" ".join(f"t{term_id[s]}" for _, s in f) for f in fields),
+                _category_token(category),
+            )
+        )
+        if len(docs) >= 1000:
+            flush()
+    flush()
+
+    conn.executemany(
+        "INSERT INTO search_terms (id, stem, df) VALUES (?, ?, ?)",
+        ((i, s, term_df[s]) for s, i in term_id.items()),
+    )
+    conn.executemany(
+        "INSERT INTO search_words (word, stem, df) VALUES (?, ?, ?)",
+        ((w, stems.memo[w], df) for w, df in word_df.items()),
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO search_typo (key, word) VALUES (?, ?)",
+        (
+            (key, word)
+            for word in word_df
+            if TYPO_MIN_LEN <= len(word) <= TYPO_MAX_LEN and word.isalpha()
+            for key in textnorm.deletes(word)
+        ),
+    )
+    meta = {"documents": count}
+    meta.update((f"avglen_{f}", lengths[i] / max(count, 1)) for i, f in enumerate(FIELDS))
+    conn.executemany("INSERT INTO search_meta (name, value) VALUES (?, ?)", meta.items())
+    conn.execute(
+        "INSERT INTO settings (name, value) VALUES (?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        (_VERSION_KEY, str(INDEX_VERSION)),
+    )
+
+
+def _json_list(text: str | None) -> list[str]:
+    import json  # only the rebuild needs it
+
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def ensure_index(conn: sqlite3.Connection) -> None:
+    """Rebuild the index if it is missing or was built by another ``INDEX_VERSION``.
+
+    One SELECT when the index is current, so every search can afford it.
+    """
+    if _stored_version(conn) == str(INDEX_VERSION):
+        return
+    with db.write(conn):
+        if _stored_version(conn) != str(INDEX_VERSION):  # another process may have won
+            rebuild_index(conn)
+
+
+def _stored_version(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM settings WHERE name = ?", (_VERSION_KEY,)).fetchone()
+    return row[0] if row else None
+
+
+# -- querying ------------------------------------------------------------------
+
+
+def search(
+    conn: sqlite3.Connection, query: str, *, category: str | None = None, limit: int = 10
+) -> list[tuple[str, float]]:
+    """Articles matching ``query``, best first, as ``(slug, score)``.
+
+    ``score`` is BM25F over title, English title, keywords and body (weights
+    ``FIELD_WEIGHTS``), with typo fixes, related word forms and synonyms
+    discounted, times the share of query words matched and a bonus for covering
+    the title: positive, higher is better, comparable only between results of the
+    same query. ``category`` restricts the results to one category (an unknown
+    one gives no results); ``limit`` is 1..100. Raises ``BadInput`` for text with
+    nothing to search for; no query text ever reaches FTS5 as syntax.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise BadInput(f"The limit must be a whole number from 1 to {MAX_LIMIT}.")
+    if category is not None and not isinstance(category, str):
+        raise BadInput("The category must be text.")
+    if category is not None and len(category) > MAX_CATEGORY_CHARS:
+        category = ""  # no category is that long: no results, like any unknown one
+    text = _clean(query)
+    if not _LETTER_OR_DIGIT.search(text):
+        raise BadInput("Type a few words to search for.")
+    ensure_index(conn)
+    groups = _query_groups(conn, text)
+    if not groups:
+        return []
+    return _rank(conn, groups, category, limit)
+
+
+def _clean(query: object) -> str:
+    """The query as safe text: str only, no control characters or lone surrogates, bounded."""
+    if not isinstance(query, str):
+        raise BadInput("The search query must be text.")
+    text = query[: MAX_QUERY_CHARS * 4]
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates → '?'
+    text = _CONTROL.sub(" ", text)
+    return text[:MAX_QUERY_CHARS]
+
+
+#: The alternatives for one query word, {stem: weight}; the word's own stem weighs 1.
+Group = dict[str, float]
+
+
+def _readings(chunk: str) -> list[list[list[str]]]:
+    """Ways to read one chunk, as typed first; each is a list of slots of alternative words."""
+    typed = textnorm.words(chunk)
+    readings = [[[w] for w in typed]]
+    if _LATIN.search(chunk):
+        readings.append([[w] for w in textnorm.words(textnorm.from_layout(chunk))])
+        readings.append(
+            [textnorm.translit_variants(w) if textnorm.is_latin(w) else [w] for w in typed]
+        )
+    if _CYRILLIC.search(chunk):
+        readings.append([[w] for w in textnorm.words(textnorm.to_layout(chunk))])
+    return [r for r in readings if r]
+
+
+class _Vocabulary:
+    """What the index knows about the words of one query, looked up in a few SELECTs."""
+
+    def __init__(self, conn: sqlite3.Connection, words: set[str]) -> None:
+        self.conn = conn
+        self.stems = {w: textnorm.stem(w) for w in words}
+        self.words = _lookup_words(conn, words)
+        self.known = _lookup_stems(conn, set(self.stems.values()))
+        self.fixes: dict[str, list[tuple[str, float]]] = {}
+
+    def stem(self, word: str) -> str:
+        stem = self.stems.get(word)
+        if stem is None:
+            stem = self.stems[word] = textnorm.stem(word)
+        return stem
+
+    def value(self, word: str) -> float:
+        """How surely the word is meant: known as typed 1, a known stem 0.8, a stop word 0.5."""
+        if word in textnorm.STOP_WORDS:
+            return 0.5
+        if len(word) < 2:
+            return 0.0
+        if word in self.words:
+            return 1.0
+        return 0.8 if self.stem(word) in self.known else 0.0
+
+    def fix_value(self, word: str) -> float:
+        return max((weight for _, weight in self.fixes.get(word, ())), default=0.0)
+
+    def add_fixes(self, words: Iterable[str]) -> None:
+        self.fixes.update(_typo_fixes(self.conn, sorted(set(words) - set(self.fixes))))
+
+
+def _best_reading(readings: list[list[list[str]]], value) -> tuple[float, list[str]]:
+    """The reading with the highest mean word value, as typed on ties; its chosen words."""
+    best_score, best_words = -1.0, []
+    for reading in readings:
+        picks = [max(((value(w), w) for w in slot[:8]), key=lambda p: p[0]) for slot in reading]
+        score = sum(v for v, _ in picks) / len(picks)
+        if score > best_score:
+            best_score, best_words = score, [w for _, w in picks]
+        if all(v for v, _ in picks):
+            break  # every word known: take it at its word
+    return best_score, best_words
+
+
+def _query_groups(conn: sqlite3.Connection, text: str) -> list[Group]:
+    """The query as groups of weighted alternative stems, one group per meaningful word."""
+    chunks = [_readings(chunk) for chunk in textnorm.phrasal(text).split()[:MAX_CHUNKS]]
+    vocab = _Vocabulary(conn, {w for rs in chunks for r in rs for slot in r for w in slot})
+
+    chosen: list[list[str]] = []
+    unknown: list[int] = []  # chunks none of whose readings the index knows
+    for readings in chunks:
+        score, words = _best_reading(readings, vocab.value)
+        if score == 0 and len(readings) > 1 and len(unknown) < MAX_GUESSED_CHUNKS:
+            unknown.append(len(chosen))
+        chosen.append(words)
+    if unknown:
+        # A typo on top of a layout slip or a transliteration ("avatrku"): take the
+        # reading whose words are closest to known words.
+        vocab.add_fixes(w for i in unknown for r in chunks[i] for slot in r for w in slot[:8])
+        for i in unknown:
+            score, words = _best_reading(chunks[i], vocab.fix_value)
+            if score > 0:
+                chosen[i] = words
+
+    words = [
+        w
+        for w in dict.fromkeys(w for ws in chosen for w in ws)
+        if len(w) > 1
+        and w not in textnorm.STOP_WORDS
+        and (w in vocab.words or not _near_stop_word(w))
+    ]
+    vocab.add_fixes(w for w in words if vocab.stem(w) not in vocab.known)
+    groups: list[Group] = []
+    total = 0
+    for word in words:
+        stem = vocab.stem(word)
+        group: Group = {stem: 1.0} if stem in vocab.known else dict(vocab.fixes.get(word, ()))
+        for related in _related(conn, stem):
+            group.setdefault(related, RELATED_WEIGHT)
+        for synonym in textnorm.synonyms(stem):
+            group.setdefault(synonym, SYNONYM_WEIGHT)
+        if not group or group in groups:
+            continue
+        if total + len(group) > MAX_TERMS:
+            break
+        groups.append(group)
+        total += len(group)
+    return groups
+
+
+def _near_stop_word(word: str) -> bool:
+    """A misspelt stop word ("помогище", "пожайлуста") must not be "corrected" into a topic."""
+    if len(word) < 5:
+        return False
+    return any(
+        abs(len(stop) - len(word)) <= 1 and textnorm.osa_distance(word, stop, 1) <= 1
+        for stop in textnorm.STOP_WORDS
+    )
+
+
+def _chunked(items: list, size: int = 500) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _lookup_words(conn: sqlite3.Connection, words: set[str]) -> set[str]:
+    found: set[str] = set()
+    for part in _chunked(sorted(words)):
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT word FROM search_words WHERE word IN ({marks})"
+        found.update(r[0] for r in conn.execute(sql, part))
+    return found
+
+
+def _lookup_stems(conn: sqlite3.Connection, stems: set[str]) -> dict[str, tuple[int, int]]:
+    """stem → (term id, document frequency), for the stems the index knows."""
+    found: dict[str, tuple[int, int]] = {}
+    for part in _chunked(sorted(stems)):
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT stem, id, df FROM search_terms WHERE stem IN ({marks})"
+        found.update((r[0], (r[1], r[2])) for r in conn.execute(sql, part))
+    return found
+
+
+def _typo_fixes(conn: sqlite3.Connection, words: list[str]) -> dict[str, list[tuple[str, float]]]:
+    """Unknown word → stems of the nearest known words (edit distance 1, or 2 if long), weighted."""
+    keys: dict[str, set[str]] = {}
+    for word in words:
+        if TYPO_MIN_LEN <= len(word) <= TYPO_MAX_LEN and word.isalpha():
+            for key in textnorm.deletes(word):
+                keys.setdefault(key, set()).add(word)
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    for part in _chunked(sorted(keys)):
+        marks = ",".join("?" * len(part))
+        rows = conn.execute(
+            f"SELECT t.key, w.word, w.stem, w.df FROM search_typo AS t"
+            f" JOIN search_words AS w ON w.word = t.word WHERE t.key IN ({marks})",
+            part,
+        )
+        for key, candidate, stem, df in rows:
+            for word in keys[key]:
+                allowed = 1 if len(word) < TYPO_TWO_EDITS else 2
+                distance = textnorm.osa_distance(word, candidate, allowed)
+                if distance <= allowed:
+                    found.setdefault(word, []).append((distance, -df, stem))
+    fixes = {}
+    for word, options in found.items():
+        options.sort()
+        nearest = options[0][0]
+        best = list(dict.fromkeys(s for d, _, s in options if d == nearest))[:3]
+        fixes[word] = [(s, TYPO_WEIGHT[nearest]) for s in best]
+    return fixes
+
+
+def _related(conn: sqlite3.Connection, stem: str) -> list[str]:
+    """Known stems that ``stem`` begins with, or that begin with it, within 2 letters.
+
+    Snowball leaves derived words apart ("удален" from "удаление", "удал" from
+    "удалить"; "взлома" from "взломали", "взлом"; "threaten" from "threat"); a
+    shared long prefix joins them.
+    """
+    if len(stem) < RELATED_MIN or not (
+        textnorm.is_cyrillic(stem) or (len(stem) > RELATED_MIN and textnorm.is_latin(stem))
+    ):
+        return []
+    shortest = max(RELATED_MIN, len(stem) - RELATED_SHORTER)
+    shorter = [stem[:n] for n in range(len(stem) - 1, shortest - 1, -1)]
+    known = _lookup_stems(conn, set(shorter))
+    found = [s for s in shorter if s in known]
+    rows = conn.execute(
+        "SELECT stem FROM search_terms WHERE stem > ? AND stem < ? AND length(stem) <= ? LIMIT 20",
+        (stem, stem + "\U0010ffff", len(stem) + RELATED_LONGER),
+    )
+    return found + [r[0] for r in rows]
+
+
+def _candidates(
+    conn: sqlite3.Connection, terms: list[int], category: str | None, limit: int
+) -> list[tuple]:
+    """The ``limit`` best articles by FTS5's bm25 for any of the term ids."""
+    match = " OR ".join(f"t{t}" for t in terms)
+    if category is not None:
+        match = f'({match}) AND category : "{_category_token(category)}"'
+    return conn.execute(
+        f"SELECT d.slug, d.terms, d.counts, d.len_title, d.len_title_en, d.len_keywords, d.len_body"
+        f" FROM (SELECT rowid, bm25(search_fts, {FTS_WEIGHTS}) AS score FROM search_fts"
+        f"       WHERE search_fts MATCH ? ORDER BY score LIMIT ?) AS f"
+        f" JOIN search_docs AS d ON d.rowid = f.rowid",
+        (match, limit),
+    ).fetchall()
+
+
+def _rank(
+    conn: sqlite3.Connection, groups: list[Group], category: str | None, limit: int
+) -> list[tuple[str, float]]:
+    """FTS5 finds candidates; BM25F with a non-negative idf orders them (see module doc)."""
+    info = _lookup_stems(conn, {s for g in groups for s in g})
+    groups = [g for g in ({s: w for s, w in g.items() if s in info} for g in groups) if g]
+    if not groups:
+        return []
+    meta = {r[0]: r[1] for r in conn.execute("SELECT name, value FROM search_meta")}
+    n = meta.get("documents", 1.0)
+    avglen = [meta.get(f"avglen_{f}", 1.0) or 1.0 for f in FIELDS]
+
+    wanted = max(CANDIDATES, limit)
+    terms = list(dict.fromkeys(info[s][0] for g in groups for s in g))
+    dfs = {info[s][0]: info[s][1] for g in groups for s in g}
+    rare = [t for t in terms if dfs[t] <= n * COMMON_SHARE]
+    rows = _candidates(conn, rare, category, wanted) if rare and len(rare) < len(terms) else []
+    if len(rows) < wanted:
+        rows = _candidates(conn, terms, category, wanted)
+
+    # A group acts as one term (Lucene's SynonymQuery): its idf is that of its most
+    # frequent alternative, so a rare look-alike cannot outweigh the word the user meant,
+    # and its frequency in a document is the weighted sum of its alternatives'.
+    # idf as in Lucene: log(1 + (N - df + 0.5) / (df + 0.5)), never negative.
+    weighted = []
+    for g in groups:
+        df = max(info[s][1] for s in g)
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        weighted.append((idf, [(info[s][0], w) for s, w in g.items()]))
+
+    scored = []
+    for slug, terms_blob, counts_blob, *lens in rows:
+        ids, counts = _unpack(terms_blob), _unpack(counts_blob)
+        norms = [
+            FIELD_WEIGHTS[i] / (1 - FIELD_B[i] + FIELD_B[i] * lens[i] / avglen[i]) for i in range(4)
+        ]
+        score, matched, in_title, in_title_en = 0.0, 0, 0, 0
+        for idf, group in weighted:
+            tf = 0.0
+            for term, weight in group:
+                at = bisect_left(ids, term)
+                if at < len(ids) and ids[at] == term:
+                    c = counts[at]
+                    tf += weight * (
+                        (c & 255) * norms[0] + (c >> 8 & 255) * norms[1]
+                        + (c >> 16 & 255) * norms[2] + (c >> 24) * norms[3]
+                    )
+                    in_title += c & 255
+                    in_title_en += c >> 8 & 255
+            if tf:
+                score += idf * tf / (K1 + tf)
+                matched += 1
+        # how much of the title the query covers: "удалить страницу" fits "Как удалить
+        # свою страницу" better than "Как восстановить удалённую страницу"
+        cover = max(
+            in_title / lens[0] if lens[0] else 0.0, in_title_en / lens[1] if lens[1] else 0.0
+        )
+        score *= matched / len(weighted) * (1 + TITLE_COVER * min(cover, 1.0))
+        if score > 0:
+            scored.append((-score, slug))
+    scored.sort()
+    return [(slug, -neg) for neg, slug in scored[:limit]]
