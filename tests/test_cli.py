@@ -127,6 +127,7 @@ def test_exit_3_when_the_desk_rejects_the_token():
     ctx = Context(stdout_override=io.StringIO(), stderr_override=io.StringIO(), _client=Rejecting())
     assert run(["list"], ctx) == exits.NOT_SIGNED_IN
     assert "vksupport auth login" in ctx.stderr_override.getvalue()
+    assert ctx.stderr_override.getvalue().count("\n") == 1
 
 
 @pytest.mark.parametrize("args", [["show", "42"], ["article", "no-such-article"], ["delete", "42", "--yes"], ["comment", "42", "--body", "x"]])
@@ -271,9 +272,10 @@ def test_debug_shows_the_traceback_and_plain_mode_does_not():
     assert "Traceback" in debug.stderr and debug.code == exits.NOT_FOUND
 
 
-def test_unknown_server_is_refused_clearly():
-    outcome = in_process("--server", "https://desk.example", "list")
-    assert outcome.code == exits.USAGE and "sandbox" in outcome.stderr
+@pytest.mark.parametrize("server", ["ftp://desk.example", "http://desk.example", "not a url"])
+def test_unusable_server_urls_are_refused_clearly(server):
+    outcome = in_process("--server", server, "list")
+    assert outcome.code == exits.USAGE and outcome.stderr.count("\n") == 1
 
 
 # -- a person at a terminal -----------------------------------------------------

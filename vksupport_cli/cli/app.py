@@ -56,6 +56,7 @@ def root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show details (tracebacks) of errors. Also $VKSUPPORT_DEBUG=1.", envvar="VKSUPPORT_DEBUG")] = False,
     no_color: Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is honoured too).")] = False,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Allow plain http:// to a desk that is not on this machine.")] = False,
     version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.", callback=_print_version, is_eager=True)] = False,
 ) -> None:
     if tctx.obj is None:
@@ -64,6 +65,7 @@ def root(
     ctx.server_option = server
     ctx.debug = debug
     ctx.no_color = no_color
+    ctx.insecure = insecure
 
 
 app.command("search-help")(helpcentre.search_help)

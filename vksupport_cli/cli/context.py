@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..client import DeskClient
 
 SERVER_ENV = "VKSUPPORT_SERVER"
+TOKEN_ENV = "VKSUPPORT_TOKEN"
 DEBUG_ENV = "VKSUPPORT_DEBUG"
 SANDBOX = "sandbox"
 
@@ -40,6 +41,7 @@ class Context:
     server_option: str | None = None
     debug: bool = False
     no_color: bool = False
+    insecure: bool = False
     # None: the process's streams as they are when used (so test runners can swap them).
     stdin_override: IO[str] | None = None
     stdout_override: IO[str] | None = None
@@ -134,10 +136,9 @@ class Context:
             from ..client.local import LocalClient
 
             return LocalClient.open(paths.sandbox_db())
-        raise UsageError(
-            f"This version of vksupport reaches only the embedded sandbox, not {self.server}; "
-            f"unset {SERVER_ENV} or pass --server sandbox."
-        )
+        from ..client.http import HttpClient
+
+        return HttpClient(self.server, os.environ.get(TOKEN_ENV) or None, insecure=self.insecure)
 
     def close(self) -> None:
         if self._client is not None:

@@ -103,7 +103,7 @@ def describe(error) -> str:
         retry = error.details.get("retry_after")
         return f"The desk asks to slow down; try again in {retry} s." if retry else "The desk asks to slow down; try again in a minute."
     if isinstance(error, NotSignedIn):
-        return f"{error.message} Sign in again with: vksupport auth login"
+        return f"{error.message} Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN."
     if isinstance(error, Unavailable):
         return f"{error.message} Try again later."
     return error.message

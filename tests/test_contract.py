@@ -1,0 +1,258 @@
+"""One contract, two adapters: every client operation against the in-process sandbox
+and against a real server over loopback HTTP, with the same results and errors."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from dataclasses import dataclass
+
+import pytest
+
+from server_support import DeskServer
+from vksupport_cli.client.http import HttpClient
+from vksupport_cli.client.local import LocalClient
+from vksupport_cli.desk.service import Desk
+from vksupport_cli.errors import (
+    BadInput,
+    Conflict,
+    NotAccepting,
+    NotAllowed,
+    NotEditable,
+    NotFound,
+    NotSignedIn,
+    OpenQuestionExists,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def shared_db(tmp_path_factory, _template_db):
+    path = tmp_path_factory.mktemp("contract") / "desk.sqlite3"
+    shutil.copy(_template_db, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(shared_db):
+    with DeskServer(shared_db) as running:
+        yield running
+
+
+@pytest.fixture
+def operator(shared_db):
+    """The desk itself, for what only an operator does; starts each test with an empty queue."""
+    desk = Desk.open(shared_db)
+    desk.conn.execute("UPDATE questions SET status = 'closed' WHERE status IN ('waiting', 'in_progress')")
+    desk.set_accepting(True)
+    yield desk
+    desk.close()
+
+
+@dataclass
+class People:
+    user: object  # a DeskClient acting as a fresh user
+    agent: object  # a DeskClient acting as a fresh agent
+    stranger: object  # another fresh user
+
+
+@pytest.fixture(params=["sandbox", "http"])
+def people(request, operator, shared_db):
+    n = next(_names)
+    accounts = {
+        "user": operator.add_user(f"user-{n}", "user"),
+        "agent": operator.add_user(f"agent-{n}", "agent"),
+        "stranger": operator.add_user(f"stranger-{n}", "user"),
+    }
+    clients = {}
+    for role, (account, token) in accounts.items():
+        if request.param == "sandbox":
+            name = account.name
+            clients[role] = LocalClient(Desk.open(shared_db), user=name, agent=name)
+        else:
+            clients[role] = HttpClient(request.getfixturevalue("server").url, token)
+    yield People(**clients)
+    for client in clients.values():
+        client.close()
+
+
+def ask(client, **fields):
+    values = {"topic": "hacked-page", "title": "Взломали страницу", "body": "Сменили пароль."}
+    values.update(fields)
+    return client.ask(**values).question
+
+
+# -- help centre --------------------------------------------------------------
+
+
+def test_search_article_topics(people):
+    hits = people.user.search_help("взломали страницу", limit=3)
+    assert hits[0].slug == "hacked-page" and len(hits) <= 3
+    assert people.user.search_help("пароль", category="security")
+    assert all(h.category == "security" for h in people.user.search_help("пароль", category="security"))
+    article = people.user.article("hacked-page")
+    assert article.can_ask and article.title == "Мою страницу взломали"
+    topics = people.user.topics()
+    assert {"hacked-page", "account"} <= {t.slug for t in topics}
+    assert "security" in people.user.categories()
+    with pytest.raises(NotFound):
+        people.user.article("no-such-article")
+    with pytest.raises(BadInput):
+        people.user.search_help("   ")
+
+
+def test_me(people):
+    me = people.user.me()
+    assert me.role == "user" and me.name.startswith("user-")
+
+
+# -- questions ------------------------------------------------------------------
+
+
+def test_ask_get_list(people):
+    question = ask(people.user, link="vk.com/id1", attachments=[("shot.png", PNG)])
+    assert (question.status, question.link, question.unprocessed) == ("waiting", "https://vk.com/id1", True)
+    assert [a.filename for a in question.attachments] == ["shot.png"]
+    assert people.user.get_question(question.id) == question
+    page = people.user.list_questions()
+    assert [q.id for q in page.questions] == [question.id]
+    assert people.user.list_questions(status="answered").questions == []
+    meta, content = people.user.attachment_content(question.id, question.attachments[0].id)
+    assert content == PNG and meta.content_type == "image/png"
+
+
+def test_one_open_question(people):
+    first = ask(people.user)
+    with pytest.raises(OpenQuestionExists) as refused:
+        ask(people.user, title="Другое", body="Другое.")
+    assert refused.value.question_id == first.id
+
+
+def test_idempotent_ask(people):
+    first = people.user.ask(topic="account", title="Т", body="Б", idempotency_key="same-key")
+    again = people.user.ask(topic="account", title="Т", body="Б", idempotency_key="same-key")
+    assert again.question.id == first.question.id
+    assert len(people.user.list_questions().questions) == 1
+
+
+def test_edit_and_delete_only_while_unprocessed(people):
+    question = ask(people.user)
+    edited = people.user.edit_question(question.id, title="Новый заголовок", clear_link=True)
+    assert edited.title == "Новый заголовок"
+    people.user.delete_question(question.id)
+    with pytest.raises(NotFound):
+        people.user.get_question(question.id)
+    second = ask(people.user)
+    assert people.agent.agent_take().id == second.id
+    with pytest.raises(NotEditable):
+        people.user.edit_question(second.id, title="Поздно")
+    with pytest.raises(NotEditable):
+        people.user.delete_question(second.id)
+
+
+def test_comment_follow_up_rate_close(people):
+    question = ask(people.user)
+    comment = people.user.comment(question.id, "Деталь.")
+    assert (comment.kind, comment.role) == ("comment", "user")
+    people.agent.agent_take()
+    answered = people.agent.agent_answer(question.id, "Ответ.")
+    assert answered.status == "answered" and answered.answer.body == "Ответ."
+    people.user.comment(question.id, "Не помогло.")
+    assert people.user.get_question(question.id).status == "waiting"
+    people.agent.agent_take()
+    people.agent.agent_answer(question.id, "Второй ответ.")
+    rated = people.user.rate(question.id, "good", "Спасибо")
+    assert (rated.status, rated.rating) == ("closed", "good")
+    with pytest.raises(Conflict):
+        people.user.rate(question.id, "bad")
+    other = ask(people.user, title="Ещё", body="Ещё.")
+    assert people.user.close_question(other.id).status == "closed"
+
+
+def test_idempotent_comment(people):
+    question = ask(people.user)
+    first = people.user.comment(question.id, "Один раз.", idempotency_key="c-key")
+    again = people.user.comment(question.id, "Один раз.", idempotency_key="c-key")
+    assert first.id == again.id
+    assert len(people.user.get_question(question.id).comments) == 1
+
+
+def test_strangers_see_nothing(people):
+    question = ask(people.user)
+    for attempt in (
+        lambda: people.stranger.get_question(question.id),
+        lambda: people.stranger.edit_question(question.id, title="x"),
+        lambda: people.stranger.delete_question(question.id),
+        lambda: people.stranger.comment(question.id, "x"),
+        lambda: people.stranger.rate(question.id, "bad"),
+        lambda: people.stranger.close_question(question.id),
+        lambda: people.stranger.attach(question.id, "a.png", PNG),
+        lambda: people.stranger.attachment_content(question.id, 1),
+    ):
+        with pytest.raises(NotFound):
+            attempt()
+    assert people.stranger.list_questions().questions == []
+
+
+def test_bad_input_is_the_same_error(people):
+    for attempt in (
+        lambda: ask(people.user, title="  "),
+        lambda: ask(people.user, topic="forgot-password"),
+        lambda: ask(people.user, attachments=[("x.exe", b"MZ")]),
+        lambda: people.user.list_questions(status="pending"),
+    ):
+        with pytest.raises(BadInput):
+            attempt()
+
+
+# -- the agent's side ---------------------------------------------------------------
+
+
+def test_queue_take_answer(people, operator):
+    assert people.agent.agent_take() is None
+    plain = ask(people.user)
+    advertiser = operator.add_user(f"shop-{next(_names)}")[0]
+    ads = operator.ask(advertiser, topic="ads-business", title="Реклама", body="Не проходит.", kind="ads").question
+    assert [q.id for q in people.agent.agent_queue()] == [ads.id, plain.id]
+    with pytest.raises(Conflict):
+        people.agent.agent_answer(plain.id, "Рано.")
+    assert people.agent.agent_take().id == ads.id
+    assert people.agent.agent_take().id == plain.id
+    assert people.agent.agent_take() is None
+
+
+def test_users_cannot_act_as_agents(people):
+    with pytest.raises(NotAllowed):
+        people.user.agent_take()
+    with pytest.raises(NotAllowed):
+        people.user.agent_queue()
+
+
+def test_not_accepting(people, operator):
+    operator.set_accepting(False)
+    with pytest.raises(NotAccepting):
+        ask(people.user)
+    assert people.user.list_questions().questions == []
+
+
+def test_both_adapters_give_the_same_records(operator, shared_db, server):
+    """Same question read through both adapters: equal records, field for field."""
+    account, token = operator.add_user(f"twin-{next(_names)}")
+    local = LocalClient(Desk.open(shared_db), user=account.name)
+    remote = HttpClient(server.url, token)
+    question = ask(local, attachments=[("a.png", PNG)])
+    local.comment(question.id, "Коммент")
+    assert remote.get_question(question.id) == local.get_question(question.id)
+    assert remote.list_questions() == local.list_questions()
+    assert remote.search_help("пароль") == local.search_help("пароль")
+    local.close()
+    remote.close()
+
+
+def test_a_bad_token_is_not_signed_in(server):
+    client = HttpClient(server.url, "vks_not-a-real-token")
+    with pytest.raises(NotSignedIn):
+        client.list_questions()
+    assert client.search_help("пароль")  # the help centre needs no account

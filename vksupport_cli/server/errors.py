@@ -1,0 +1,42 @@
+"""The one table from the desk's typed errors to HTTP statuses, and the error body shape.
+
+Every error reply is ``{"error": {"code": ..., "message": ..., "details": {...}}}``;
+the http adapter reads ``code`` back into the same typed error.
+"""
+
+from __future__ import annotations
+
+from ..errors import (
+    BadInput,
+    Conflict,
+    DeskError,
+    NotAccepting,
+    NotAllowed,
+    NotFound,
+    NotSignedIn,
+    RateLimited,
+    Unavailable,
+)
+
+#: Most specific class first: the first match wins.
+STATUS_BY_ERROR: list[tuple[type[DeskError], int]] = [
+    (BadInput, 400),
+    (NotSignedIn, 401),
+    (NotAllowed, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (RateLimited, 429),
+    (NotAccepting, 503),
+    (Unavailable, 503),
+]
+
+
+def status_for(error: DeskError) -> int:
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+def error_body(error: DeskError) -> dict:
+    return {"error": {"code": error.code, "message": error.message, "details": error.details}}
