@@ -82,3 +82,13 @@ def ask(desk, user, **fields):
     }
     values.update(fields)
     return desk.ask(user, **values).question
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say loudly when the real-keyring tests were skipped: a green run without them proves less."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any("REAL-KEYRING TESTS DID NOT RUN" in str(report.longrepr) for report in skipped):
+        terminalreporter.write_line(
+            "NOTE: the real-keyring tests did not run (no gnome-keyring/dbus here); .ci/run installs them.",
+            yellow=True,
+        )

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import IO, TYPE_CHECKING
 
-from .. import paths
 
 if TYPE_CHECKING:
     from ..client import DeskClient
 
 SERVER_ENV = "VKSUPPORT_SERVER"
-TOKEN_ENV = "VKSUPPORT_TOKEN"
 DEBUG_ENV = "VKSUPPORT_DEBUG"
 SANDBOX = "sandbox"
 
@@ -80,12 +78,15 @@ class Context:
         """rich's console for people: imported here, never on the --json path."""
         from rich.console import Console
 
+        tty = self.stdout_is_terminal
         return Console(
             file=self.stdout,
             no_color=not self.color,
-            force_terminal=self.stdout_is_terminal,
+            force_terminal=tty,
             highlight=False,
-            soft_wrap=False,
+            # In a pipe, lines are not folded at 80 columns: scripts grep whole sentences.
+            soft_wrap=not tty,
+            width=None if tty else _pipe_width(),
         )
 
     @cached_property
@@ -104,16 +105,12 @@ class Context:
 
     @cached_property
     def config(self) -> dict:
-        path = paths.config_file()
-        if not path.exists():
-            return {}
-        import tomllib
+        from ..config import ConfigError, load
 
         try:
-            with path.open("rb") as handle:
-                return tomllib.load(handle)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise UsageError(f"Cannot read {path}: {exc}. Fix or remove the file.") from exc
+            return load()
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
 
     @cached_property
     def server(self) -> str:
@@ -135,10 +132,22 @@ class Context:
         if self.server == SANDBOX:
             from ..client.local import LocalClient
 
-            return LocalClient.open(paths.sandbox_db())
+            from ..paths import sandbox_db
+
+            return LocalClient.open(sandbox_db())
+        from .. import credentials
         from ..client.http import HttpClient
 
-        return HttpClient(self.server, os.environ.get(TOKEN_ENV) or None, insecure=self.insecure)
+        url = self.server_url
+        token = credentials.find(url)
+        return HttpClient(url, token.value if token else None, insecure=self.insecure)
+
+    @property
+    def server_url(self) -> str:
+        """The configured desk's normalised URL (the key its token is stored under)."""
+        from ..client.http import check_url
+
+        return check_url(self.server, insecure=self.insecure)
 
     def close(self) -> None:
         if self._client is not None:
@@ -150,6 +159,11 @@ class Context:
     def note(self, message: str) -> None:
         """A line for the person (stderr), kept off stdout so pipes get only data."""
         print(message, file=self.stderr)
+
+
+def _pipe_width() -> int:
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else 200
 
 
 def _isatty(stream) -> bool:
