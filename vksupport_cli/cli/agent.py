@@ -9,7 +9,8 @@ import typer
 from . import compose
 from .context import Context
 from .helpcentre import JsonOption
-from .questions import BodyFileOption, BodyOption, QuestionId, show_question
+from ..drafts import Draft
+from .questions import BodyFileOption, BodyOption, QuestionId, keeping, show_question
 from .render import ago, emit, escape
 
 app = typer.Typer(
@@ -42,8 +43,11 @@ def answer(
     text = compose.body_from(ctx, body, body_file, "answer")
     if text is None:
         compose.require_terminal(ctx, "--body")
-        text = compose.edit(ctx, "", "answer")
-    answered = ctx.client.agent_answer(question_id, text)
+    draft = Draft(kind="answer", server=ctx.server, question_id=question_id, fields={"body": text or ""})
+    with keeping(ctx, draft):
+        if not text:
+            text = compose.edit(ctx, draft, "body", "", "answer")
+        answered = ctx.client.agent_answer(question_id, text)
     emit(ctx, answered, as_json, lambda c, q: c.console.print(f"Question #{q.id} is answered."))
 
 

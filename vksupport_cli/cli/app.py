@@ -9,7 +9,7 @@ import typer
 import typer.core
 
 from .. import __version__
-from . import agent, auth, helpcentre, operator, questions
+from . import agent, auth, drafts, helpcentre, operator, questions
 from .context import Context
 
 
@@ -80,6 +80,7 @@ app.command("delete")(questions.delete)
 app.command("rate")(questions.rate)
 app.command("close")(questions.close)
 app.command("wait")(questions.wait)
+app.add_typer(drafts.app, name="drafts")
 app.add_typer(auth.app, name="auth")
 app.add_typer(agent.app, name="agent")
 app.add_typer(operator.app, name="desk")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import sys
+import os
 from pathlib import Path
 
+from .. import paths
 from .context import Aborted, Context, UsageError
 
 MAX_INPUT_BYTES = 1024 * 1024  # far beyond any field's limit; stops a runaway pipe early
@@ -85,30 +86,42 @@ def confirm(ctx: Context, question: str, *, default: bool = False) -> bool:
     return click.confirm(question, default=default, err=True)
 
 
-def edit(ctx: Context, template: str, what: str) -> str:
-    """Open $VISUAL/$EDITOR on ``template``; '#' lines are dropped; empty or unchanged aborts."""
-    import click
+def edit(ctx: Context, draft, field: str, template: str, what: str) -> str:
+    """Open $VISUAL/$EDITOR on ``template`` in a buffer beside the draft; returns the text.
 
-    help_lines = (
-        f"\n{COMMENT_PREFIX} Write the {what} above. Lines starting with '{COMMENT_PREFIX}' are ignored;\n"
-        f"{COMMENT_PREFIX} an empty or unchanged text aborts.\n"
-    )
+    '#' lines are dropped; an empty or unchanged text aborts, as git does. The
+    buffer lives in the drafts folder (not a temporary file that vanishes), and
+    whatever it holds is saved into the draft even when the editor fails.
+    """
+    import shlex
+    import subprocess
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    buffer = draft.path.with_suffix(f".{field}.md")
+    paths.ensure_private_dir(buffer.parent)
+    descriptor = os.open(buffer, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(
+            template
+            + f"\n{COMMENT_PREFIX} Write the {what} above. Lines starting with '{COMMENT_PREFIX}' are ignored;\n"
+            + f"{COMMENT_PREFIX} an empty or unchanged text aborts.\n"
+        )
     try:
-        edited = click.edit(template + help_lines, extension=".md", require_save=True)
-    except click.ClickException as exc:
-        raise UsageError(f"Could not run your editor ({exc.format_message()}); set $EDITOR or pass --body.") from None
-    if edited is None:
-        raise Aborted(f"Aborted: the {what} was not saved.")
-    text = "\n".join(line for line in edited.splitlines() if not line.startswith(COMMENT_PREFIX)).strip()
-    if not text:
-        raise Aborted(f"Aborted: the {what} is empty.")
-    if text == template.strip():
-        raise Aborted(f"Aborted: the {what} is unchanged.")
-    return text
-
-
-def stdin_is_terminal() -> bool:
-    try:
-        return sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False
+        try:
+            status = subprocess.call([*shlex.split(editor), str(buffer)])
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"Could not run your editor {editor!r} ({exc}); set $EDITOR or pass --body.") from None
+        edited = buffer.read_text(encoding="utf-8", errors="replace")
+        text = "\n".join(line for line in edited.splitlines() if not line.startswith(COMMENT_PREFIX)).strip()
+        if text and text != template.strip():
+            draft.fields[field] = text
+            draft.save()
+        if status != 0:
+            raise Aborted(f"Your editor {editor!r} failed (exit status {status}); nothing was sent.")
+        if not text:
+            raise Aborted(f"Aborted: the {what} is empty; nothing was sent.")
+        if text == template.strip():
+            raise Aborted(f"Aborted: the {what} is unchanged; nothing was sent.")
+        return text
+    finally:
+        buffer.unlink(missing_ok=True)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from ..desk.models import Question
-from ..errors import NotEditable
+from ..drafts import Draft
+from ..errors import NotEditable, NotFound
+from .. import drafts
 from . import compose
 from .context import Aborted, Context, UsageError, WaitTimedOut
 from .helpcentre import JsonOption, show_article
@@ -36,9 +40,18 @@ class AskOptions:
     attach: list[str] = field(default_factory=list)
     ads: bool = False
     yes: bool = False
-    # filled by the help flow: the problem in the person's words, and the articles it found
-    problem: str | None = None
-    suggestions: list = field(default_factory=list)
+    resume: str | None = None  # a draft id, or "latest"
+    suggestions: list = field(default_factory=list)  # the help flow's articles, offered as topics
+
+
+ResumeOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--resume",
+        help="Resend a saved draft without prompts: give its id, or 'latest'.",
+        show_default=False,
+    ),
+]
 
 
 def ask(
@@ -51,11 +64,12 @@ def ask(
     attach: Annotated[Optional[list[str]], typer.Option("--attach", "-a", help="Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable.")] = None,
     ads: Annotated[bool, typer.Option("--ads", help="An advertiser's question (answered first).")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking for confirmation.")] = False,
+    resume: ResumeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Ask support a question: see matching help articles first, then write to support."""
     ctx: Context = tctx.obj
-    options = AskOptions(topic, title, body, body_file, link, attach or [], ads, yes)
+    options = AskOptions(topic, title, body, body_file, link, attach or [], ads, yes, resume)
     result = run_ask(ctx, options)
     if result is None:
         return
@@ -68,38 +82,104 @@ def ask(
 
 
 def run_ask(ctx: Context, options: AskOptions):
+    """Compose the question into a draft (flags, prompts, editor), then send it."""
+    draft = _open_draft(ctx, "ask", options.resume)
+    fields = draft.fields
     body = compose.body_from(ctx, options.body, options.body_file, "description")
-    attachments = [compose.read_attachment(path) for path in options.attach]
-    missing = [name for name, value in (("--topic", options.topic), ("--title", options.title), ("--body", body)) if not value]
-    if missing:
-        compose.require_terminal(ctx, " and ".join(missing))
-        if options.topic is None and options.title is None and not _help_flow(ctx, options):
-            return None
-    topic = options.topic or _choose_topic(ctx, options)
-    title = options.title or compose.prompt(ctx, "Summary (one line)", default=options.problem)
-    if not body:
+    for name, value in (("topic", options.topic), ("title", options.title), ("body", body), ("link", options.link)):
+        if value is not None:
+            fields[name] = value
+    if options.ads:
+        fields["kind"] = "ads"
+    if options.attach:
+        fields["attachments"] = [str(Path(path).expanduser().absolute()) for path in options.attach]
+    attachments = [compose.read_attachment(path) for path in fields.get("attachments", [])]
+
+    with keeping(ctx, draft):
+        missing = [f"--{name}" for name in ("topic", "title", "body") if not fields.get(name)]
+        if missing:
+            if options.resume is not None:
+                raise UsageError(f"Draft {draft.id} has no {' and no '.join(missing)}; pass them as options.")
+            compose.require_terminal(ctx, " and ".join(missing))
+            if not draft.has_text and not _help_flow(ctx, draft, options):
+                return None
+            _ask_for_missing(ctx, draft, options)
+        if ctx.interactive and not options.yes and options.resume is None:
+            if not compose.confirm(ctx, "Send this question to support?", default=True):
+                raise Aborted("Not sent.")
+        return ctx.client.ask(
+            topic=fields["topic"],
+            title=fields["title"],
+            body=fields["body"],
+            link=fields.get("link") or None,
+            kind=fields.get("kind", "standard"),
+            attachments=attachments,
+            idempotency_key=draft.idempotency_key,
+        )
+
+
+def _ask_for_missing(ctx: Context, draft: Draft, options: AskOptions) -> None:
+    """Prompt for each missing field, saving the draft after every answer."""
+    fields = draft.fields
+    if not fields.get("topic"):
+        fields["topic"] = _choose_topic(ctx, options)
+        draft.save()
+    if not fields.get("title"):
+        fields["title"] = compose.prompt(ctx, "Summary (one line)", default=fields.get("problem"))
+        draft.save()
+    if not fields.get("body"):
         typed = compose.prompt(ctx, "Describe the problem (leave empty to open your editor)", required=False)
-        body = typed or compose.edit(ctx, "", "description")
-    link = options.link
-    if link is None and ctx.interactive and options.topic is None:
-        link = compose.prompt(ctx, "Link to the page concerned (optional)", required=False) or None
-    if ctx.interactive and not options.yes and not compose.confirm(ctx, "Send this question to support?", default=True):
-        raise Aborted("Not sent.")
-    return ctx.client.ask(
-        topic=topic,
-        title=title,
-        body=body,
-        link=link,
-        kind="ads" if options.ads else "standard",
-        attachments=attachments,
-    )
+        fields["body"] = typed or compose.edit(ctx, draft, "body", "", "description")
+        draft.save()
+    if "link" not in fields:
+        fields["link"] = compose.prompt(ctx, "Link to the page concerned (optional)", required=False) or None
+        draft.save()
 
 
-def _help_flow(ctx: Context, options: AskOptions) -> bool:
+def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | None = None) -> Draft:
+    """The draft to work on: the one asked for, one the person chooses to resume, or a new one."""
+    server = ctx.server
+    if resume is not None:
+        found = drafts.latest(kind, server, question_id) if resume == "latest" else drafts.get(resume)
+        if found is None:
+            raise NotFound(f"There is no {kind} draft to resume; see them with: vksupport drafts list")
+        if found.kind != kind or (question_id is not None and found.question_id != question_id):
+            raise UsageError(f"Draft {found.id} is a {found.kind} draft; resume it with its own command.")
+        return found
+    if ctx.interactive:
+        earlier = drafts.latest(kind, server, question_id)
+        if earlier is not None and compose.confirm(
+            ctx, f"You have an unsent {kind} from {ago(earlier.updated_at)}: “{earlier.summary()}”. Resume it?", default=True
+        ):
+            return earlier
+    return Draft(kind=kind, server=server, question_id=question_id)
+
+
+@contextmanager
+def keeping(ctx: Context, draft: Draft):
+    """Save the draft before sending; discard it once the desk confirmed; keep it on any failure."""
+    draft.save()
+    try:
+        yield draft
+    except BaseException as error:
+        if draft.has_text:
+            draft.save(error=error.__class__.__name__)
+            from .drafts import resend_command
+
+            ctx.note(f"Your text is kept as draft {draft.id}; send it again with: {resend_command(draft)}")
+        else:
+            draft.discard()
+        raise
+    draft.discard()
+
+
+def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
     """Show articles that may answer the problem; False when one of them solved it."""
     problem = compose.prompt(ctx, "In a few words, what happened?")
+    draft.fields["problem"] = problem
+    draft.save()
     hits = ctx.client.search_help(problem, limit=5)
-    options.problem, options.suggestions = problem, hits
+    options.suggestions = hits
     if not hits:
         return True
     ctx.console.print("\nThese articles may already answer it:")
@@ -241,6 +321,7 @@ def edit(
     body_file: BodyFileOption = None,
     link: Annotated[Optional[str], typer.Option("--link", help="A new link to the page concerned.")] = None,
     no_link: Annotated[bool, typer.Option("--no-link", help="Remove the link.")] = False,
+    resume: ResumeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a question while no agent has taken it (summary, description, link)."""
@@ -248,13 +329,27 @@ def edit(
     if link is not None and no_link:
         raise UsageError("Give either --link or --no-link, not both.")
     body = compose.body_from(ctx, body, body_file, "description")
-    if title is None and body is None and link is None and not no_link:
+    given = {"title": title, "body": body, "link": link, "clear_link": no_link or None}
+    if resume is None and not any(given.values()):
         compose.require_terminal(ctx, "--title, --body or --link")
-        current = ctx.client.get_question(question_id)
-        if not current.editable:  # say so before the person spends time in the editor
-            raise NotEditable(f"Question #{question_id} can no longer be edited: an agent has taken it. Add a comment instead.")
-        title, body = _split_message(compose.edit(ctx, f"{current.title}\n\n{current.body}\n", "question"))
-    updated = ctx.client.edit_question(question_id, title=title, body=body, link=link, clear_link=no_link)
+    draft = _open_draft(ctx, "edit", resume, question_id)
+    draft.fields.update({name: value for name, value in given.items() if value is not None})
+    with keeping(ctx, draft):
+        if not any(draft.fields.get(name) for name in ("title", "body", "link", "clear_link")):
+            current = ctx.client.get_question(question_id)
+            if not current.editable:  # say so before the person spends time in the editor
+                raise NotEditable(f"Question #{question_id} can no longer be edited: an agent has taken it. Add a comment instead.")
+            message = compose.edit(ctx, draft, "message", f"{current.title}\n\n{current.body}\n", "question")
+            draft.fields["title"], draft.fields["body"] = _split_message(message)
+            draft.save()
+        fields = draft.fields
+        updated = ctx.client.edit_question(
+            question_id,
+            title=fields.get("title"),
+            body=fields.get("body"),
+            link=fields.get("link"),
+            clear_link=bool(fields.get("clear_link")),
+        )
     emit(ctx, updated, as_json, lambda c, q: c.console.print(f"Question #{q.id} is updated."))
 
 
@@ -271,15 +366,21 @@ def comment(
     question_id: QuestionId,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
+    resume: ResumeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add details to a question; on an answered one it is a follow-up that reopens it."""
     ctx: Context = tctx.obj
     text = compose.body_from(ctx, body, body_file, "comment")
-    if text is None:
+    if text is None and resume is None:
         compose.require_terminal(ctx, "--body")
-        text = compose.edit(ctx, "", "comment")
-    added = ctx.client.comment(question_id, text)
+    draft = _open_draft(ctx, "comment", resume, question_id)
+    if text is not None:
+        draft.fields["body"] = text
+    with keeping(ctx, draft):
+        if not draft.fields.get("body"):
+            compose.edit(ctx, draft, "body", "", "comment")
+        added = ctx.client.comment(question_id, draft.fields["body"], idempotency_key=draft.idempotency_key)
     emit(ctx, added, as_json, _show_commented)
 
 
