@@ -330,3 +330,27 @@ def test_completions_are_current():
         assert (folder / name).read_text() == script(shell), (
             f"completions/{name} is stale: run python -m vksupport_cli.cli.completion"
         )
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (["--title", "   ", "--body", "текст"], "summary is empty"),
+        (["--title", "Заголовок", "--body", " \n\t "], "description is empty"),
+        (["--title", "я" * 201, "--body", "текст"], "limit is 200"),
+        (["--title", "Заголовок", "--body", "ы" * 20_001], "limit is 20000"),
+        (["--title", "Заголовок", "--body", "текст", "--link", "javascript:alert(1)"], "web address"),
+    ],
+)
+def test_hostile_fields_are_refused_with_the_limit_named(fields, message):
+    outcome = in_process("ask", "--topic", "account", *fields)
+    assert outcome.code == exits.USAGE
+    assert message in outcome.stderr and outcome.stderr.count("\n") <= 2
+    assert in_process("list", "--json").json() == []
+
+
+@pytest.mark.parametrize("bad_id", ["-1", "0", "18446744073709551616", "1e3", "abc", "'1 OR 1=1'"])
+def test_impossible_question_ids_are_usage_errors(bad_id):
+    for command in (["show"], ["edit", "--title", "x"], ["comment", "--body", "x"], ["delete", "--yes"], ["wait"]):
+        outcome = in_process(command[0], bad_id, *command[1:])
+        assert outcome.code == exits.USAGE, (command, bad_id, outcome.stderr)

@@ -309,3 +309,20 @@ def test_openapi_is_served_and_committed(server):
     assert served == committed == json.loads(json.dumps(document())), (
         "docs/openapi.json is stale: run python -m vksupport_cli.server.openapi > docs/openapi.json"
     )
+
+
+def test_a_slow_client_does_not_hold_up_the_others(server, db):
+    (token,) = tokens(db, "slowpoke")
+    stalled = socket.create_connection(("127.0.0.1", server.port))
+    stalled.sendall(
+        b"POST /api/v1/questions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 100000\r\n\r\n{\"topic\": "
+    )  # ... and never the rest
+    try:
+        client = HttpClient(server.url, token)
+        for _ in range(5):
+            assert client.search_help("пароль")
+            assert client.list_questions().questions == []
+        client.close()
+    finally:
+        stalled.close()
