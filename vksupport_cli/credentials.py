@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from . import paths
 from .errors import DeskError, NotSignedIn
+from .i18n import _
 
 TOKEN_ENV = "VKSUPPORT_TOKEN"
 KEYRING_SERVICE = "vksupport"
@@ -34,12 +35,6 @@ class Token:
     source: str  # "environment", "keyring", or "file"
     where: str  # the environment variable, the keyring backend, or the file's path
 
-    def describe(self) -> str:
-        return {
-            "environment": f"the environment ({self.where})",
-            "keyring": f"the OS keyring ({self.where})",
-            "file": f"a plain file ({self.where})",
-        }[self.source]
 
 
 def plain_file():
@@ -62,8 +57,9 @@ def find(server: str) -> Token | None:
         value = backend.get_password(KEYRING_SERVICE, server)
     except Exception as exc:  # noqa: BLE001 - locked, dismissed, broken: all mean "cannot read it"
         raise NotSignedIn(
-            f"Cannot read your token from the OS keyring ({_reason(exc)}); unlock the keyring "
-            f"and try again, or set {TOKEN_ENV}."
+            _("Cannot read your token from the OS keyring ({reason}); unlock the keyring and try again, or set {variable}.").format(
+                reason=_reason(exc), variable=TOKEN_ENV
+            )
         ) from None
     return Token(value, "keyring", _backend_name(backend)) if value else None
 
@@ -80,25 +76,26 @@ def store(server: str, token: str, *, insecure_storage: bool = False) -> Token:
         backend.set_password(KEYRING_SERVICE, server, token)
     except Exception as exc:  # noqa: BLE001 - every keyring failure has the same ways out
         raise KeyringUnavailable(
-            f"No usable OS keyring to keep the token in ({_reason(exc)}). Either set {TOKEN_ENV} "
-            "in the environment, or sign in with --insecure-storage to keep the token in a "
-            "file readable only by you."
+            _(
+                "No usable OS keyring to keep the token in ({reason}). Either set {variable} in the "
+                "environment, or sign in with --insecure-storage to keep the token in a file readable only by you."
+            ).format(reason=_reason(exc), variable=TOKEN_ENV)
         ) from None
     return Token(token, "keyring", _backend_name(backend))
 
 
-def forget(server: str) -> list[str]:
-    """Remove the token for ``server`` from the file and the keyring; says where it was."""
+def forget(server: str) -> list[tuple[str, str]]:
+    """Remove the token for ``server`` from the file and the keyring: [(source, where)]."""
     removed = []
     tokens = _read_plain()
     if tokens.pop(server, None) is not None:
         _write_plain(tokens)
-        removed.append(f"the plain file {plain_file()}")
+        removed.append(("file", str(plain_file())))
     try:
         backend = _keyring()
         if backend.get_password(KEYRING_SERVICE, server) is not None:
             backend.delete_password(KEYRING_SERVICE, server)
-            removed.append(f"the OS keyring ({_backend_name(backend)})")
+            removed.append(("keyring", _backend_name(backend)))
     except Exception:  # noqa: BLE001 - nothing can be stored where there is no keyring
         pass
     return removed

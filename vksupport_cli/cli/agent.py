@@ -6,31 +6,28 @@ from typing import Annotated
 
 import typer
 
+from ..drafts import Draft
+from ..i18n import _
 from . import compose
 from .context import Context
 from .helpcentre import JsonOption
-from ..drafts import Draft
 from .questions import BodyFileOption, BodyOption, QuestionId, keeping, show_question
 from .render import ago, emit, escape
 
-app = typer.Typer(
-    help="Play the support agent (in the sandbox): take, answer, see the queue.",
-    no_args_is_help=True,
-)
+app = typer.Typer(help=_("Play the support agent (in the sandbox): take, answer, see the queue."), no_args_is_help=True)
 
 
-@app.command()
+@app.command(help=_("Take a waiting question from the queue: advertisers first, otherwise at random."))
 def take(tctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Take a waiting question from the queue: advertisers first, otherwise at random."""
     ctx: Context = tctx.obj
     question = ctx.client.agent_take()
     if question is None and not as_json:
-        ctx.note("The queue is empty.")
+        ctx.note(_("The queue is empty."))
         return
     emit(ctx, question, as_json, show_question)
 
 
-@app.command()
+@app.command(help=_("Answer a question you have taken."))
 def answer(
     tctx: typer.Context,
     question_id: QuestionId,
@@ -38,40 +35,38 @@ def answer(
     body_file: BodyFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Answer a question you have taken."""
     ctx: Context = tctx.obj
-    text = compose.body_from(ctx, body, body_file, "answer")
+    text = compose.body_from(ctx, body, body_file)
     if text is None:
         compose.require_terminal(ctx, "--body")
     draft = Draft(kind="answer", server=ctx.server, question_id=question_id, fields={"body": text or ""})
     with keeping(ctx, draft):
         if not text:
-            text = compose.edit(ctx, draft, "body", "", "answer")
+            text = compose.edit(ctx, draft, "body", "")
         answered = ctx.client.agent_answer(question_id, text)
-    emit(ctx, answered, as_json, lambda c, q: c.console.print(f"Question #{q.id} is answered."))
+    emit(ctx, answered, as_json, lambda c, q: c.console.print(_("Question #{id} is answered.").format(id=q.id)))
 
 
-@app.command()
+@app.command(help=_("List the waiting questions, advertisers first, then oldest first."))
 def queue(
     tctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many.")] = 100,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help=_("At most this many."))] = 100,
     as_json: JsonOption = False,
 ) -> None:
-    """List the waiting questions, advertisers first, then oldest first."""
     ctx: Context = tctx.obj
-    questions = ctx.client.agent_queue(limit=limit)
-    emit(ctx, questions, as_json, _show_queue)
+    emit(ctx, ctx.client.agent_queue(limit=limit), as_json, _show_queue)
 
 
 def _show_queue(ctx: Context, questions) -> None:
     if not questions:
-        ctx.note("The queue is empty.")
+        ctx.note(_("The queue is empty."))
         return
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name in ("ID", "Kind", "Topic", "Summary", "Author", "Waiting"):
-        table.add_column(name, no_wrap=name != "Summary")
+    for number, name in enumerate((_("ID"), _("Kind"), _("Topic"), _("Summary"), _("Author"), _("In the queue since"))):
+        table.add_column(name, no_wrap=number != 3)
+    kinds = {"ads": _("advertiser"), "standard": _("standard")}
     for q in questions:
-        table.add_row(str(q.id), q.kind, q.topic, escape(q.title), escape(q.author), ago(q.queued_at))
+        table.add_row(str(q.id), kinds.get(q.kind, q.kind), q.topic, escape(q.title), escape(q.author), ago(q.queued_at))
     ctx.console.print(table)

@@ -9,6 +9,7 @@ import typer
 import typer.core
 
 from .. import __version__
+from ..i18n import _
 from . import agent, auth, drafts, helpcentre, operator, questions
 from .context import Context
 
@@ -33,7 +34,7 @@ class DeskGroup(typer.core.TyperGroup):
 app = typer.Typer(
     name="vksupport",
     cls=DeskGroup,
-    help="Search the VK help centre and talk to support from the command line.",
+    help=_("Search the VK help centre and talk to support from the command line."),
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -52,12 +53,12 @@ def root(
     tctx: typer.Context,
     server: Annotated[
         Optional[str],
-        typer.Option("--server", help="Desk URL, or 'sandbox' for the embedded one. Default: $VKSUPPORT_SERVER, config, sandbox.", show_default=False),
+        typer.Option("--server", help=_("Desk URL, or 'sandbox' for the embedded one. Default: $VKSUPPORT_SERVER, config, sandbox."), show_default=False),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show details (tracebacks) of errors. Also $VKSUPPORT_DEBUG=1.", envvar="VKSUPPORT_DEBUG")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (NO_COLOR is honoured too).")] = False,
-    insecure: Annotated[bool, typer.Option("--insecure", help="Allow plain http:// to a desk that is not on this machine.")] = False,
-    version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.", callback=_print_version, is_eager=True)] = False,
+    debug: Annotated[bool, typer.Option("--debug", help=_("Show details (tracebacks) of errors. Also $VKSUPPORT_DEBUG=1."), envvar="VKSUPPORT_DEBUG")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help=_("No colours (NO_COLOR is honoured too)."))] = False,
+    insecure: Annotated[bool, typer.Option("--insecure", help=_("Allow plain http:// to a desk that is not on this machine."))] = False,
+    version: Annotated[bool, typer.Option("--version", "-V", help=_("Print the version and exit."), callback=_print_version, is_eager=True)] = False,
 ) -> None:
     if tctx.obj is None:
         tctx.obj = Context()
@@ -68,18 +69,24 @@ def root(
     ctx.insecure = insecure
 
 
-app.command("search-help")(helpcentre.search_help)
-app.command("article")(helpcentre.article)
-app.command("topics")(helpcentre.topics)
-app.command("ask")(questions.ask)
-app.command("list")(questions.list_questions)
-app.command("show")(questions.show)
-app.command("edit")(questions.edit)
-app.command("comment")(questions.comment)
-app.command("delete")(questions.delete)
-app.command("rate")(questions.rate)
-app.command("close")(questions.close)
-app.command("wait")(questions.wait)
+app.command("search-help", help=_("Search the help centre: typos, word forms, wrong keyboard layout and English all work."))(
+    helpcentre.search_help
+)
+app.command("article", help=_("Show one help-centre article."))(helpcentre.article)
+app.command("topics", help=_("List the topics a question can be asked on: articles that allow it, and categories."))(
+    helpcentre.topics
+)
+app.command("ask", help=_("Ask support a question: see matching help articles first, then write to support."))(questions.ask)
+app.command("list", help=_("List my questions, newest first."))(questions.list_questions)
+app.command("show", help=_("Show a question's whole thread: question, comments, answer, rating."))(questions.show)
+app.command("edit", help=_("Change a question while no agent has taken it (summary, description, link)."))(questions.edit)
+app.command("comment", help=_("Add details to a question; on an answered one it is a follow-up that reopens it."))(
+    questions.comment
+)
+app.command("delete", help=_("Delete a question no agent has taken yet; it is gone for good."))(questions.delete)
+app.command("rate", help=_("Rate the answer to a question, good or bad; this closes the question."))(questions.rate)
+app.command("close", help=_("Close a question without rating it; it stays in your history."))(questions.close)
+app.command("wait", help=_("Wait until support answers a question (exit 0), or until --timeout (exit 7)."))(questions.wait)
 app.add_typer(drafts.app, name="drafts")
 app.add_typer(auth.app, name="auth")
 app.add_typer(agent.app, name="agent")

@@ -9,15 +9,16 @@ import typer
 
 from .. import credentials
 from ..errors import NotSignedIn
+from ..i18n import _
 from . import exits
 from .context import SANDBOX, Context, UsageError
 from .helpcentre import JsonOption
 from .render import emit
 
-app = typer.Typer(help="Sign in to a desk, see who you are, sign out.", no_args_is_help=True)
+app = typer.Typer(help=_("Sign in to a desk, see who you are, sign out."), no_args_is_help=True)
 
 ServerOption = Annotated[
-    Optional[str], typer.Option("--server", help="The desk's URL (default: the configured one).", show_default=False)
+    Optional[str], typer.Option("--server", help=_("The desk's URL (default: the configured one)."), show_default=False)
 ]
 
 
@@ -27,35 +28,48 @@ def _desk_url(ctx: Context, server: str | None) -> str:
         ctx.__dict__.pop("server", None)  # recompute from the new option
     if ctx.server == SANDBOX:
         raise UsageError(
-            "The sandbox needs no sign-in. To sign in to a desk, pass --server https://DESK "
-            "(or set VKSUPPORT_SERVER)."
+            _("The sandbox needs no sign-in. To sign in to a desk, pass --server https://DESK (or set VKSUPPORT_SERVER).")
         )
     return ctx.server_url
 
 
-@app.command()
+def _kept_in(source: str, where: str) -> str:
+    return {
+        "keyring": _("The token is kept in the OS keyring ({where})."),
+        "file": _("The token is kept in a plain file ({where})."),
+    }[source].format(where=where)
+
+
+def _token_from(source: str, where: str) -> str:
+    return {
+        "environment": _("the token comes from the environment ({where})"),
+        "keyring": _("the token comes from the OS keyring ({where})"),
+        "file": _("the token comes from a plain file ({where})"),
+    }[source].format(where=where)
+
+
+@app.command(help=_("Sign in with an API token: checked with the desk, then kept in the OS keyring."))
 def login(
     tctx: typer.Context,
     server: ServerOption = None,
-    with_token: Annotated[bool, typer.Option("--with-token", help="Read the token from standard input (for scripts).")] = False,
+    with_token: Annotated[bool, typer.Option("--with-token", help=_("Read the token from standard input (for scripts)."))] = False,
     insecure_storage: Annotated[
         bool,
-        typer.Option("--insecure-storage", help="Keep the token in a plain file (mode 0600) instead of the OS keyring."),
+        typer.Option("--insecure-storage", help=_("Keep the token in a plain file (mode 0600) instead of the OS keyring.")),
     ] = False,
 ) -> None:
-    """Sign in with an API token: checked with the desk, then kept in the OS keyring."""
     ctx: Context = tctx.obj
     url = _desk_url(ctx, server)
     if with_token:
         token = ctx.stdin.readline().strip()
         if not token:
-            raise UsageError("No token on standard input; pipe it in, e.g. `vksupport auth login --with-token < token.txt`.")
+            raise UsageError(_("No token on standard input; pipe it in, e.g. `vksupport auth login --with-token < token.txt`."))
     else:
         if not ctx.interactive:
-            raise UsageError("No terminal to ask for the token; pass --with-token and give it on standard input.")
+            raise UsageError(_("No terminal to ask for the token; pass --with-token and give it on standard input."))
         import click
 
-        token = click.prompt("Paste your API token (input is hidden)", hide_input=True, err=True).strip()
+        token = click.prompt(_("Paste your API token (input is hidden)"), hide_input=True, err=True).strip()
     from ..client.http import HttpClient
 
     checker = HttpClient(url, token, insecure=ctx.insecure)
@@ -65,11 +79,11 @@ def login(
         checker.close()
     kept = credentials.store(url, token, insecure_storage=insecure_storage)
     _remember_server(ctx, url)
-    ctx.console.print(f"Signed in to {url} as {user.name} ({user.role}). The token is kept in {kept.describe()}.")
+    ctx.console.print(_("Signed in to {url} as {name}.").format(url=url, name=user.name) + " " + _kept_in(kept.source, kept.where))
     if insecure_storage:
-        ctx.note(f"Note: the token is in plain text in {kept.where}, readable only by you (mode 0600).")
+        ctx.note(_("Note: the token is in plain text in {path}, readable only by you (mode 0600).").format(path=kept.where))
     if os.environ.get(credentials.TOKEN_ENV):
-        ctx.note(f"Note: {credentials.TOKEN_ENV} is set and wins over the stored token.")
+        ctx.note(_("Note: {variable} is set and wins over the stored token.").format(variable=credentials.TOKEN_ENV))
 
 
 def _remember_server(ctx: Context, url: str) -> None:
@@ -79,21 +93,23 @@ def _remember_server(ctx: Context, url: str) -> None:
     if settings.get("server") != url:
         settings["server"] = url
         save(settings)
-        ctx.note(f"{url} is now your default desk (config: server).")
+        ctx.note(_("{url} is now your default desk (config: server).").format(url=url))
 
 
-@app.command()
+@app.command(help=_("Which desk, which account, where the token comes from, and whether the desk accepts it."))
 def status(tctx: typer.Context, server: ServerOption = None, as_json: JsonOption = False) -> None:
-    """Which desk, which account, where the token comes from, and whether the desk accepts it."""
     ctx: Context = tctx.obj
     if (server or ctx.server) == SANDBOX:
         report = {"server": SANDBOX, "user": ctx.client.me().name, "source": None, "accepted": True}
-        emit(ctx, report, as_json, lambda c, r: c.console.print(f"Using the embedded sandbox as {r['user']}; no sign-in needed."))
+        emit(
+            ctx, report, as_json,
+            lambda c, r: c.console.print(_("Using the embedded sandbox as {name}; no sign-in needed.").format(name=r["user"])),
+        )
         return
     url = _desk_url(ctx, server)
     token = credentials.find(url)
     if token is None:
-        raise NotSignedIn(f"You are not signed in to {url}.")
+        raise NotSignedIn(_("You are not signed in to {url}.").format(url=url))
     from ..client.http import HttpClient
 
     checker = HttpClient(url, token.value, insecure=ctx.insecure)
@@ -117,24 +133,27 @@ def status(tctx: typer.Context, server: ServerOption = None, as_json: JsonOption
 
 
 def _show_status(ctx: Context, report: dict) -> None:
-    source = credentials.Token("", report["source"], report["where"]).describe()
+    source = _token_from(report["source"], report["where"])
     if report["accepted"]:
-        ctx.console.print(f"Signed in to {report['server']} as {report['user']} ({report['role']}); token from {source}.")
+        signed_in = _("Signed in to {url} as {name} (an agent)") if report["role"] == "agent" else _("Signed in to {url} as {name}")
+        ctx.console.print(signed_in.format(url=report["server"], name=report["user"]) + "; " + source + ".")
     else:
         ctx.console.print(
-            f"{report['server']} rejects the token from {source}. Sign in again with `vksupport auth login`."
+            _("{url} rejects the token; {source}. Sign in again with `vksupport auth login`.").format(url=report["server"], source=source)
         )
 
 
-@app.command()
+@app.command(help=_("Forget the token for a desk (keyring and plain file)."))
 def logout(tctx: typer.Context, server: ServerOption = None) -> None:
-    """Forget the token for a desk (keyring and plain file)."""
     ctx: Context = tctx.obj
     url = _desk_url(ctx, server)
     removed = credentials.forget(url)
-    if removed:
-        ctx.console.print(f"Signed out of {url}: the token is removed from {' and '.join(removed)}.")
-    else:
-        ctx.note(f"No stored token for {url}; nothing to remove.")
+    for source, where in removed:
+        message = _("Signed out of {url}: the token is removed from the OS keyring ({where}).") if source == "keyring" else _(
+            "Signed out of {url}: the token is removed from the plain file {where}."
+        )
+        ctx.console.print(message.format(url=url, where=where))
+    if not removed:
+        ctx.note(_("No stored token for {url}; nothing to remove.").format(url=url))
     if os.environ.get(credentials.TOKEN_ENV):
-        ctx.note(f"Note: {credentials.TOKEN_ENV} is still set in your environment.")
+        ctx.note(_("Note: {variable} is still set in your environment.").format(variable=credentials.TOKEN_ENV))

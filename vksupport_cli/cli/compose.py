@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from .. import paths
+from ..i18n import _
 from .context import Aborted, Context, UsageError
 
 MAX_INPUT_BYTES = 1024 * 1024  # far beyond any field's limit; stops a runaway pipe early
@@ -13,61 +14,65 @@ MAX_INPUT_BYTES = 1024 * 1024  # far beyond any field's limit; stops a runaway p
 COMMENT_PREFIX = "#"
 
 
-def read_text_file(ctx: Context, source: str, what: str) -> str:
+def read_text_file(ctx: Context, source: str) -> str:
     """The UTF-8 text of ``source`` (a path, or '-' for stdin), with a clear refusal otherwise."""
     if source == "-":
         stream = getattr(ctx.stdin, "buffer", None)
         raw = stream.read(MAX_INPUT_BYTES + 1) if stream is not None else ctx.stdin.read(MAX_INPUT_BYTES + 1)
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
-        label = "standard input"
+        label = _("standard input")
     else:
         path = Path(source).expanduser()
         label = str(path)
         if path.is_dir():
-            raise UsageError(f"{label} is a folder; give the {what} as a text file.")
+            raise UsageError(_("{path} is a folder; give a text file.").format(path=label))
         try:
             with path.open("rb") as handle:
                 raw = handle.read(MAX_INPUT_BYTES + 1)
         except FileNotFoundError:
-            raise UsageError(f"There is no file {label}.") from None
+            raise UsageError(_("There is no file {path}.").format(path=label)) from None
         except OSError as exc:
-            raise UsageError(f"Cannot read {label}: {exc.strerror}.") from None
+            raise UsageError(_("Cannot read {path}: {reason}.").format(path=label, reason=exc.strerror)) from None
     if len(raw) > MAX_INPUT_BYTES:
-        raise UsageError(f"The {what} in {label} is over {MAX_INPUT_BYTES // 1024} KiB; shorten it.")
+        raise UsageError(_("The text in {path} is over {size} KiB; shorten it.").format(path=label, size=MAX_INPUT_BYTES // 1024))
     if b"\x00" in raw:
-        raise UsageError(f"{label} holds binary data, not text; give the {what} as UTF-8 text.")
+        raise UsageError(_("{path} holds binary data, not text; give UTF-8 text.").format(path=label))
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageError(f"{label} is not UTF-8 text; convert it (iconv -t UTF-8) and try again.") from None
+        raise UsageError(
+            _("{path} is not UTF-8 text; convert it (iconv -t UTF-8) and try again.").format(path=label)
+        ) from None
 
 
 def read_attachment(path_text: str) -> tuple[str, bytes]:
     """(file name, bytes) of an attachment, refusing folders and missing files up front."""
     path = Path(path_text).expanduser()
     if path.is_dir():
-        raise UsageError(f"{path} is a folder; attach files one by one with --attach.")
+        raise UsageError(_("{path} is a folder; attach files one by one with --attach.").format(path=path))
     try:
         return path.name, path.read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"There is no file {path} to attach.") from None
+        raise UsageError(_("There is no file {path} to attach.").format(path=path)) from None
     except OSError as exc:
-        raise UsageError(f"Cannot read {path}: {exc.strerror}.") from None
+        raise UsageError(_("Cannot read {path}: {reason}.").format(path=path, reason=exc.strerror)) from None
 
 
-def body_from(ctx: Context, body: str | None, body_file: str | None, what: str) -> str | None:
+def body_from(ctx: Context, body: str | None, body_file: str | None) -> str | None:
     if body is not None and body_file is not None:
-        raise UsageError(f"Give the {what} either with --body or with --body-file, not both.")
+        raise UsageError(_("Give the text either with --body or with --body-file, not both."))
     if body_file is not None:
-        return read_text_file(ctx, body_file, what)
+        return read_text_file(ctx, body_file)
     return body
 
 
 def require_terminal(ctx: Context, missing: str) -> None:
     """Refuse at once (exit 2) when a value is missing and nobody can be asked for it."""
     if not ctx.interactive:
-        raise UsageError(f"Missing {missing}; there is no terminal to ask, so pass it as an option.")
+        raise UsageError(
+            _("Missing {options}; there is no terminal to ask, so pass it as an option.").format(options=missing)
+        )
 
 
 def prompt(ctx: Context, label: str, *, default: str | None = None, required: bool = True) -> str:
@@ -77,7 +82,7 @@ def prompt(ctx: Context, label: str, *, default: str | None = None, required: bo
         value = click.prompt(label, default=default or "", show_default=bool(default), err=True)
         if value.strip() or not required:
             return value.strip()
-        ctx.note("This cannot be empty.")
+        ctx.note(_("This cannot be empty."))
 
 
 def confirm(ctx: Context, question: str, *, default: bool = False) -> bool:
@@ -86,7 +91,7 @@ def confirm(ctx: Context, question: str, *, default: bool = False) -> bool:
     return click.confirm(question, default=default, err=True)
 
 
-def edit(ctx: Context, draft, field: str, template: str, what: str) -> str:
+def edit(ctx: Context, draft, field: str, template: str) -> str:
     """Open $VISUAL/$EDITOR on ``template`` in a buffer beside the draft; returns the text.
 
     '#' lines are dropped; an empty or unchanged text aborts, as git does. The
@@ -101,27 +106,27 @@ def edit(ctx: Context, draft, field: str, template: str, what: str) -> str:
     paths.ensure_private_dir(buffer.parent)
     descriptor = os.open(buffer, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(
-            template
-            + f"\n{COMMENT_PREFIX} Write the {what} above. Lines starting with '{COMMENT_PREFIX}' are ignored;\n"
-            + f"{COMMENT_PREFIX} an empty or unchanged text aborts.\n"
-        )
+        handle.write(template + "\n")
+        for line in _("Write your text above. Lines starting with '#' are ignored;\nan empty or unchanged text aborts.").splitlines():
+            handle.write(f"{COMMENT_PREFIX} {line}\n")
     try:
         try:
             status = subprocess.call([*shlex.split(editor), str(buffer)])
         except (OSError, ValueError) as exc:
-            raise UsageError(f"Could not run your editor {editor!r} ({exc}); set $EDITOR or pass --body.") from None
+            raise UsageError(
+                _("Could not run your editor {editor} ({reason}); set $EDITOR or pass --body.").format(editor=editor, reason=exc)
+            ) from None
         edited = buffer.read_text(encoding="utf-8", errors="replace")
         text = "\n".join(line for line in edited.splitlines() if not line.startswith(COMMENT_PREFIX)).strip()
         if text and text != template.strip():
             draft.fields[field] = text
             draft.save()
         if status != 0:
-            raise Aborted(f"Your editor {editor!r} failed (exit status {status}); nothing was sent.")
+            raise Aborted(_("Your editor {editor} failed (exit status {status}); nothing was sent.").format(editor=editor, status=status))
         if not text:
-            raise Aborted(f"Aborted: the {what} is empty; nothing was sent.")
+            raise Aborted(_("Aborted: the text is empty; nothing was sent."))
         if text == template.strip():
-            raise Aborted(f"Aborted: the {what} is unchanged; nothing was sent.")
+            raise Aborted(_("Aborted: the text is unchanged; nothing was sent."))
         return text
     finally:
         buffer.unlink(missing_ok=True)

@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: list[str], ctx=None) -> int:
     """Run one command line; returns the exit code (see exits.py)."""
+    from .. import i18n
+    from ..i18n import _
+
+    i18n.setup()  # before click and Typer are imported: they translate their words at import
     import click
     import typer.main
 
@@ -36,9 +40,9 @@ def run(args: list[str], ctx=None) -> int:
     except click.UsageError as error:
         if error.ctx is not None:
             print(error.ctx.get_usage(), file=ctx.stderr)
-            hint = f"Try '{error.ctx.command_path} --help' for help."
+            hint = _("Try '{command} --help' for help.").format(command=error.ctx.command_path)
         else:
-            hint = "Try 'vksupport --help' for help."
+            hint = _("Try '{command} --help' for help.").format(command="vksupport")
         return report(ctx, click.UsageError(f"{error.format_message()}\n{hint}"))
     except BaseException as error:  # noqa: BLE001 - everything becomes a sentence and a code
         return report(ctx, error)
@@ -51,6 +55,7 @@ def report(ctx, error: BaseException) -> int:
     import click
 
     from ..errors import DeskError
+    from ..i18n import _
     from . import exits
     from .context import Aborted, UsageError, WaitTimedOut
 
@@ -65,7 +70,7 @@ def report(ctx, error: BaseException) -> int:
     elif isinstance(error, (click.UsageError, UsageError)):
         message, code = (error.format_message() if isinstance(error, click.UsageError) else str(error)), exits.USAGE
     elif isinstance(error, (click.Abort, KeyboardInterrupt, EOFError)):
-        message, code = "Interrupted; nothing more was sent.", exits.INTERRUPTED
+        message, code = _("Interrupted; nothing more was sent."), exits.INTERRUPTED
     elif isinstance(error, Aborted):
         message, code = str(error), exits.ERROR
     elif isinstance(error, WaitTimedOut):
@@ -73,37 +78,39 @@ def report(ctx, error: BaseException) -> int:
     elif isinstance(error, click.ClickException):
         message, code = error.format_message(), exits.ERROR
     else:  # a bug: say so plainly, with details under --debug
-        message = (
-            f"Unexpected error ({error.__class__.__name__}: {error}). "
-            "Run again with --debug for details, and please report it."
+        message = _("Unexpected error ({error}). Run again with --debug for details, and please report it.").format(
+            error=f"{error.__class__.__name__}: {error}"
         )
         code = exits.ERROR
     if ctx.debug:
         import traceback
 
         traceback.print_exception(error, file=ctx.stderr)
-    print(f"Error: {message}", file=ctx.stderr)
+    print(_("Error: {message}").format(message=message), file=ctx.stderr)
     return code
 
 
 def describe(error) -> str:
     """The sentence a person reads for a desk error: what happened and what to do."""
     from ..errors import NotAccepting, NotSignedIn, OpenQuestionExists, RateLimited, Unavailable
+    from ..i18n import _
+    from .render import span
 
     if isinstance(error, OpenQuestionExists):
         qid = error.question_id
-        return (
-            f"You already have an open question (#{qid}); the desk takes one at a time. "
-            f"Wait for its answer (vksupport wait {qid}), or delete it if no agent has taken it yet "
-            f"(vksupport delete {qid})."
-        )
+        return _(
+            "You already have an open question (#{id}); the desk takes one at a time. Wait for its answer "
+            "(vksupport wait {id}), or delete it if no agent has taken it yet (vksupport delete {id})."
+        ).format(id=qid)
     if isinstance(error, NotAccepting):
-        return f"{error.message} Your question was not sent."
+        return _("The desk is not accepting new questions right now; your question was not sent. Try again later.")
     if isinstance(error, RateLimited):
         retry = error.details.get("retry_after")
-        return f"The desk asks to slow down; try again in {retry} s." if retry else "The desk asks to slow down; try again in a minute."
+        if retry:
+            return _("The desk asks to slow down; try again in {duration}.").format(duration=span(float(retry)))
+        return _("The desk asks to slow down; try again in a minute.")
     if isinstance(error, NotSignedIn):
-        return f"{error.message} Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN."
+        return error.message + " " + _("Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN.")
     if isinstance(error, Unavailable):
-        return f"{error.message} Try again later."
+        return error.message + " " + _("Try again later.")
     return error.message

@@ -8,16 +8,17 @@ from typing import Annotated, Optional
 import typer
 
 from .. import paths
+from ..i18n import _, ngettext
 from .context import Context
 
 app = typer.Typer(
-    help="Run and manage a desk: its help centre and whether it takes questions.",
+    help=_("Run and manage a desk: its help centre and whether it takes questions."),
     no_args_is_help=True,
 )
 
 DbOption = Annotated[
     Optional[Path],
-    typer.Option("--db", help="The desk's SQLite file. Default: the sandbox's.", dir_okay=False),
+    typer.Option("--db", help=_("The desk's SQLite file. Default: the sandbox's."), dir_okay=False),
 ]
 
 
@@ -27,16 +28,15 @@ def _open(db: Path | None):
     return Desk.open(db or paths.sandbox_db())
 
 
-@app.command()
+@app.command(help=_("Serve the desk's HTTP API (needs the server extra: pip install 'vksupport[server]')."))
 def serve(
     tctx: typer.Context,
     db: DbOption = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8080,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes sharing the database.")] = 1,
-    rate_limit: Annotated[float, typer.Option("--rate-limit", min=0, help="Requests a second per token (bursts of twice that); 0 turns it off.")] = 50.0,
+    host: Annotated[str, typer.Option("--host", help=_("Address to listen on."))] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help=_("Port to listen on."))] = 8080,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help=_("Worker processes sharing the database."))] = 1,
+    rate_limit: Annotated[float, typer.Option("--rate-limit", min=0, help=_("Requests a second per token (bursts of twice that); 0 turns it off."))] = 50.0,
 ) -> None:
-    """Serve the desk's HTTP API (needs the server extra: pip install 'vksupport[server]')."""
     import os
 
     try:
@@ -46,7 +46,7 @@ def serve(
     except ImportError:
         from .context import UsageError
 
-        raise UsageError("The server needs its extra packages: pip install 'vksupport[server]'.") from None
+        raise UsageError(_("The server needs its extra packages: pip install 'vksupport[server]'.")) from None
     path = str(db or paths.sandbox_db())
     _open(Path(path)).close()  # create or migrate once, before the workers start
     os.environ[server_app.DB_ENV] = path
@@ -63,14 +63,13 @@ def serve(
     )
 
 
-@app.command("add-user")
+@app.command("add-user", help=_("Create an account and print its API token, once, alone on stdout."))
 def add_user(
     tctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="The account's name.")],
-    agent: Annotated[bool, typer.Option("--agent", help="A support agent rather than a user.")] = False,
+    name: Annotated[str, typer.Argument(help=_("The account's name."), show_default=False)],
+    agent: Annotated[bool, typer.Option("--agent", help=_("A support agent rather than a user."))] = False,
     db: DbOption = None,
 ) -> None:
-    """Create an account and print its API token, once, alone on stdout."""
     ctx: Context = tctx.obj
     desk = _open(db)
     try:
@@ -78,40 +77,39 @@ def add_user(
     finally:
         desk.close()
     ctx.stdout.write(token + "\n")
-    ctx.note(f"Created {user.role} {user.name!r}. The token above is shown only this once.")
+    created = _("Created the agent {name}.") if user.role == "agent" else _("Created the user {name}.")
+    ctx.note(created.format(name=user.name) + " " + _("The token above is shown only this once."))
 
 
-@app.command("import-help")
+@app.command("import-help", help=_("Replace the desk's help centre with the articles in FILE."))
 def import_help(
     tctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A JSONL file: one article per line (slug, category, title, body, can_ask, tags).")],
+    file: Annotated[Path, typer.Argument(help=_("A JSONL file: one article per line (slug, category, title, body, can_ask, tags)."), show_default=False)],
     db: DbOption = None,
 ) -> None:
-    """Replace the desk's help centre with the articles in FILE."""
     ctx: Context = tctx.obj
     desk = _open(db)
     try:
         count = desk.import_help(file)
     finally:
         desk.close()
-    ctx.console.print(f"Imported {count} articles; search uses them now.")
+    ctx.console.print(ngettext("Imported {n} article; search uses it now.", "Imported {n} articles; search uses them now.", count).format(n=count))
 
 
-@app.command()
+@app.command(help=_("Switch whether the desk takes new questions (everything else keeps working)."))
 def accepting(
     tctx: typer.Context,
-    state: Annotated[str, typer.Argument(help="on: take new questions; off: refuse them for a while.", metavar="on|off")],
+    state: Annotated[str, typer.Argument(help=_("on: take new questions; off: refuse them for a while."), metavar="on|off", show_default=False)],
     db: DbOption = None,
 ) -> None:
-    """Switch whether the desk takes new questions (everything else keeps working)."""
     ctx: Context = tctx.obj
     if state not in ("on", "off"):
         from .context import UsageError
 
-        raise UsageError("Say on or off.")
+        raise UsageError(_("Say on or off."))
     desk = _open(db)
     try:
         desk.set_accepting(state == "on")
     finally:
         desk.close()
-    ctx.console.print("The desk takes new questions." if state == "on" else "The desk refuses new questions until switched on.")
+    ctx.console.print(_("The desk takes new questions.") if state == "on" else _("The desk refuses new questions until switched on."))

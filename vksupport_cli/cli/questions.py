@@ -13,16 +13,19 @@ import typer
 from ..desk.models import Question
 from ..drafts import Draft
 from ..errors import NotEditable, NotFound
+from ..i18n import _
 from .. import drafts
 from . import compose
 from .context import Aborted, Context, UsageError, WaitTimedOut
 from .helpcentre import JsonOption, show_article
-from .render import ago, emit, escape, local_time, print_long, span, status_word, styled_status, until
+from .render import ago, emit, escape, local_time, print_long, since, span, status_word, styled_status, until
 
-QuestionId = Annotated[int, typer.Argument(help="The question's number, as `vksupport list` shows it.", min=1, max=2**63 - 1)]
-BodyOption = Annotated[Optional[str], typer.Option("--body", "-b", help="The text itself.")]
+QuestionId = Annotated[
+    int, typer.Argument(help=_("The question's number, as `vksupport list` shows it."), min=1, max=2**63 - 1, show_default=False)
+]
+BodyOption = Annotated[Optional[str], typer.Option("--body", "-b", help=_("The text itself."))]
 BodyFileOption = Annotated[
-    Optional[str], typer.Option("--body-file", "-F", help="Read the text from a UTF-8 file, or '-' for standard input.")
+    Optional[str], typer.Option("--body-file", "-F", help=_("Read the text from a UTF-8 file, or '-' for standard input."))
 ]
 LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
 
@@ -48,7 +51,7 @@ ResumeOption = Annotated[
     Optional[str],
     typer.Option(
         "--resume",
-        help="Resend a saved draft without prompts: give its id, or 'latest'.",
+        help=_("Resend a saved draft without prompts: give its id, or 'latest'."),
         show_default=False,
     ),
 ]
@@ -56,18 +59,17 @@ ResumeOption = Annotated[
 
 def ask(
     tctx: typer.Context,
-    topic: Annotated[Optional[str], typer.Option("--topic", "-t", help="An article slug that lets you ask, or a category (see `vksupport topics`).")] = None,
-    title: Annotated[Optional[str], typer.Option("--title", "-s", help="A short summary of the problem.")] = None,
+    topic: Annotated[Optional[str], typer.Option("--topic", "-t", help=_("An article slug that lets you ask, or a category (see `vksupport topics`)."))] = None,
+    title: Annotated[Optional[str], typer.Option("--title", "-s", help=_("A short summary of the problem."))] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
-    link: Annotated[Optional[str], typer.Option("--link", help="Link to the page concerned, e.g. a friend's blocked page.")] = None,
-    attach: Annotated[Optional[list[str]], typer.Option("--attach", "-a", help="Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable.")] = None,
-    ads: Annotated[bool, typer.Option("--ads", help="An advertiser's question (answered first).")] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking for confirmation.")] = False,
+    link: Annotated[Optional[str], typer.Option("--link", help=_("Link to the page concerned, e.g. a friend's blocked page."))] = None,
+    attach: Annotated[Optional[list[str]], typer.Option("--attach", "-a", help=_("Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable."))] = None,
+    ads: Annotated[bool, typer.Option("--ads", help=_("An advertiser's question (answered first)."))] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Send without asking for confirmation."))] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Ask support a question: see matching help articles first, then write to support."""
     ctx: Context = tctx.obj
     options = AskOptions(topic, title, body, body_file, link, attach or [], ads, yes, resume)
     result = run_ask(ctx, options)
@@ -75,8 +77,9 @@ def ask(
         return
     if result.repeats is not None:
         ctx.note(
-            f"Note: this repeats your earlier question #{result.repeats}; "
-            f"see its answer with: vksupport show {result.repeats}"
+            _("Note: this repeats your earlier question #{id}; see its answer with: vksupport show {id}").format(
+                id=result.repeats
+            )
         )
     emit(ctx, result, as_json, _show_asked)
 
@@ -85,7 +88,7 @@ def run_ask(ctx: Context, options: AskOptions):
     """Compose the question into a draft (flags, prompts, editor), then send it."""
     draft = _open_draft(ctx, "ask", options.resume)
     fields = draft.fields
-    body = compose.body_from(ctx, options.body, options.body_file, "description")
+    body = compose.body_from(ctx, options.body, options.body_file)
     for name, value in (("topic", options.topic), ("title", options.title), ("body", body), ("link", options.link)):
         if value is not None:
             fields[name] = value
@@ -99,14 +102,16 @@ def run_ask(ctx: Context, options: AskOptions):
         missing = [f"--{name}" for name in ("topic", "title", "body") if not fields.get(name)]
         if missing:
             if options.resume is not None:
-                raise UsageError(f"Draft {draft.id} has no {' and no '.join(missing)}; pass them as options.")
-            compose.require_terminal(ctx, " and ".join(missing))
+                raise UsageError(
+                    _("Draft {id} lacks {options}; pass them as options.").format(id=draft.id, options=", ".join(missing))
+                )
+            compose.require_terminal(ctx, ", ".join(missing))
             if not draft.has_text and not _help_flow(ctx, draft, options):
                 return None
             _ask_for_missing(ctx, draft, options)
         if ctx.interactive and not options.yes and options.resume is None:
-            if not compose.confirm(ctx, "Send this question to support?", default=True):
-                raise Aborted("Not sent.")
+            if not compose.confirm(ctx, _("Send this question to support?"), default=True):
+                raise Aborted(_("Not sent."))
         return ctx.client.ask(
             topic=fields["topic"],
             title=fields["title"],
@@ -125,14 +130,14 @@ def _ask_for_missing(ctx: Context, draft: Draft, options: AskOptions) -> None:
         fields["topic"] = _choose_topic(ctx, options)
         draft.save()
     if not fields.get("title"):
-        fields["title"] = compose.prompt(ctx, "Summary (one line)", default=fields.get("problem"))
+        fields["title"] = compose.prompt(ctx, _("Summary (one line)"), default=fields.get("problem"))
         draft.save()
     if not fields.get("body"):
-        typed = compose.prompt(ctx, "Describe the problem (leave empty to open your editor)", required=False)
-        fields["body"] = typed or compose.edit(ctx, draft, "body", "", "description")
+        typed = compose.prompt(ctx, _("Describe the problem (leave empty to open your editor)"), required=False)
+        fields["body"] = typed or compose.edit(ctx, draft, "body", "")
         draft.save()
     if "link" not in fields:
-        fields["link"] = compose.prompt(ctx, "Link to the page concerned (optional)", required=False) or None
+        fields["link"] = compose.prompt(ctx, _("Link to the page concerned (optional)"), required=False) or None
         draft.save()
 
 
@@ -142,14 +147,18 @@ def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | 
     if resume is not None:
         found = drafts.latest(kind, server, question_id) if resume == "latest" else drafts.get(resume)
         if found is None:
-            raise NotFound(f"There is no {kind} draft to resume; see them with: vksupport drafts list")
+            raise NotFound(_("There is no draft to resume here; see them with: vksupport drafts list"))
         if found.kind != kind or (question_id is not None and found.question_id != question_id):
-            raise UsageError(f"Draft {found.id} is a {found.kind} draft; resume it with its own command.")
+            from .drafts import resend_command
+
+            raise UsageError(_("Draft {id} belongs to another command: {command}").format(id=found.id, command=resend_command(found)))
         return found
     if ctx.interactive:
         earlier = drafts.latest(kind, server, question_id)
         if earlier is not None and compose.confirm(
-            ctx, f"You have an unsent {kind} from {ago(earlier.updated_at)}: “{earlier.summary()}”. Resume it?", default=True
+            ctx,
+            _("You have an unsent text from {when}: “{text}”. Resume it?").format(when=ago(earlier.updated_at), text=earlier.summary()),
+            default=True,
         ):
             return earlier
     return Draft(kind=kind, server=server, question_id=question_id)
@@ -166,7 +175,7 @@ def keeping(ctx: Context, draft: Draft):
             draft.save(error=error.__class__.__name__)
             from .drafts import resend_command
 
-            ctx.note(f"Your text is kept as draft {draft.id}; send it again with: {resend_command(draft)}")
+            ctx.note(_("Your text is kept as draft {id}; send it again with: {command}").format(id=draft.id, command=resend_command(draft)))
         else:
             draft.discard()
         raise
@@ -175,26 +184,26 @@ def keeping(ctx: Context, draft: Draft):
 
 def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
     """Show articles that may answer the problem; False when one of them solved it."""
-    problem = compose.prompt(ctx, "In a few words, what happened?")
+    problem = compose.prompt(ctx, _("In a few words, what happened?"))
     draft.fields["problem"] = problem
     draft.save()
     hits = ctx.client.search_help(problem, limit=5)
     options.suggestions = hits
     if not hits:
         return True
-    ctx.console.print("\nThese articles may already answer it:")
+    ctx.console.print("\n" + _("These articles may already answer it:"))
     for number, hit in enumerate(hits, start=1):
         ctx.console.print(f"  {number}. {escape(hit.title)} [dim]({hit.slug})[/]")
     while True:
-        choice = compose.prompt(ctx, "Open an article by number, or press Enter to write to support", required=False)
+        choice = compose.prompt(ctx, _("Open an article by number, or press Enter to write to support"), required=False)
         if not choice:
             return True
         if not (choice.isdigit() and 1 <= int(choice) <= len(hits)):
-            ctx.note(f"Type a number from 1 to {len(hits)}, or press Enter.")
+            ctx.note(_("Type a number from 1 to {count}, or press Enter.").format(count=len(hits)))
             continue
         show_article(ctx, ctx.client.article(hits[int(choice) - 1].slug))
-        if compose.confirm(ctx, "Did this article solve your problem?", default=False):
-            ctx.note("Glad it helped. Nothing was sent to support.")
+        if compose.confirm(ctx, _("Did this article solve your problem?"), default=False):
+            ctx.note(_("Glad it helped. Nothing was sent to support."))
             return False
 
 
@@ -204,22 +213,22 @@ def _choose_topic(ctx: Context, options: AskOptions) -> str:
     by_slug = {topic.slug: topic for topic in topics}
     ordered = [by_slug[slug] for slug in suggested if slug in by_slug]
     ordered += [topic for topic in topics if topic.kind == "category"]
-    ctx.console.print("\nWhat is the question about?")
+    ctx.console.print("\n" + _("What is the question about?"))
     for number, topic in enumerate(ordered, start=1):
         ctx.console.print(f"  {number}. {escape(topic.title)} [dim]({topic.slug})[/]")
     while True:
-        choice = compose.prompt(ctx, "Topic number or slug")
+        choice = compose.prompt(ctx, _("Topic number or slug"))
         if choice.isdigit() and 1 <= int(choice) <= len(ordered):
             return ordered[int(choice) - 1].slug
         if choice in by_slug:
             return choice
-        ctx.note(f"Type a number from 1 to {len(ordered)}, or a topic slug from `vksupport topics`.")
+        ctx.note(_("Type a number from 1 to {count}, or a topic slug from `vksupport topics`.").format(count=len(ordered)))
 
 
 def _show_asked(ctx: Context, result) -> None:
     question = result.question
-    ctx.console.print(f"[green]Question #{question.id} is in the queue.[/] Support usually answers within 24 hours.")
-    ctx.console.print(f"Follow it with: vksupport show {question.id}   or wait for the answer: vksupport wait {question.id}")
+    ctx.console.print("[green]" + _("Question #{id} is in the queue.").format(id=question.id) + "[/] " + _("Support usually answers within 24 hours."))
+    ctx.console.print(_("Follow it with: vksupport show {id}   or wait for the answer: vksupport wait {id}").format(id=question.id))
 
 
 # -- list -------------------------------------------------------------------
@@ -227,14 +236,13 @@ def _show_asked(ctx: Context, result) -> None:
 
 def list_questions(
     tctx: typer.Context,
-    status: Annotated[str, typer.Option("--status", help=f"Which questions: {', '.join(LIST_STATUSES)}.")] = "all",
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="At most this many, newest first.")] = 20,
+    status: Annotated[str, typer.Option("--status", help=_("Which questions: {choices}.").format(choices=", ".join(LIST_STATUSES)))] = "all",
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help=_("At most this many, newest first."))] = 20,
     as_json: JsonOption = False,
 ) -> None:
-    """List my questions, newest first."""
     ctx: Context = tctx.obj
     if status not in LIST_STATUSES:
-        raise UsageError(f"--status must be one of {', '.join(LIST_STATUSES)}.")
+        raise UsageError(_("--status must be one of {choices}.").format(choices=", ".join(LIST_STATUSES)))
     page = ctx.client.list_questions(status=status, limit=limit)
     summaries = [_summary(q) for q in page.questions]
     emit(ctx, summaries, as_json, _show_list)
@@ -248,65 +256,70 @@ def _summary(question: Question) -> dict:
 
 def _show_list(ctx: Context, questions: list[dict]) -> None:
     if not questions:
-        ctx.note("You have no questions here. Ask one with: vksupport ask")
+        ctx.note(_("You have no questions here. Ask one with: vksupport ask"))
         return
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name, justify in (("ID", "right"), ("Status", "left"), ("Topic", "left"), ("Summary", "left"), ("Asked", "left"), ("Waiting", "left")):
-        table.add_column(name, justify=justify, overflow="ellipsis", no_wrap=name != "Summary")
+    headers = (_("ID"), _("Status"), _("Topic"), _("Summary"), _("Asked"), _("Waiting"))
+    for number, name in enumerate(headers):
+        table.add_column(name, justify="right" if number == 0 else "left", overflow="ellipsis", no_wrap=number != 3)
     for q in questions:
-        waiting = span(_seconds_since(q["queued_at"])) if q["status"] in ("waiting", "in_progress") else "—"
+        waiting = since(q["queued_at"]) if q["status"] in ("waiting", "in_progress") else "—"
         table.add_row(str(q["id"]), styled_status(q["status"]), q["topic"], escape(q["title"]), ago(q["created_at"]), waiting)
     ctx.console.print(table)
-
-
-def _seconds_since(text: str) -> float:
-    from datetime import datetime, timezone
-
-    from .render import parse_time
-
-    return (datetime.now(timezone.utc) - parse_time(text)).total_seconds()
 
 
 # -- show -------------------------------------------------------------------
 
 
 def show(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False) -> None:
-    """Show a question's whole thread: question, comments, answer, rating."""
     ctx: Context = tctx.obj
     emit(ctx, ctx.client.get_question(question_id), as_json, show_question)
 
 
 def show_question(ctx: Context, q: Question) -> None:
     lines: list = [f"[bold]#{q.id} {escape(q.title)}[/]"]
-    facts = [styled_status(q.status), f"topic {q.topic}"]
+    facts = [styled_status(q.status), _("topic {topic}").format(topic=q.topic)]
     if q.kind == "ads":
-        facts.append("advertiser")
+        facts.append(_("advertiser"))
     lines.append(" · ".join(facts))
-    lines.append(f"[dim]asked {local_time(q.created_at)} ({ago(q.created_at)})[/]")
+    lines.append("[dim]" + _("asked {time} ({ago})").format(time=local_time(q.created_at), ago=ago(q.created_at)) + "[/]")
     if q.is_open:
-        lines.append(f"[dim]waiting {span(_seconds_since(q.queued_at))}; answer expected {until(q.expected_answer_by)}[/]")
+        lines.append(
+            "[dim]"
+            + _("waiting for {duration}; answer expected {when}").format(duration=since(q.queued_at), when=until(q.expected_answer_by))
+            + "[/]"
+        )
     if q.taken_at:
-        lines.append(f"[dim]taken {local_time(q.taken_at)}" + (f" by {escape(q.agent)}" if q.agent else "") + "[/]")
+        taken = _("taken {time} by {agent}") if q.agent else _("taken {time}")
+        lines.append("[dim]" + taken.format(time=local_time(q.taken_at), agent=escape(q.agent or "")) + "[/]")
     if q.answered_at:
-        lines.append(f"[dim]answered {local_time(q.answered_at)}[/]")
+        lines.append("[dim]" + _("answered {time}").format(time=local_time(q.answered_at)) + "[/]")
     lines += ["", escape(q.body)]
     if q.link:
-        lines.append(f"\nPage concerned: {escape(q.link)}")
+        lines.append("\n" + _("Page concerned: {link}").format(link=escape(q.link)))
     if q.attachments:
-        lines.append("\nAttachments:")
-        lines += [f"  {a.id}. {escape(a.filename)} ({a.content_type}, {a.size:,} bytes)" for a in q.attachments]
+        lines.append("\n" + _("Attachments:"))
+        lines += [
+            "  " + _("{id}. {name} ({type}, {size} bytes)").format(id=a.id, name=escape(a.filename), type=a.content_type, size=a.size)
+            for a in q.attachments
+        ]
     for comment in q.comments:
-        who = "Support" if comment.role == "agent" else "You"
-        label = "answer" if comment.kind == "answer" else "comment"
+        if comment.role == "agent":
+            heading = _("Support answered") if comment.kind == "answer" else _("Support commented")
+        else:
+            heading = _("You wrote")
         style = "green" if comment.kind == "answer" else "cyan"
-        lines += ["", f"[{style}]── {who} ({label}), {local_time(comment.created_at)}[/]", escape(comment.body)]
+        lines += ["", f"[{style}]── {heading}, {local_time(comment.created_at)}[/]", escape(comment.body)]
     if q.rating:
-        verdict = "good" if q.rating == "good" else "bad"
-        lines += ["", f"You rated the answer {verdict}" + (f": {escape(q.rating_comment)}" if q.rating_comment else ".")]
+        verdict = _("You rated the answer as good") if q.rating == "good" else _("You rated the answer as bad")
+        lines += ["", verdict + (f": {escape(q.rating_comment)}" if q.rating_comment else ".")]
     elif q.status == "answered":
-        lines += ["", f"[dim]Rate the answer with: vksupport rate {q.id} good|bad, or follow up with: vksupport comment {q.id}[/]"]
+        lines += [
+            "",
+            "[dim]" + _("Rate the answer with: vksupport rate {id} good|bad, or follow up with: vksupport comment {id}").format(id=q.id) + "[/]",
+        ]
     print_long(ctx, lines)
 
 
@@ -316,19 +329,18 @@ def show_question(ctx: Context, q: Question) -> None:
 def edit(
     tctx: typer.Context,
     question_id: QuestionId,
-    title: Annotated[Optional[str], typer.Option("--title", "-s", help="A new summary.")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", "-s", help=_("A new summary."))] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
-    link: Annotated[Optional[str], typer.Option("--link", help="A new link to the page concerned.")] = None,
-    no_link: Annotated[bool, typer.Option("--no-link", help="Remove the link.")] = False,
+    link: Annotated[Optional[str], typer.Option("--link", help=_("A new link to the page concerned."))] = None,
+    no_link: Annotated[bool, typer.Option("--no-link", help=_("Remove the link."))] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a question while no agent has taken it (summary, description, link)."""
     ctx: Context = tctx.obj
     if link is not None and no_link:
-        raise UsageError("Give either --link or --no-link, not both.")
-    body = compose.body_from(ctx, body, body_file, "description")
+        raise UsageError(_("Give either --link or --no-link, not both."))
+    body = compose.body_from(ctx, body, body_file)
     given = {"title": title, "body": body, "link": link, "clear_link": no_link or None}
     if resume is None and not any(given.values()):
         compose.require_terminal(ctx, "--title, --body or --link")
@@ -338,8 +350,10 @@ def edit(
         if not any(draft.fields.get(name) for name in ("title", "body", "link", "clear_link")):
             current = ctx.client.get_question(question_id)
             if not current.editable:  # say so before the person spends time in the editor
-                raise NotEditable(f"Question #{question_id} can no longer be edited: an agent has taken it. Add a comment instead.")
-            message = compose.edit(ctx, draft, "message", f"{current.title}\n\n{current.body}\n", "question")
+                raise NotEditable(
+                    _("Question #{id} can no longer be edited: an agent has taken it. Add a comment instead.").format(id=question_id)
+                )
+            message = compose.edit(ctx, draft, "message", f"{current.title}\n\n{current.body}\n")
             draft.fields["title"], draft.fields["body"] = _split_message(message)
             draft.save()
         fields = draft.fields
@@ -350,14 +364,14 @@ def edit(
             link=fields.get("link"),
             clear_link=bool(fields.get("clear_link")),
         )
-    emit(ctx, updated, as_json, lambda c, q: c.console.print(f"Question #{q.id} is updated."))
+    emit(ctx, updated, as_json, lambda c, q: c.console.print(_("Question #{id} is updated.").format(id=q.id)))
 
 
 def _split_message(text: str) -> tuple[str, str]:
     """First line: the summary; the rest: the description (git's commit-message shape)."""
-    title, _, body = text.partition("\n")
+    title, _newline, body = text.partition("\n")
     if not body.strip():
-        raise UsageError("Write a summary on the first line and the description below it.")
+        raise UsageError(_("Write a summary on the first line and the description below it."))
     return title.strip(), body.strip()
 
 
@@ -369,9 +383,8 @@ def comment(
     resume: ResumeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add details to a question; on an answered one it is a follow-up that reopens it."""
     ctx: Context = tctx.obj
-    text = compose.body_from(ctx, body, body_file, "comment")
+    text = compose.body_from(ctx, body, body_file)
     if text is None and resume is None:
         compose.require_terminal(ctx, "--body")
     draft = _open_draft(ctx, "comment", resume, question_id)
@@ -379,7 +392,7 @@ def comment(
         draft.fields["body"] = text
     with keeping(ctx, draft):
         if not draft.fields.get("body"):
-            compose.edit(ctx, draft, "body", "", "comment")
+            compose.edit(ctx, draft, "body", "")
         added = ctx.client.comment(question_id, draft.fields["body"], idempotency_key=draft.idempotency_key)
     emit(ctx, added, as_json, _show_commented)
 
@@ -387,47 +400,44 @@ def comment(
 def _show_commented(ctx: Context, added) -> None:
     question = ctx.client.get_question(added.question_id)
     if question.status == "waiting" and not question.unprocessed and question.answered_at:
-        ctx.console.print(f"Your follow-up put question #{question.id} back in the queue.")
+        ctx.console.print(_("Your follow-up put question #{id} back in the queue.").format(id=question.id))
     else:
-        ctx.console.print(f"Comment added to question #{question.id}.")
+        ctx.console.print(_("Comment added to question #{id}.").format(id=question.id))
 
 
 def delete(
     tctx: typer.Context,
     question_id: QuestionId,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking for confirmation.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Delete without asking for confirmation."))] = False,
 ) -> None:
-    """Delete a question no agent has taken yet; it is gone for good."""
     ctx: Context = tctx.obj
     if not yes:
-        compose.require_terminal(ctx, "--yes (deleting needs a confirmation)")
+        compose.require_terminal(ctx, "--yes")
         question = ctx.client.get_question(question_id)
-        if not compose.confirm(ctx, f"Delete question #{question.id} “{question.title}” for good?"):
-            raise Aborted("Nothing was deleted.")
+        if not compose.confirm(ctx, _("Delete question #{id} “{title}” for good?").format(id=question.id, title=question.title)):
+            raise Aborted(_("Nothing was deleted."))
     ctx.client.delete_question(question_id)
-    ctx.console.print(f"Question #{question_id} is deleted.")
+    ctx.console.print(_("Question #{id} is deleted.").format(id=question_id))
 
 
 def rate(
     tctx: typer.Context,
     question_id: QuestionId,
-    rating: Annotated[str, typer.Argument(help="good or bad.", metavar="good|bad")],
-    comment_text: Annotated[Optional[str], typer.Option("--comment", "-m", help="Praise, or a complaint about the agent.")] = None,
+    rating: Annotated[str, typer.Argument(help=_("good or bad."), metavar="good|bad", show_default=False)],
+    comment_text: Annotated[Optional[str], typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Rate the answer to a question, good or bad; this closes the question."""
     ctx: Context = tctx.obj
     if rating not in ("good", "bad"):
-        raise UsageError("Rate the answer as good or bad.")
+        raise UsageError(_("Rate the answer as good or bad."))
     rated = ctx.client.rate(question_id, rating, comment_text)
-    emit(ctx, rated, as_json, lambda c, q: c.console.print(f"Thank you: question #{q.id} is rated {q.rating} and closed."))
+    emit(ctx, rated, as_json, lambda c, q: c.console.print(_("Thank you! Question #{id} is rated and closed.").format(id=q.id)))
 
 
 def close(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False) -> None:
-    """Close a question without rating it; it stays in your history."""
     ctx: Context = tctx.obj
     closed = ctx.client.close_question(question_id)
-    emit(ctx, closed, as_json, lambda c, q: c.console.print(f"Question #{q.id} is closed."))
+    emit(ctx, closed, as_json, lambda c, q: c.console.print(_("Question #{id} is closed.").format(id=q.id)))
 
 
 # -- wait -------------------------------------------------------------------
@@ -436,16 +446,20 @@ def close(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = Fa
 def wait(
     tctx: typer.Context,
     question_id: QuestionId,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help="Give up after this many seconds (exit 7). Default: wait as long as it takes.", min=0)] = None,
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between checks.", min=0.1, max=3600)] = 10.0,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help=_("Give up after this many seconds (exit 7). Default: wait as long as it takes."), min=0)] = None,
+    interval: Annotated[float, typer.Option("--interval", help=_("Seconds between checks."), min=0.1, max=3600)] = 10.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Wait until support answers a question (exit 0), or until --timeout (exit 7)."""
     ctx: Context = tctx.obj
     if ctx.stdout_is_terminal and not as_json:
-        with ctx.err_console.status(f"Waiting for an answer to #{question_id}…") as live:
+        with ctx.err_console.status(_("Waiting for an answer to #{id}…").format(id=question_id)) as live:
+
             def report(q: Question) -> None:
-                live.update(f"#{q.id} is {status_word(q.status)} ({span(_seconds_since(q.queued_at))}); answer expected {until(q.expected_answer_by)}")
+                live.update(
+                    _("#{id}: {status} for {duration}; answer expected {when}").format(
+                        id=q.id, status=status_word(q.status), duration=since(q.queued_at), when=until(q.expected_answer_by)
+                    )
+                )
 
             question = wait_for_answer(ctx, question_id, timeout, interval, report)
     else:
@@ -470,13 +484,14 @@ def wait_for_answer(
         if question.answered_at and question.status in ("answered", "closed"):
             return question
         if question.status == "closed":
-            raise UsageError(f"Question #{question_id} was closed without an answer; there is nothing to wait for.")
+            raise UsageError(_("Question #{id} was closed without an answer; there is nothing to wait for.").format(id=question_id))
         if report is not None:
             report(question)
         now = clock()
         if deadline is not None and now >= deadline:
             raise WaitTimedOut(
-                f"Question #{question_id} is still {status_word(question.status)} after {span(timeout)}; "
-                f"run `vksupport wait {question_id}` again later."
+                _("Question #{id} is still {status} after {duration}; run `vksupport wait {id}` again later.").format(
+                    id=question_id, status=status_word(question.status), duration=span(timeout)
+                )
             )
         sleep(interval if deadline is None else min(interval, deadline - now))

@@ -11,14 +11,18 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from ..i18n import _, ngettext
 from .context import Context
 
-STATUS_WORDS = {
-    "waiting": "waiting",
-    "in_progress": "in progress",
-    "answered": "answered",
-    "closed": "closed",
-}
+
+def status_words() -> dict[str, str]:
+    return {
+        "waiting": _("waiting"),
+        "in_progress": _("in progress"),
+        "answered": _("answered"),
+        "closed": _("closed"),
+    }
+
 STATUS_STYLES = {
     "waiting": "yellow",
     "in_progress": "cyan",
@@ -51,30 +55,43 @@ def parse_time(text: str) -> datetime:
 
 
 def span(seconds: float) -> str:
-    """A short human duration: '45 s', '3 min', '5 h', '2 d'."""
+    """A human duration in whole units: '45 seconds', '3 minutes', '5 hours', '2 days'.
+
+    The forms are the ones that follow "ago"/"in"/"for" (in Russian the
+    accusative: "1 минуту", "3 минуты", "5 минут").
+    """
     seconds = max(0, int(seconds))
     if seconds < 60:
-        return f"{seconds} s"
+        return ngettext("{n} second", "{n} seconds", seconds).format(n=seconds)
     if seconds < 3600:
-        return f"{seconds // 60} min"
+        n = seconds // 60
+        return ngettext("{n} minute", "{n} minutes", n).format(n=n)
     if seconds < 86400 * 2:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"
+        n = seconds // 3600
+        return ngettext("{n} hour", "{n} hours", n).format(n=n)
+    n = seconds // 86400
+    return ngettext("{n} day", "{n} days", n).format(n=n)
 
 
 def ago(text: str | None, now: datetime | None = None) -> str:
     if not text:
         return "—"
     now = now or datetime.now(timezone.utc)
-    return f"{span((now - parse_time(text)).total_seconds())} ago"
+    return _("{duration} ago").format(duration=span((now - parse_time(text)).total_seconds()))
+
+
+def since(text: str, now: datetime | None = None) -> str:
+    """How long since ``text``: the bare duration (a waiting time)."""
+    now = now or datetime.now(timezone.utc)
+    return span((now - parse_time(text)).total_seconds())
 
 
 def until(text: str, now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     seconds = (parse_time(text) - now).total_seconds()
     if seconds <= 0:
-        return f"overdue by {span(-seconds)}"
-    return f"within {span(seconds)}"
+        return _("overdue by {duration}").format(duration=span(-seconds))
+    return _("in {duration}").format(duration=span(seconds))
 
 
 def local_time(text: str | None) -> str:
@@ -84,7 +101,7 @@ def local_time(text: str | None) -> str:
 
 
 def status_word(status: str) -> str:
-    return STATUS_WORDS.get(status, status)
+    return status_words().get(status, status)
 
 
 def styled_status(status: str) -> str:

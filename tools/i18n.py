@@ -1,0 +1,237 @@
+"""Catalogue tooling, standard library only.
+
+    python tools/i18n.py extract   # refresh vksupport.pot and merge new msgids into ru.po
+    python tools/i18n.py compile   # ru.po -> ru/LC_MESSAGES/vksupport.mo (committed)
+    python tools/i18n.py check     # exit 1 if a msgid lacks a translation or the .mo is stale
+
+Extraction reads the package's source with ``ast``: every literal passed to
+``_()`` or ``ngettext()``. The few words of click and Typer that a person sees
+(``EXTERNAL``) are added by hand: they translate them through the same domain.
+"""
+
+from __future__ import annotations
+
+import ast
+import struct
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "vksupport_cli"
+LOCALE = PACKAGE / "locale"
+POT = LOCALE / "vksupport.pot"
+PO = LOCALE / "ru.po"
+MO = LOCALE / "ru" / "LC_MESSAGES" / "vksupport.mo"
+
+RU_HEADER = (
+    "Project-Id-Version: vksupport\n"
+    "Language: ru\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: text/plain; charset=UTF-8\n"
+    "Content-Transfer-Encoding: 8bit\n"
+    "Plural-Forms: nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : "
+    "n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);\n"
+)
+
+#: Words of click and Typer a person reads in help and errors (their own msgids).
+EXTERNAL = [
+    "Usage:",
+    "Options",
+    "Commands",
+    "Arguments",
+    "Error",
+    "Aborted!",
+    "Show this message and exit.",
+    "[default: {}]",
+    "[env var: {}]",
+    "[required]",
+    "Try [blue]'{command_path} {help_option}'[/] for help.",
+    "Missing argument",
+    "Missing option",
+    "Missing parameter",
+    "Missing {param_type}",
+    "No such command {name!r}.",
+    "No such option: {name}",
+    "Invalid value for {param_hint}: {message}",
+    "Invalid value: {message}",
+    "Got unexpected extra argument ({args})",
+    "Option {name!r} requires an argument.",
+    "{value!r} is not a valid {number_type}.",
+    "{value!r} is not one of {choices}.",
+    "{value} is not in the range {range}.",
+    "{value!r} is not a valid integer.",
+    "{value!r} is not a valid float.",
+    "{value!r} is not a valid boolean.",
+    "Install completion for the current shell.",
+    "Show completion for the current shell, to copy it or customize the installation.",
+]
+
+
+@dataclass
+class Entry:
+    msgid: str
+    plural: str | None = None
+    strings: list[str] = field(default_factory=list)  # msgstr, or msgstr[0..n]
+    where: list[str] = field(default_factory=list)
+
+
+def extract() -> dict[str, Entry]:
+    entries: dict[str, Entry] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+                continue
+            if node.func.id not in ("_", "ngettext"):
+                continue
+            literals = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+            if not literals:
+                raise SystemExit(f"{path}:{node.lineno}: {node.func.id}() needs a string literal, not an expression")
+            msgid = literals[0]
+            entry = entries.setdefault(msgid, Entry(msgid, literals[1] if node.func.id == "ngettext" else None))
+            entry.where.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    for msgid in EXTERNAL:
+        entries.setdefault(msgid, Entry(msgid, where=["click/typer"]))
+    return entries
+
+
+# -- .po reading and writing ---------------------------------------------------------
+
+
+def _unquote(text: str) -> str:
+    return ast.literal_eval(text)
+
+
+def read_po(path: Path) -> dict[str, Entry]:
+    entries: dict[str, Entry] = {}
+    current: Entry | None = None
+    target: str | None = None
+    index = 0
+
+    def finish():
+        if current is not None and current.msgid:
+            entries[current.msgid] = current
+
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("msgid "):
+            finish()
+            current, target = Entry(_unquote(line[6:])), "msgid"
+        elif line.startswith("msgid_plural "):
+            current.plural, target = _unquote(line[13:]), "plural"
+        elif line.startswith("msgstr["):
+            index = int(line[7 : line.index("]")])
+            current.strings.append(_unquote(line[line.index("]") + 2 :]))
+            target = "strings"
+        elif line.startswith("msgstr "):
+            current.strings, target, index = [_unquote(line[7:])], "strings", 0
+        elif line.startswith('"'):
+            value = _unquote(line)
+            if target == "msgid":
+                current.msgid += value
+            elif target == "plural":
+                current.plural += value
+            else:
+                current.strings[index if len(current.strings) > index else -1] += value
+    finish()
+    return entries
+
+
+def _quote(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
+
+
+def write_po(path: Path, entries: dict[str, Entry], *, template: bool) -> None:
+    lines = ['msgid ""', f"msgstr {_quote('' if template else RU_HEADER)}", ""]
+    for entry in sorted(entries.values(), key=lambda e: (e.where[:1] or ["~"], e.msgid)):
+        lines += [f"#: {where}" for where in entry.where[:3]]
+        lines.append(f"msgid {_quote(entry.msgid)}")
+        if entry.plural is not None:
+            lines.append(f"msgid_plural {_quote(entry.plural)}")
+            strings = entry.strings if (entry.strings and not template) else ["", "", ""]
+            lines += [f"msgstr[{i}] {_quote(s)}" for i, s in enumerate(strings)]
+        else:
+            lines.append(f"msgstr {_quote('' if template or not entry.strings else entry.strings[0])}")
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def merge() -> list[str]:
+    """Refresh the template and ru.po; returns msgids that still lack a Russian text."""
+    fresh = extract()
+    write_po(POT, fresh, template=True)
+    known = read_po(PO) if PO.exists() else {}
+    for msgid, entry in fresh.items():
+        if msgid in known and known[msgid].strings:
+            entry.strings = known[msgid].strings
+    write_po(PO, fresh, template=False)
+    return [e.msgid for e in fresh.values() if not any(e.strings)]
+
+
+# -- .mo -----------------------------------------------------------------------------
+
+
+def compile_mo(entries: dict[str, Entry]) -> bytes:
+    """GNU .mo bytes (what msgfmt writes), keys sorted so the output is reproducible."""
+    catalog = {"": RU_HEADER}
+    for entry in entries.values():
+        if not entry.strings or not all(entry.strings):
+            continue
+        if entry.plural is not None:
+            catalog[entry.msgid + "\0" + entry.plural] = "\0".join(entry.strings)
+        else:
+            catalog[entry.msgid] = entry.strings[0]
+    keys = sorted(catalog)
+    ids = b"".join(k.encode() + b"\0" for k in keys)
+    strs = b"".join(catalog[k].encode() + b"\0" for k in keys)
+    count = len(keys)
+    key_start = 7 * 4 + 16 * count
+    value_start = key_start + len(ids)
+    offsets, position = [], 0
+    for key in keys:
+        offsets += [len(key.encode()), key_start + position]
+        position += len(key.encode()) + 1
+    value_offsets, position = [], 0
+    for key in keys:
+        value = catalog[key].encode()
+        value_offsets += [len(value), value_start + position]
+        position += len(value) + 1
+    header = struct.pack("Iiiiiii", 0x950412DE, 0, count, 7 * 4, 7 * 4 + count * 8, 0, 0)
+    return header + struct.pack(f"{2 * count}i", *offsets) + struct.pack(f"{2 * count}i", *value_offsets) + ids + strs
+
+
+def check() -> list[str]:
+    problems = []
+    entries = read_po(PO)
+    for msgid in extract():
+        if msgid not in entries or not entries[msgid].strings or not all(entries[msgid].strings):
+            problems.append(f"not translated: {msgid!r}")
+    if not MO.exists() or MO.read_bytes() != compile_mo(entries):
+        problems.append(f"{MO.relative_to(ROOT)} is stale: run python tools/i18n.py compile")
+    return problems
+
+
+def main(command: str) -> int:
+    if command == "extract":
+        missing = merge()
+        print(f"{POT.relative_to(ROOT)} and {PO.relative_to(ROOT)} refreshed; {len(missing)} msgids lack a translation")
+    elif command == "compile":
+        MO.parent.mkdir(parents=True, exist_ok=True)
+        MO.write_bytes(compile_mo(read_po(PO)))
+        print(f"wrote {MO.relative_to(ROOT)}")
+    elif command == "check":
+        problems = check()
+        print("\n".join(problems) or "catalogue complete and compiled")
+        return 1 if problems else 0
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else ""))

@@ -1,0 +1,64 @@
+"""The language a person reads: gettext catalogues for English (the source) and Russian.
+
+The language comes from ``VKSUPPORT_LANG``, else the first set of ``LC_ALL``,
+``LC_MESSAGES``, ``LANG`` (as POSIX reads them); anything but Russian is
+English. ``setup()`` runs before Typer and click are imported: they translate
+their own words ("Usage:", "Options", their errors) through the process-wide
+gettext domain, so binding ours there lets our catalogue speak for them too.
+
+JSON output, exit codes and command and option names never change with the
+language: only what a person reads does.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import os
+from pathlib import Path
+
+DOMAIN = "vksupport"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LANGUAGES = ("en", "ru")
+LANG_ENV = "VKSUPPORT_LANG"
+
+_translation: _gettext.NullTranslations | None = None
+
+
+def choose_language(environ=os.environ) -> str:
+    for name in (LANG_ENV, "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "").strip()
+        if value:
+            code = value.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
+            return code if code in LANGUAGES else "en"
+    return "en"
+
+
+def setup(language: str | None = None) -> str:
+    """Load the catalogue for ``language`` (default: from the environment) for this process."""
+    global _translation
+    language = language or choose_language()
+    os.environ["LANGUAGE"] = language  # what gettext reads first, for click's and Typer's words
+    _gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
+    _gettext.textdomain(DOMAIN)
+    _translation = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+    return language
+
+
+def _catalogue() -> _gettext.NullTranslations:
+    global _translation
+    if _translation is None:  # used without setup() (the desk in a server, tests)
+        _translation = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[choose_language()], fallback=True)
+    return _translation
+
+
+def _(message: str) -> str:
+    return _catalogue().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _catalogue().ngettext(singular, plural, n)
+
+
+def language() -> str:
+    info = _catalogue().info()
+    return "ru" if info.get("language", "").startswith("ru") else "en"
