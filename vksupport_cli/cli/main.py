@@ -6,6 +6,7 @@ to check the tool is there, and it should cost no more than Python starting.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from .. import __version__
@@ -25,6 +26,9 @@ def run(args: list[str], ctx=None) -> int:
     from ..i18n import _
 
     i18n.setup()  # before click and Typer are imported: they translate their words at import
+    if not _is_terminal(sys.stdout):
+        # Typer's rich help costs ~150 modules; a pipe gets the same words as plain text.
+        os.environ.setdefault("TYPER_USE_RICH", "0")
     import click
     import typer.main
 
@@ -114,3 +118,10 @@ def describe(error) -> str:
     if isinstance(error, Unavailable):
         return error.message + " " + _("Try again later.")
     return error.message
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
