@@ -14,6 +14,7 @@ from .context import Context
 app = typer.Typer(
     help=_("Run and manage a desk: its help centre and whether it takes questions."),
     no_args_is_help=True,
+    suggest_commands=False,
 )
 
 DbOption = Annotated[
@@ -57,6 +58,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
+        http="vksupport_cli.server.protocol:NoDelayH11Protocol",
         log_level="warning",
         access_log=False,
         server_header=False,
