@@ -12,6 +12,7 @@ def isolated_home(tmp_path_factory, monkeypatch):
     """Every test gets its own VKSUPPORT_HOME, and no stray server or token."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("VKSUPPORT_HOME", str(home))
+    monkeypatch.setenv("VKSUPPORT_LANG", "en")
     for name in ("VKSUPPORT_SERVER", "VKSUPPORT_TOKEN", "VKSUPPORT_DEBUG", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     return home

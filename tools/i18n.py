@@ -12,6 +12,7 @@ Extraction reads the package's source with ``ast``: every literal passed to
 from __future__ import annotations
 
 import ast
+import string
 import struct
 import sys
 from dataclasses import dataclass, field
@@ -34,37 +35,59 @@ RU_HEADER = (
     "n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);\n"
 )
 
-#: Words of click and Typer a person reads in help and errors (their own msgids).
-EXTERNAL = [
+#: Words of click and Typer a person reads in help and errors, exactly as they pass them to
+#: gettext (click 8.5, Typer 0.24): a string, or (singular, plural) for their ngettext calls.
+EXTERNAL: list[str | tuple[str, str]] = [
+    # help screens (click's formatter, Typer's rich panels and its plain help)
     "Usage:",
     "Options",
     "Commands",
     "Arguments",
-    "Error",
-    "Aborted!",
+    "Positional arguments",
     "Show this message and exit.",
     "[default: {}]",
     "[env var: {}]",
     "[required]",
+    "(deprecated) ",
+    "default: {default}",
+    "env var: {var}",
+    "required",
+    # errors and interruptions
+    "Error",
+    "Error: {message}",
+    "Error: invalid input",
+    "Aborted!",
+    "Aborted.",
+    "Try '{command} {option}' for help.",
     "Try [blue]'{command_path} {help_option}'[/] for help.",
+    "Missing command.",
     "Missing argument",
     "Missing option",
     "Missing parameter",
     "Missing {param_type}",
+    "Missing parameter: {param_name}",
     "No such command {name!r}.",
-    "No such option: {name}",
+    "No such option {name!r}.",
+    ("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"),
+    ("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})"),
+    ("Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments."),
+    "Option {name!r} does not take a value.",
+    "Argument {name!r} takes {nargs} values.",
     "Invalid value for {param_hint}: {message}",
     "Invalid value: {message}",
-    "Got unexpected extra argument ({args})",
-    "Option {name!r} requires an argument.",
+    # values click checks
     "{value!r} is not a valid {number_type}.",
-    "{value!r} is not one of {choices}.",
     "{value} is not in the range {range}.",
-    "{value!r} is not a valid integer.",
-    "{value!r} is not a valid float.",
-    "{value!r} is not a valid boolean.",
-    "Install completion for the current shell.",
-    "Show completion for the current shell, to copy it or customize the installation.",
+    "{value!r} is not a valid boolean. Recognized values: {states}",
+    ("{value!r} is not {choice}.", "{value!r} is not one of {choices}."),
+    "file",
+    "directory",
+    "path",
+    "{name} {filename!r} does not exist.",
+    "{name} {filename!r} is a file.",
+    "{name} {filename!r} is a directory.",
+    "{name} {filename!r} is not readable.",
+    "{name} {filename!r} is not writable.",
 ]
 
 
@@ -91,8 +114,9 @@ def extract() -> dict[str, Entry]:
             msgid = literals[0]
             entry = entries.setdefault(msgid, Entry(msgid, literals[1] if node.func.id == "ngettext" else None))
             entry.where.append(f"{path.relative_to(ROOT)}:{node.lineno}")
-    for msgid in EXTERNAL:
-        entries.setdefault(msgid, Entry(msgid, where=["click/typer"]))
+    for external in EXTERNAL:
+        msgid, plural = (external, None) if isinstance(external, str) else external
+        entries.setdefault(msgid, Entry(msgid, plural, where=["click/typer"]))
     return entries
 
 
@@ -204,12 +228,28 @@ def compile_mo(entries: dict[str, Entry]) -> bytes:
     return header + struct.pack(f"{2 * count}i", *offsets) + struct.pack(f"{2 * count}i", *value_offsets) + ids + strs
 
 
+def _fields(text: str) -> set[str]:
+    """The replacement fields of a str.format template: "{id}", "{name!r}", "{}"."""
+    try:
+        return {f"{name}!{conversion}" if conversion else name for _, name, _, conversion in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        return {f"<broken template: {exc}>"}
+
+
 def check() -> list[str]:
     problems = []
     entries = read_po(PO)
-    for msgid in extract():
-        if msgid not in entries or not entries[msgid].strings or not all(entries[msgid].strings):
+    for msgid, source in extract().items():
+        entry = entries.get(msgid)
+        if entry is None or not entry.strings or not all(entry.strings):
             problems.append(f"not translated: {msgid!r}")
+            continue
+        if source.plural is not None and (entry.plural != source.plural or len(entry.strings) != 3):
+            problems.append(f"needs its plural and three Russian forms (one, few, many): {msgid!r}")
+        allowed = _fields(msgid) | _fields(source.plural or "")
+        for text in entry.strings:
+            if not _fields(text) <= allowed:
+                problems.append(f"placeholders {sorted(_fields(text) - allowed)} are not in the msgid: {msgid!r}")
     if not MO.exists() or MO.read_bytes() != compile_mo(entries):
         problems.append(f"{MO.relative_to(ROOT)} is stale: run python tools/i18n.py compile")
     return problems

@@ -6,6 +6,7 @@ import json
 import os
 
 from . import paths
+from .i18n import _
 
 
 class ConfigError(Exception):
@@ -22,7 +23,7 @@ def load() -> dict:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"Cannot read {path}: {exc}. Fix or remove the file.") from exc
+        raise ConfigError(_("Cannot read {path}: {reason}. Fix or remove the file.").format(path=path, reason=exc)) from exc
 
 
 def save(values: dict[str, str]) -> None:

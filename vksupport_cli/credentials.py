@@ -110,7 +110,7 @@ def _keyring():
 
     backend = keyring.get_keyring()
     if type(backend).__module__.startswith("keyring.backends.fail"):
-        raise NoBackend("no keyring backend is installed or running")
+        raise NoBackend(_("no keyring backend is installed or running"))
     return backend
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import NotFound
+from .i18n import _
 
 KINDS = ("ask", "comment", "edit", "answer")
 #: Fields holding what the person wrote; "problem" is the help flow's first description.
@@ -96,7 +97,7 @@ def get(draft_id: str) -> Draft:
     for draft in all_drafts():
         if draft.id == draft_id:
             return draft
-    raise NotFound(f"There is no draft {draft_id!r}; see them with: vksupport drafts list")
+    raise NotFound(_("There is no draft {id!r}; see them with: vksupport drafts list").format(id=draft_id))
 
 
 def latest(kind: str, server: str, question_id: int | None = None) -> Draft | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .i18n import _
+
 
 class DeskError(Exception):
     """Base of every error the desk or its adapters report on purpose."""
@@ -62,7 +64,7 @@ class OpenQuestionExists(Conflict):
 
     def __init__(self, question_id: int, message: str | None = None) -> None:
         super().__init__(
-            message or f"Question {question_id} is still open.", question_id=question_id
+            message or _("Question {id} is still open.").format(id=question_id), question_id=question_id
         )
         self.question_id = question_id
 

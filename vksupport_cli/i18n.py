@@ -21,7 +21,9 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("en", "ru")
 LANG_ENV = "VKSUPPORT_LANG"
 
-_translation: _gettext.NullTranslations | None = None
+#: The language ``setup()`` was told to use; None: follow the environment.
+_forced: str | None = None
+_loaded: dict[str, _gettext.NullTranslations] = {}
 
 
 def choose_language(environ=os.environ) -> str:
@@ -34,21 +36,24 @@ def choose_language(environ=os.environ) -> str:
 
 
 def setup(language: str | None = None) -> str:
-    """Load the catalogue for ``language`` (default: from the environment) for this process."""
-    global _translation
+    """Bind the catalogue for ``language`` (default: from the environment) for this process."""
+    global _forced
+    _forced = language
     language = language or choose_language()
     os.environ["LANGUAGE"] = language  # what gettext reads first, for click's and Typer's words
     _gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
     _gettext.textdomain(DOMAIN)
-    _translation = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
     return language
 
 
 def _catalogue() -> _gettext.NullTranslations:
-    global _translation
-    if _translation is None:  # used without setup() (the desk in a server, tests)
-        _translation = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[choose_language()], fallback=True)
-    return _translation
+    # Without a language forced by setup(), the environment decides at each call (a few
+    # dictionary look-ups): the desk in a server or in tests follows its process's locale.
+    language = _forced or choose_language()
+    translation = _loaded.get(language)
+    if translation is None:
+        translation = _loaded[language] = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+    return translation
 
 
 def _(message: str) -> str:

@@ -14,7 +14,11 @@ from .helpcentre import JsonOption
 from .questions import BodyFileOption, BodyOption, QuestionId, keeping, show_question
 from .render import ago, emit, escape
 
-app = typer.Typer(help=_("Play the support agent (in the sandbox): take, answer, see the queue."), no_args_is_help=True)
+app = typer.Typer(
+    help=_("Play the support agent (in the sandbox): take, answer, see the queue."),
+    no_args_is_help=True,
+    suggest_commands=False,
+)
 
 
 @app.command(help=_("Take a waiting question from the queue: advertisers first, otherwise at random."))

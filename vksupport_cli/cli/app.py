@@ -31,12 +31,67 @@ class DeskGroup(typer.core.TyperGroup):
             raise click.exceptions.Exit(report(ctx.obj, error)) from error
 
 
+def _translate_completion_help() -> None:
+    """Typer's --install-completion/--show-completion help is plain English (not through gettext):
+    put our catalogue's words on the placeholders Typer builds those options from."""
+    import typer.completion
+
+    words = {
+        "Install completion for the current shell.": _("Install completion for the current shell."),
+        "Show completion for the current shell, to copy it or customize the installation.": _(
+            "Show completion for the current shell, to copy it or customize the installation."
+        ),
+        "Install completion for the specified shell.": _("Install completion for the specified shell."),
+        "Show completion for the specified shell, to copy it or customize the installation.": _(
+            "Show completion for the specified shell, to copy it or customize the installation."
+        ),
+    }
+    for name in ("_install_completion_placeholder_function", "_install_completion_no_auto_placeholder_function"):
+        for default in getattr(getattr(typer.completion, name, None), "__defaults__", None) or ():
+            english = getattr(default, "help", None)
+            if english in words:  # another Typer version may have other words: they stay English
+                default.help = words[english]
+
+
+def _keep_argument_help() -> None:
+    """Typer 0.24 on click 8.5: show each argument's help, once.
+
+    Typer sets an argument's help and then calls click 8.5's Argument.__init__, which now takes
+    ``help`` itself and resets it to None: put it back, or no argument shows any help. Click 8.5
+    also lists documented arguments in a section of its own, which Typer's plain help already
+    has ("Arguments"): keep Typer's.
+    """
+    original = typer.core.TyperArgument.__init__
+    if getattr(original, "_keeps_help", False):
+        return
+
+    def __init__(self, *args, help=None, **kwargs):  # noqa: A002 - click's and Typer's name
+        original(self, *args, help=help, **kwargs)
+        if self.help is None:
+            self.help = help
+
+    __init__._keeps_help = True
+    typer.core.TyperArgument.__init__ = __init__
+
+    def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Nothing: Typer's options section lists the arguments already."""
+
+    for kind in (typer.core.TyperCommand, typer.core.TyperGroup):
+        if hasattr(click.Command, "format_arguments") and "format_arguments" not in vars(kind):
+            kind.format_arguments = format_arguments
+
+
+_translate_completion_help()
+_keep_argument_help()
+
 app = typer.Typer(
     name="vksupport",
     cls=DeskGroup,
     help=_("Search the VK help centre and talk to support from the command line."),
     no_args_is_help=True,
     add_completion=True,
+    # click names close matches itself, in our language; Typer would add an English copy.
+    suggest_commands=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

@@ -15,7 +15,11 @@ from .context import SANDBOX, Context, UsageError
 from .helpcentre import JsonOption
 from .render import emit
 
-app = typer.Typer(help=_("Sign in to a desk, see who you are, sign out."), no_args_is_help=True)
+app = typer.Typer(
+    help=_("Sign in to a desk, see who you are, sign out."),
+    no_args_is_help=True,
+    suggest_commands=False,
+)
 
 ServerOption = Annotated[
     Optional[str], typer.Option("--server", help=_("The desk's URL (default: the configured one)."), show_default=False)

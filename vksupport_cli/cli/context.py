@@ -163,7 +163,7 @@ class Context:
 
 def _pipe_width() -> int:
     columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else 200
+    return int(columns) if columns.isascii() and columns.isdigit() and int(columns) > 0 else 200
 
 
 def _isatty(stream) -> bool:

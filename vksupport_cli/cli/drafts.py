@@ -12,7 +12,11 @@ from .context import Context
 from .helpcentre import JsonOption
 from .render import ago, emit, escape
 
-app = typer.Typer(help=_("Texts that were composed but not sent: list, show, discard."), no_args_is_help=True)
+app = typer.Typer(
+    help=_("Texts that were composed but not sent: list, show, discard."),
+    no_args_is_help=True,
+    suggest_commands=False,
+)
 
 DraftId = Annotated[str, typer.Argument(help=_("The draft's id, as `vksupport drafts list` shows it."), show_default=False)]
 

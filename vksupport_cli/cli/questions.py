@@ -13,12 +13,12 @@ import typer
 from ..desk.models import Question
 from ..drafts import Draft
 from ..errors import NotEditable, NotFound
-from ..i18n import _
+from ..i18n import _, ngettext
 from .. import drafts
 from . import compose
 from .context import Aborted, Context, UsageError, WaitTimedOut
 from .helpcentre import JsonOption, show_article
-from .render import ago, emit, escape, local_time, print_long, since, span, status_word, styled_status, until
+from .render import ago, answer_due, emit, escape, local_time, print_long, since, span, status_word, styled_status
 
 QuestionId = Annotated[
     int, typer.Argument(help=_("The question's number, as `vksupport list` shows it."), min=1, max=2**63 - 1, show_default=False)
@@ -198,7 +198,7 @@ def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
         choice = compose.prompt(ctx, _("Open an article by number, or press Enter to write to support"), required=False)
         if not choice:
             return True
-        if not (choice.isdigit() and 1 <= int(choice) <= len(hits)):
+        if not (choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(hits)):
             ctx.note(_("Type a number from 1 to {count}, or press Enter.").format(count=len(hits)))
             continue
         show_article(ctx, ctx.client.article(hits[int(choice) - 1].slug))
@@ -218,7 +218,7 @@ def _choose_topic(ctx: Context, options: AskOptions) -> str:
         ctx.console.print(f"  {number}. {escape(topic.title)} [dim]({topic.slug})[/]")
     while True:
         choice = compose.prompt(ctx, _("Topic number or slug"))
-        if choice.isdigit() and 1 <= int(choice) <= len(ordered):
+        if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(ordered):
             return ordered[int(choice) - 1].slug
         if choice in by_slug:
             return choice
@@ -288,7 +288,7 @@ def show_question(ctx: Context, q: Question) -> None:
     if q.is_open:
         lines.append(
             "[dim]"
-            + _("waiting for {duration}; answer expected {when}").format(duration=since(q.queued_at), when=until(q.expected_answer_by))
+            + _("waiting for {duration}; {due}").format(duration=since(q.queued_at), due=answer_due(q.expected_answer_by))
             + "[/]"
         )
     if q.taken_at:
@@ -302,7 +302,10 @@ def show_question(ctx: Context, q: Question) -> None:
     if q.attachments:
         lines.append("\n" + _("Attachments:"))
         lines += [
-            "  " + _("{id}. {name} ({type}, {size} bytes)").format(id=a.id, name=escape(a.filename), type=a.content_type, size=a.size)
+            "  "
+            + ngettext("{id}. {name} ({type}, {size} byte)", "{id}. {name} ({type}, {size} bytes)", a.size).format(
+                id=a.id, name=escape(a.filename), type=a.content_type, size=a.size
+            )
             for a in q.attachments
         ]
     for comment in q.comments:
@@ -456,8 +459,8 @@ def wait(
 
             def report(q: Question) -> None:
                 live.update(
-                    _("#{id}: {status} for {duration}; answer expected {when}").format(
-                        id=q.id, status=status_word(q.status), duration=since(q.queued_at), when=until(q.expected_answer_by)
+                    _("#{id}: {status} for {duration}; {due}").format(
+                        id=q.id, status=status_word(q.status), duration=since(q.queued_at), due=answer_due(q.expected_answer_by)
                     )
                 )
 

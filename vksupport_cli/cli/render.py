@@ -77,7 +77,10 @@ def ago(text: str | None, now: datetime | None = None) -> str:
     if not text:
         return "—"
     now = now or datetime.now(timezone.utc)
-    return _("{duration} ago").format(duration=span((now - parse_time(text)).total_seconds()))
+    seconds = (now - parse_time(text)).total_seconds()
+    if seconds < 10:
+        return _("just now")
+    return _("{duration} ago").format(duration=span(seconds))
 
 
 def since(text: str, now: datetime | None = None) -> str:
@@ -86,12 +89,13 @@ def since(text: str, now: datetime | None = None) -> str:
     return span((now - parse_time(text)).total_seconds())
 
 
-def until(text: str, now: datetime | None = None) -> str:
+def answer_due(text: str, now: datetime | None = None) -> str:
+    """When the answer is due, as a whole clause: 'answer expected in 5 hours' or 'the answer is overdue by 2 hours'."""
     now = now or datetime.now(timezone.utc)
     seconds = (parse_time(text) - now).total_seconds()
     if seconds <= 0:
-        return _("overdue by {duration}").format(duration=span(-seconds))
-    return _("in {duration}").format(duration=span(seconds))
+        return _("the answer is overdue by {duration}").format(duration=span(-seconds))
+    return _("answer expected in {duration}").format(duration=span(seconds))
 
 
 def local_time(text: str | None) -> str:

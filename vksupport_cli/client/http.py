@@ -20,7 +20,12 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
+import os
+import sys
+
+# httpx's command-line module drags in rich, pygments and click (~60 ms) for nothing here.
+sys.modules.setdefault("httpx._main", None)
+import httpx  # noqa: E402
 
 from .. import __version__
 from ..desk.models import Article, AskResult, Attachment, Comment, Question, QuestionPage, SearchHit, Topic, User
@@ -36,9 +41,11 @@ from ..errors import (
     RateLimited,
     Unavailable,
 )
+from ..i18n import _
 
 API_PREFIX = "/api/v1"
-TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+TIMEOUT_ENV = "VKSUPPORT_TIMEOUT"  # seconds to wait for each reply (default 15)
+DEFAULT_TIMEOUT = 15.0
 ATTEMPTS = 4  # the first try and three retries
 BACKOFF = 0.5  # seconds, doubled each retry, with jitter
 MAX_RETRY_AFTER = 30.0  # a longer Retry-After is reported instead of waited out
@@ -54,13 +61,15 @@ def check_url(url: str, *, insecure: bool = False) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput(f"{url!r} is not a desk URL; use https://HOST[:PORT] (or 'sandbox').")
+        raise BadInput(_("{url!r} is not a desk URL; use https://HOST[:PORT] (or 'sandbox').").format(url=url))
     if parts.username or parts.password:
-        raise BadInput("Do not put credentials in the desk URL; sign in with `vksupport auth login`.")
+        raise BadInput(_("Do not put credentials in the desk URL; sign in with `vksupport auth login`."))
     if parts.scheme == "http" and not insecure and not _is_loopback(parts.hostname):
         raise BadInput(
-            f"Refusing plain http:// to {parts.hostname}: the token would travel unencrypted. "
-            "Use https://, or pass --insecure if you really mean it."
+            _(
+                "Refusing plain http:// to {host}: the token would travel unencrypted. "
+                "Use https://, or pass --insecure if you really mean it."
+            ).format(host=parts.hostname)
         )
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
@@ -93,8 +102,10 @@ class HttpClient:
         self._attempts = attempts
         self._http = httpx.Client(
             base_url=self.location + API_PREFIX,
-            timeout=TIMEOUT,
-            verify=True,
+            timeout=_timeout(),
+            # Certificates are always checked for https; an http:// base URL (loopback, or
+            # --insecure) has none, so building an SSL context for it is wasted start-up.
+            verify=self.location.startswith("https://"),
             follow_redirects=False,
             transport=transport,
             headers={"User-Agent": f"vksupport/{__version__}", "Accept": "application/json"},
@@ -111,7 +122,7 @@ class HttpClient:
         headers = dict(kwargs.pop("headers", {}) or {})
         if auth:
             if not self._token:
-                raise NotSignedIn(f"You are not signed in to {self.location}.")
+                raise NotSignedIn(_("You are not signed in to {url}.").format(url=self.location))
             headers["Authorization"] = f"Bearer {self._token}"
         for attempt in range(self._attempts):
             last = attempt == self._attempts - 1
@@ -120,27 +131,37 @@ class HttpClient:
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached the desk: always safe to try again.
                 if last:
-                    raise Unavailable(f"Cannot reach the desk at {self.location} ({_reason(exc)}).") from None
+                    raise Unavailable(
+                        _("Cannot reach the desk at {url} ({reason}).").format(url=self.location, reason=_reason(exc))
+                    ) from None
                 self._pause(attempt)
                 continue
             except httpx.TimeoutException:
                 if safe and not last:
                     self._pause(attempt)
                     continue
-                raise Unavailable(
-                    f"The desk at {self.location} did not answer in time"
-                    + ("" if safe else "; the request may or may not have been applied, check before repeating it")
-                    + "."
-                ) from None
+                message = (
+                    _("The desk at {url} did not answer in time.")
+                    if safe
+                    else _(
+                        "The desk at {url} did not answer in time; "
+                        "the request may or may not have been applied, check before repeating it."
+                    )
+                )
+                raise Unavailable(message.format(url=self.location)) from None
             except httpx.TransportError as exc:
                 if safe and not last:
                     self._pause(attempt)
                     continue
-                raise Unavailable(
-                    f"The connection to {self.location} broke ({_reason(exc)})"
-                    + ("" if safe else "; the request may or may not have been applied, check before repeating it")
-                    + "."
-                ) from None
+                message = (
+                    _("The connection to {url} broke ({reason}).")
+                    if safe
+                    else _(
+                        "The connection to {url} broke ({reason}); "
+                        "the request may or may not have been applied, check before repeating it."
+                    )
+                )
+                raise Unavailable(message.format(url=self.location, reason=_reason(exc))) from None
             if response.status_code in RETRY_STATUSES and safe and not last and not _final_refusal(response):
                 wait = _retry_after(response)
                 if wait is not None and wait > MAX_RETRY_AFTER:
@@ -169,10 +190,7 @@ class HttpClient:
                 raise ValueError(content_type or "no content type")
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError):
-            raise Unavailable(
-                f"The desk at {self.location} answered HTTP {response.status_code} with "
-                f"{_describe_body(response)} instead of the API's JSON."
-            ) from None
+            raise Unavailable(self._not_json(response)) from None
 
     def _error(self, response: httpx.Response) -> DeskError:
         try:
@@ -181,11 +199,15 @@ class HttpClient:
             code, message, details = error["code"], str(error["message"]), dict(error.get("details") or {})
         except (ValueError, UnicodeDecodeError, KeyError, TypeError):
             if response.status_code == 401:
-                return NotSignedIn(f"The desk at {self.location} refused the token (HTTP 401).")
-            return Unavailable(
-                f"The desk at {self.location} answered HTTP {response.status_code} with "
-                f"{_describe_body(response)} instead of the API's JSON."
-            )
+                return NotSignedIn(_("The desk at {url} refused the token (HTTP 401).").format(url=self.location))
+            return Unavailable(self._not_json(response))
+        message = self._scrub(message)
+        # The desk's details become keyword arguments: keep only names that cannot clash.
+        details = {
+            str(k): self._scrub(v) if isinstance(v, str) else v
+            for k, v in details.items()
+            if str(k).isidentifier() and k not in ("self", "message")
+        }
         if code == OpenQuestionExists.code and isinstance(details.get("question_id"), int):
             return OpenQuestionExists(details["question_id"], message)
         if code == RateLimited.code:
@@ -193,17 +215,30 @@ class HttpClient:
         fallback = _BY_STATUS.get(response.status_code, Unavailable if response.status_code >= 500 else DeskError)
         return BY_CODE.get(code, fallback)(message, **details)
 
-    def _record(self, kind, data):
-        """Build a record from a reply, turning a wrong shape into a clear error."""
+    def _scrub(self, text: str) -> str:
+        """A desk's words with our token masked: whatever a server says, we never print it."""
+        return text.replace(self._token, "[token]") if self._token else text
+
+    def _record(self, kind, data, *, many: bool = False):
+        """Build a record (or, ``many``, a list of them) from a reply; a wrong shape is a clear error."""
         try:
-            if isinstance(data, list):
+            if many:
+                if not isinstance(data, list):
+                    raise TypeError("expected a list")
                 return [kind.from_dict(item) for item in data]
             return kind.from_dict(data)
         except (TypeError, KeyError, AttributeError, ValueError):
             raise Unavailable(
-                f"The desk at {self.location} answered with data this vksupport does not understand; "
-                "is it a vksupport desk of a compatible version?"
+                _(
+                    "The desk at {url} answered with data this vksupport does not understand; "
+                    "is it a vksupport desk of a compatible version?"
+                ).format(url=self.location)
             ) from None
+
+    def _not_json(self, response: httpx.Response) -> str:
+        return _("The desk at {url} answered HTTP {status} with {body} instead of the API's JSON.").format(
+            url=self.location, status=response.status_code, body=_describe_body(response)
+        )
 
     # -- the client API -------------------------------------------------------
 
@@ -212,7 +247,7 @@ class HttpClient:
 
     def search_help(self, query: str, *, category: str | None = None, limit: int = 10) -> list[SearchHit]:
         params = {"q": query, "limit": limit, **({"category": category} if category else {})}
-        return self._record(SearchHit, self._call("GET", "/help/search", safe=True, auth=False, params=params))
+        return self._record(SearchHit, self._call("GET", "/help/search", safe=True, auth=False, params=params), many=True)
 
     def article(self, slug: str) -> Article:
         return self._record(Article, self._call("GET", f"/help/articles/{quote(slug, safe='')}", safe=True, auth=False))
@@ -221,7 +256,7 @@ class HttpClient:
         return sorted({topic.category for topic in self.topics()})
 
     def topics(self) -> list[Topic]:
-        return self._record(Topic, self._call("GET", "/help/topics", safe=True, auth=False))
+        return self._record(Topic, self._call("GET", "/help/topics", safe=True, auth=False), many=True)
 
     def ask(
         self,
@@ -311,7 +346,7 @@ class HttpClient:
         meta = next((a for a in question.attachments if a.id == attachment_id), None)
         response = self._call("GET", f"/questions/{question_id}/attachments/{attachment_id}", safe=True, expect_json=False)
         if meta is None:
-            raise Unavailable("The desk sent an attachment its question does not list.")
+            raise Unavailable(_("The desk sent an attachment its question does not list."))
         return meta, response.content
 
     def agent_take(self) -> Question | None:
@@ -322,7 +357,7 @@ class HttpClient:
         return self._record(Question, self._call("POST", f"/agent/questions/{question_id}/answer", safe=False, json={"body": body}))
 
     def agent_queue(self, *, limit: int = 100) -> list[Question]:
-        return self._record(Question, self._call("GET", "/agent/queue", safe=True, params={"limit": limit}))
+        return self._record(Question, self._call("GET", "/agent/queue", safe=True, params={"limit": limit}), many=True)
 
     def close(self) -> None:
         self._http.close()
@@ -338,7 +373,7 @@ def _final_refusal(response: httpx.Response) -> bool:
 
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "").strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     if value:
         from email.utils import parsedate_to_datetime
@@ -352,17 +387,30 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def _describe_body(response: httpx.Response) -> str:
+    """What came instead of JSON, as it fits "... answered HTTP 200 with {body} instead of ..."."""
     if not response.content:
-        return "an empty body"
+        return _("an empty body")
     content_type = response.headers.get("content-type", "").split(";")[0].strip()
     head = response.content[:512].lower()
     if b"captcha" in head:
-        return "a captcha page"
+        return _("a captcha page")
     if content_type == "text/html" or head.lstrip().startswith((b"<!doctype", b"<html")):
-        return "an HTML page (a proxy or error page?)"
+        return _("an HTML page (a proxy or error page?)")
     if "json" in content_type:
-        return "broken JSON (a truncated reply?)"
-    return f"a {content_type or 'body of unknown type'}"
+        return _("broken JSON (a truncated reply?)")
+    if content_type:
+        return _("a {content_type} body").format(content_type=content_type)
+    return _("a body of unknown type")
+
+
+def _timeout() -> httpx.Timeout:
+    value = os.environ.get(TIMEOUT_ENV, "")
+    try:
+        seconds = float(value) if value else DEFAULT_TIMEOUT
+    except ValueError:
+        seconds = DEFAULT_TIMEOUT
+    seconds = min(max(seconds, 0.1), 600.0)
+    return httpx.Timeout(seconds, connect=min(5.0, seconds))
 
 
 def _reason(exc: Exception) -> str:

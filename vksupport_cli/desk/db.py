@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..i18n import _
+
 #: Each entry moves the schema from version ``i`` to ``i + 1``; never edit a
 #: released entry, append a new one.
 MIGRATIONS: list[str] = [
@@ -140,7 +142,9 @@ def migrate(conn: sqlite3.Connection) -> int:
         version = schema_version(conn)  # re-read under the lock: another process may have won
         if version > SCHEMA_VERSION:
             raise RuntimeError(
-                f"database schema {version} is newer than this vksupport ({SCHEMA_VERSION})"
+                _("database schema {version} is newer than this vksupport ({supported})").format(
+                    version=version, supported=SCHEMA_VERSION
+                )
             )
         for step in MIGRATIONS[version:]:
             for statement in _statements(step):

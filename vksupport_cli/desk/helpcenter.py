@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..errors import BadInput
+from ..i18n import _, ngettext
 from . import db
 
 #: The categories of DESIGN.md with the names the help centre shows; an
@@ -43,14 +44,14 @@ def read_articles(path: str | Path) -> list[dict]:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise BadInput(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        raise BadInput(_("Cannot read {path}: {reason}.").format(path=path, reason=exc.strerror or exc)) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadInput(f"{path} is not UTF-8 text.") from exc
+        raise BadInput(_("{path} is not UTF-8 text.").format(path=path)) from exc
     articles = list(_parse(text.splitlines(), str(path)))
     if not articles:
-        raise BadInput(f"{path} holds no articles.")
+        raise BadInput(_("{path} holds no articles.").format(path=path))
     return articles
 
 
@@ -59,16 +60,16 @@ def _parse(lines: Iterable[str], source: str) -> Iterator[dict]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        where = f"{source}, line {number}"
+        where = _("{source}, line {number}").format(source=source, number=number)
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise BadInput(f"{where} is not valid JSON ({exc.msg}).") from exc
+            raise BadInput(_("{where} is not valid JSON ({reason}).").format(where=where, reason=exc.msg)) from exc
         if not isinstance(item, dict):
-            raise BadInput(f"{where} is not a JSON object.")
+            raise BadInput(_("{where} is not a JSON object.").format(where=where))
         article = _article(item, where)
         if article["slug"] in seen:
-            raise BadInput(f"{where} repeats the slug {article['slug']!r}.")
+            raise BadInput(_("{where} repeats the slug {slug!r}.").format(where=where, slug=article["slug"]))
         seen.add(article["slug"])
         yield article
 
@@ -77,27 +78,33 @@ def _article(item: dict, where: str) -> dict:
     def text(name: str, required: bool = True) -> str:
         value = item.get(name, "")
         if not isinstance(value, str) or (required and not value.strip()):
-            raise BadInput(f"{where}: {name!r} must be a non-empty string.")
+            raise BadInput(_("{where}: {name!r} must be a non-empty string.").format(where=where, name=name))
         return value.strip()
 
     def words(name: str) -> list[str]:
         value = item.get(name, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise BadInput(f"{where}: {name!r} must be a list of strings.")
+            raise BadInput(_("{where}: {name!r} must be a list of strings.").format(where=where, name=name))
         return [v.strip() for v in value if v.strip()]
 
     slug = text("slug")
     if not _SLUG.match(slug):
-        raise BadInput(f"{where}: slug {slug!r} must be lowercase letters, digits and dashes.")
+        raise BadInput(_("{where}: slug {slug!r} must be lowercase letters, digits and dashes.").format(where=where, slug=slug))
     category = text("category")
     if not _SLUG.match(category):
-        raise BadInput(f"{where}: category {category!r} must be lowercase letters, digits and dashes.")
+        raise BadInput(
+            _("{where}: category {category!r} must be lowercase letters, digits and dashes.").format(where=where, category=category)
+        )
     body = text("body")
     if len(body) > MAX_ARTICLE_BODY:
-        raise BadInput(f"{where}: body is longer than {MAX_ARTICLE_BODY} characters.")
+        raise BadInput(
+            ngettext(
+                "{where}: body is longer than {limit} character.", "{where}: body is longer than {limit} characters.", MAX_ARTICLE_BODY
+            ).format(where=where, limit=MAX_ARTICLE_BODY)
+        )
     can_ask = item.get("can_ask", False)
     if not isinstance(can_ask, bool):
-        raise BadInput(f"{where}: 'can_ask' must be true or false.")
+        raise BadInput(_("{where}: 'can_ask' must be true or false.").format(where=where))
     return {
         "slug": slug,
         "category": category,

@@ -47,6 +47,7 @@ from bisect import bisect_left
 from collections.abc import Iterable
 
 from ..errors import BadInput
+from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
@@ -300,14 +301,14 @@ def search(
     nothing to search for; no query text ever reaches FTS5 as syntax.
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise BadInput(f"The limit must be a whole number from 1 to {MAX_LIMIT}.")
+        raise BadInput(_("The limit must be a whole number from 1 to {limit}.").format(limit=MAX_LIMIT))
     if category is not None and not isinstance(category, str):
-        raise BadInput("The category must be text.")
+        raise BadInput(_("The category must be text."))
     if category is not None and len(category) > MAX_CATEGORY_CHARS:
         category = ""  # no category is that long: no results, like any unknown one
     text = _clean(query)
     if not _LETTER_OR_DIGIT.search(text):
-        raise BadInput("Type a few words to search for.")
+        raise BadInput(_("Type a few words to search for."))
     ensure_index(conn)
     groups = _query_groups(conn, text)
     if not groups:
@@ -318,7 +319,7 @@ def search(
 def _clean(query: object) -> str:
     """The query as safe text: str only, no control characters or lone surrogates, bounded."""
     if not isinstance(query, str):
-        raise BadInput("The search query must be text.")
+        raise BadInput(_("The search query must be text."))
     text = query[: MAX_QUERY_CHARS * 4]
     text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates → '?'
     text = _CONTROL.sub(" ", text)

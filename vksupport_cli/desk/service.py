@@ -29,6 +29,7 @@ from ..errors import (
     NotSignedIn,
     OpenQuestionExists,
 )
+from ..i18n import _, ngettext
 from . import db, helpcenter, search
 from .models import (
     KINDS,
@@ -68,6 +69,9 @@ LIST_FILTERS = ("all", "open", *("waiting", "in_progress", "answered", "closed")
 _QUEUE_ORDER = "CASE kind WHEN 'ads' THEN 0 ELSE 1 END, random()"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: What a file name may not keep: every control character and the bidirectional
+#: overrides that make "gpj.exe" look like "exe.jpg".
+_NAME_HAZARDS = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _WORD = re.compile(r"\w{3,}")
 
 
@@ -115,11 +119,11 @@ class Desk:
         """Create an account; returns it with its API token (shown once, stored hashed)."""
         name = _clean_line(name, "name", NAME_MAX)
         if role not in ROLES:
-            raise BadInput(f"Role must be one of {', '.join(ROLES)}.")
+            raise BadInput(_("Role must be one of {choices}.").format(choices=", ".join(ROLES)))
         token = "vks_" + secrets.token_urlsafe(32)
         with db.write(self.conn):
             if self._user_row("name = ?", name):
-                raise Conflict(f"A user named {name!r} already exists.")
+                raise Conflict(_("A user named {name!r} already exists.").format(name=name))
             cur = self.conn.execute(
                 "INSERT INTO users (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
                 (name, role, hash_token(token), self._now()),
@@ -128,6 +132,9 @@ class Desk:
 
     def ensure_user(self, name: str, role: str = "user") -> User:
         """The named account, created without a token if missing (the sandbox's people)."""
+        name = _clean_line(name, "name", NAME_MAX)
+        if role not in ROLES:
+            raise BadInput(_("Role must be one of {choices}.").format(choices=", ".join(ROLES)))
         row = self._user_row("name = ?", name)
         if row is None:
             with db.write(self.conn):
@@ -142,7 +149,7 @@ class Desk:
     def user_by_token(self, token: str) -> User:
         row = self._user_row("token_hash = ?", hash_token(token)) if token else None
         if row is None:
-            raise NotSignedIn("The desk does not accept this token.")
+            raise NotSignedIn(_("The desk does not accept this token."))
         return User(row["id"], row["name"], row["role"])
 
     def _user_row(self, where: str, *args) -> sqlite3.Row | None:
@@ -182,7 +189,7 @@ class Desk:
     def article(self, slug: str) -> Article:
         row = self.conn.execute("SELECT * FROM articles WHERE slug = ?", (slug,)).fetchone()
         if row is None:
-            raise NotFound(f"There is no help article {slug!r}.")
+            raise NotFound(_("There is no help article {slug!r}.").format(slug=slug))
         return _article(row)
 
     def categories(self) -> list[str]:
@@ -208,20 +215,22 @@ class Desk:
         return helpcenter.load(self.conn, helpcenter.read_articles(path))
 
     def _check_topic(self, topic: str) -> str:
-        topic = topic.strip()
+        topic = _require_text(topic).strip()
         if not topic:
-            raise BadInput("Choose a topic: a help article you may ask about, or a category.")
+            raise BadInput(_("Choose a topic: a help article you may ask about, or a category."))
         row = self.conn.execute("SELECT can_ask FROM articles WHERE slug = ?", (topic,)).fetchone()
         if row is not None:
             if not row["can_ask"]:
                 raise BadInput(
-                    f"The article {topic!r} answers its question itself; "
-                    "choose its category or an article that lets you write to support."
+                    _(
+                        "The article {topic!r} answers its question itself; "
+                        "choose its category or an article that lets you write to support."
+                    ).format(topic=topic)
                 )
             return topic
         if topic in self.categories() or topic in helpcenter.CATEGORIES:
             return topic
-        raise BadInput(f"There is no topic {topic!r}; use an article's slug or a category.")
+        raise BadInput(_("There is no topic {topic!r}; use an article's slug or a category.").format(topic=topic))
 
     # -- the switch -------------------------------------------------------
 
@@ -253,14 +262,14 @@ class Desk:
     ) -> AskResult:
         """Put a new question in the queue, under the one-open-question rule."""
         if kind not in KINDS:
-            raise BadInput(f"Kind must be one of {', '.join(KINDS)}.")
+            raise BadInput(_("Kind must be one of {choices}.").format(choices=", ".join(KINDS)))
         topic = self._check_topic(topic)
         title = _clean_line(title, "summary", TITLE_MAX)
         body = _clean_text(body, "description", BODY_MAX)
         link = _clean_link(link)
         files = [_check_attachment(name, content) for name, content in attachments]
         if len(files) > ATTACHMENTS_MAX:
-            raise BadInput(f"A question takes at most {ATTACHMENTS_MAX} attachments.")
+            raise BadInput(_too_many_attachments())
         key = _clean_key(idempotency_key)
         now = self._now()
         with db.write(self.conn):
@@ -268,7 +277,7 @@ class Desk:
                 return AskResult(self._question(user, earlier), None)
             if not self.accepting():
                 raise NotAccepting(
-                    "The desk is not accepting new questions right now; try again later."
+                    _("The desk is not accepting new questions right now; try again later.")
                 )
             self._refuse_if_open(user)
             repeats = self._repeated_question(user, title, body)
@@ -296,9 +305,9 @@ class Desk:
     ) -> QuestionPage:
         """The user's questions, newest first; agents list every question."""
         if status not in LIST_FILTERS:
-            raise BadInput(f"Status must be one of {', '.join(LIST_FILTERS)}.")
-        if not 1 <= limit <= LIST_LIMIT_MAX:
-            raise BadInput(f"Limit must be between 1 and {LIST_LIMIT_MAX}.")
+            raise BadInput(_("Status must be one of {choices}.").format(choices=", ".join(LIST_FILTERS)))
+        if not _is_int(limit) or not 1 <= limit <= LIST_LIMIT_MAX:
+            raise BadInput(_("Limit must be between 1 and {limit}.").format(limit=LIST_LIMIT_MAX))
         where, args = self._visible(user)
         if status == "open":
             where += " AND q.status IN ('waiting', 'in_progress')"
@@ -306,8 +315,8 @@ class Desk:
             where += " AND q.status = ?"
             args.append(status)
         if cursor is not None:
-            if not cursor.isdigit() or len(cursor) > 18:
-                raise BadInput("The page cursor is not one this desk gave out.")
+            if not isinstance(cursor, str) or not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:
+                raise BadInput(_("The page cursor is not one this desk gave out."))
             where += " AND q.id < ?"
             args.append(int(cursor))
         rows = self.conn.execute(
@@ -343,9 +352,9 @@ class Desk:
         elif link is not None:
             changes["link"] = _clean_link(link)
         if not changes:
-            raise BadInput("Nothing to change: give a new summary, description or link.")
+            raise BadInput(_("Nothing to change: give a new summary, description or link."))
         with db.write(self.conn):
-            row = self._own_row(user, question_id)
+            row = self._own_row(user, question_id, authored=True)
             _require_unprocessed(row, "edited")
             changes["updated_at"] = self._now()
             assignments = ", ".join(f"{name} = ?" for name in changes)
@@ -357,11 +366,13 @@ class Desk:
     def delete_question(self, user: User, question_id: int) -> None:
         """Remove a question nobody has taken yet, for good."""
         with db.write(self.conn):
-            row = self._own_row(user, question_id)
+            row = self._own_row(user, question_id, authored=True)
             _require_unprocessed(row, "deleted")
+            # Its keys go with it: a replay must never find a reused row id of someone else's.
             self.conn.execute(
-                "DELETE FROM idempotency_keys WHERE resource = 'question' AND resource_id = ?",
-                (question_id,),
+                "DELETE FROM idempotency_keys WHERE (resource = 'question' AND resource_id = ?)"
+                " OR (resource = 'comment' AND resource_id IN (SELECT id FROM comments WHERE question_id = ?))",
+                (question_id, question_id),
             )
             self.conn.execute("DELETE FROM questions WHERE id = ?", (question_id,))
 
@@ -378,7 +389,7 @@ class Desk:
             row = self._own_row(user, question_id, authored=True)
             if row["status"] == "closed":
                 raise Conflict(
-                    f"Question {question_id} is closed; ask a new question instead."
+                    _("Question {id} is closed; ask a new question instead.").format(id=question_id)
                 )
             if row["status"] == "answered":
                 self._refuse_if_open(user)
@@ -403,16 +414,16 @@ class Desk:
     def rate(self, user: User, question_id: int, rating: str, comment: str | None = None) -> Question:
         """Rate the answer (good or bad); this ends the question."""
         if rating not in RATINGS:
-            raise BadInput("Rate the answer as good or bad.")
+            raise BadInput(_("Rate the answer as good or bad."))
         if comment is not None:
             comment = _clean_text(comment, "rating comment", RATING_COMMENT_MAX, allow_empty=True) or None
         now = self._now()
         with db.write(self.conn):
             row = self._own_row(user, question_id, authored=True)
             if row["rating"] is not None:
-                raise Conflict(f"Question {question_id} is rated already.")
+                raise Conflict(_("Question {id} is rated already.").format(id=question_id))
             if row["answered_at"] is None or row["status"] in OPEN_STATUSES:
-                raise Conflict(f"Question {question_id} has no answer to rate yet.")
+                raise Conflict(_("Question {id} has no answer to rate yet.").format(id=question_id))
             self.conn.execute(
                 "UPDATE questions SET status = 'closed', rating = ?, rating_comment = ?,"
                 " rated_at = ?, closed_at = COALESCE(closed_at, ?), updated_at = ? WHERE id = ?",
@@ -426,7 +437,7 @@ class Desk:
         with db.write(self.conn):
             row = self._own_row(user, question_id, authored=True)
             if row["status"] == "closed":
-                raise Conflict(f"Question {question_id} is closed already.")
+                raise Conflict(_("Question {id} is closed already.").format(id=question_id))
             self.conn.execute(
                 "UPDATE questions SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ?",
                 (now, now, question_id),
@@ -441,12 +452,12 @@ class Desk:
         with db.write(self.conn):
             row = self._own_row(user, question_id, authored=True)
             if row["status"] == "closed":
-                raise Conflict(f"Question {question_id} is closed; ask a new question instead.")
+                raise Conflict(_("Question {id} is closed; ask a new question instead.").format(id=question_id))
             count = self.conn.execute(
                 "SELECT count(*) FROM attachments WHERE question_id = ?", (question_id,)
             ).fetchone()[0]
             if count >= ATTACHMENTS_MAX:
-                raise BadInput(f"A question takes at most {ATTACHMENTS_MAX} attachments.")
+                raise BadInput(_too_many_attachments())
             attachment_id = self._store_attachment(question_id, name, content_type, content, now)
             self.conn.execute("UPDATE questions SET updated_at = ? WHERE id = ?", (now, question_id))
         return self._attachments(question_id, attachment_id)[0]
@@ -457,7 +468,7 @@ class Desk:
         self._own_row(user, question_id)
         found = self._attachments(question_id, attachment_id)
         if not found:
-            raise NotFound(f"Question {question_id} has no attachment {attachment_id}.")
+            raise NotFound(_("Question {id} has no attachment {attachment}.").format(id=question_id, attachment=attachment_id))
         content = self.conn.execute(
             "SELECT content FROM attachments WHERE id = ?", (attachment_id,)
         ).fetchone()[0]
@@ -501,11 +512,12 @@ class Desk:
             row = self._own_row(agent, question_id)
             if row["status"] != "in_progress":
                 raise Conflict(
-                    f"Question {question_id} is {row['status'].replace('_', ' ')}; "
-                    "an agent answers only a question they have taken."
+                    _("Question {id} is {status}; an agent answers only a question they have taken.").format(
+                        id=question_id, status=_status_word(row["status"])
+                    )
                 )
             if row["agent_id"] != agent.id:
-                raise Conflict(f"Question {question_id} was taken by another agent.")
+                raise Conflict(_("Question {id} was taken by another agent.").format(id=question_id))
             self._add_comment(question_id, agent.id, "answer", body, now)
             self.conn.execute(
                 "UPDATE questions SET status = 'answered', answered_at = ?, updated_at = ?"
@@ -518,7 +530,7 @@ class Desk:
         """Waiting questions in the order of urgency: advertisers first, then oldest."""
         _require_agent(agent)
         if not 1 <= limit <= LIST_LIMIT_MAX:
-            raise BadInput(f"Limit must be between 1 and {LIST_LIMIT_MAX}.")
+            raise BadInput(_("Limit must be between 1 and {limit}.").format(limit=LIST_LIMIT_MAX))
         rows = self.conn.execute(
             f"{_QUESTION_SELECT} WHERE q.status = 'waiting'"
             " ORDER BY CASE q.kind WHEN 'ads' THEN 0 ELSE 1 END, q.queued_at, q.id LIMIT ?",
@@ -542,7 +554,7 @@ class Desk:
             row["user_id"] == user.id or (user.role == "agent" and not authored)
         )
         if not visible:
-            raise NotFound(f"There is no question {question_id} of yours.")
+            raise NotFound(_("There is no question {id} of yours.").format(id=question_id))
         return row
 
     def _question(self, user: User, question_id: int) -> Question:
@@ -570,7 +582,7 @@ class Desk:
     def _comment(self, comment_id: int) -> Comment:
         row = self.conn.execute(f"{_COMMENT_SELECT} WHERE c.id = ?", (comment_id,)).fetchone()
         if row is None:  # a replayed key whose question has been deleted since
-            raise NotFound(f"Comment {comment_id} is gone with its question.")
+            raise NotFound(_("Comment {id} is gone with its question.").format(id=comment_id))
         return _comment(row)
 
     def _add_comment(self, question_id: int, author_id: int, kind: str, body: str, now: str) -> int:
@@ -650,7 +662,12 @@ class Desk:
         if row is None:
             return None
         if row["resource"] != resource:
-            raise BadInput("This idempotency key was used for another kind of request.")
+            raise BadInput(_("This idempotency key was used for another kind of request."))
+        owner = self.conn.execute(_OWNER_OF[resource], (row["resource_id"],)).fetchone()
+        if owner is None or owner[0] != user.id:
+            # What the key made is gone: the key is stale, and the request is a new one.
+            self.conn.execute("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?", (user.id, key))
+            return None
         return row["resource_id"]
 
     def _remember(self, user: User, key: str, resource: str, resource_id: int, now: str) -> None:
@@ -660,6 +677,11 @@ class Desk:
             (user.id, key, resource, resource_id, now),
         )
 
+
+_OWNER_OF = {
+    "question": "SELECT user_id FROM questions WHERE id = ?",
+    "comment": "SELECT author_id FROM comments WHERE id = ?",
+}
 
 _QUESTION_SELECT = """
     SELECT q.*, u.name AS author, a.name AS agent
@@ -701,65 +723,163 @@ def _snippet(body: str, size: int = 160) -> str:
 
 
 def _require_unprocessed(row: sqlite3.Row, verb: str) -> None:
+    """``verb``: "edited" or "deleted" (each has its own whole sentences, for translation)."""
     if row["taken_at"] is not None:
-        raise NotEditable(
-            f"Question {row['id']} can no longer be {verb}: an agent has taken it. "
-            f"Add a comment instead."
-        )
+        taken = {
+            "edited": _("Question {id} can no longer be edited: an agent has taken it. Add a comment instead."),
+            "deleted": _("Question {id} can no longer be deleted: an agent has taken it. Add a comment instead."),
+        }
+        raise NotEditable(taken[verb].format(id=row["id"]))
     if row["status"] != "waiting":
-        raise NotEditable(f"Question {row['id']} is {row['status']} and can no longer be {verb}.")
+        settled = {
+            "edited": _("Question {id} is {status} and can no longer be edited."),
+            "deleted": _("Question {id} is {status} and can no longer be deleted."),
+        }
+        raise NotEditable(settled[verb].format(id=row["id"], status=_status_word(row["status"])))
+
+
+def _status_word(status: str) -> str:
+    """A status as a person reads it (the CLI's words for the same statuses)."""
+    words = {"waiting": _("waiting"), "in_progress": _("in progress"), "answered": _("answered"), "closed": _("closed")}
+    return words.get(status, status)
+
+
+def _too_many_attachments() -> str:
+    return ngettext(
+        "A question takes at most {n} attachment.", "A question takes at most {n} attachments.", ATTACHMENTS_MAX
+    ).format(n=ATTACHMENTS_MAX)
 
 
 def _require_agent(user: User) -> None:
     if user.role != "agent":
-        raise NotAllowed("Only a support agent can do this.")
+        raise NotAllowed(_("Only a support agent can do this."))
 
 
 def _check_id(question_id: int) -> None:
     if isinstance(question_id, bool) or not isinstance(question_id, int) or not 0 < question_id < 2**63:
-        raise NotFound(f"There is no question {question_id}.")
+        raise NotFound(_("There is no question {id}.").format(id=question_id))
+
+
+def _require_text(value) -> str:
+    """``value`` if it is a string SQLite can store (no lone surrogates from a broken encoder)."""
+    if not isinstance(value, str):
+        raise BadInput(_("A text field holds something that is not text."))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(_("The text holds characters that are not valid Unicode.")) from None
+    return value
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _clean_text(value: str, what: str, limit: int, *, allow_empty: bool = False) -> str:
     if not isinstance(value, str):
-        raise BadInput(f"The {what} must be text.")
+        raise BadInput(_field_problem(what, "not_text"))
+    _require_text(value)
     text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if not text and not allow_empty:
-        raise BadInput(f"The {what} is empty.")
+        raise BadInput(_field_problem(what, "empty"))
     if len(text) > limit:
-        raise BadInput(f"The {what} is {len(text)} characters long; the limit is {limit}.")
+        raise BadInput(_field_problem(what, "too_long", length=len(text), limit=limit))
     return text
 
 
 def _clean_line(value: str, what: str, limit: int) -> str:
     text = " ".join(_clean_text(value, what, 10 * limit).split())
     if len(text) > limit:
-        raise BadInput(f"The {what} is {len(text)} characters long; the limit is {limit}.")
+        raise BadInput(_field_problem(what, "too_long", length=len(text), limit=limit))
     return text
 
 
+def _field_problem(what: str, problem: str, length: int = 0, limit: int = 0) -> str:
+    """What is wrong with a text field, as a whole sentence per field and problem.
+
+    Never "The {what} is empty" with the field's name filled in: other languages
+    inflect the name (and what agrees with it), so each field has its own sentences.
+    """
+    if problem == "not_text":
+        sentences = {
+            "name": _("The name must be text."),
+            "summary": _("The summary must be text."),
+            "description": _("The description must be text."),
+            "comment": _("The comment must be text."),
+            "answer": _("The answer must be text."),
+            "rating comment": _("The rating comment must be text."),
+        }
+    elif problem == "empty":
+        sentences = {
+            "name": _("The name is empty."),
+            "summary": _("The summary is empty."),
+            "description": _("The description is empty."),
+            "comment": _("The comment is empty."),
+            "answer": _("The answer is empty."),
+            "rating comment": _("The rating comment is empty."),
+        }
+    else:
+        sentences = {
+            "name": ngettext(
+                "The name is {length} character long; the limit is {limit}.",
+                "The name is {length} characters long; the limit is {limit}.",
+                length,
+            ),
+            "summary": ngettext(
+                "The summary is {length} character long; the limit is {limit}.",
+                "The summary is {length} characters long; the limit is {limit}.",
+                length,
+            ),
+            "description": ngettext(
+                "The description is {length} character long; the limit is {limit}.",
+                "The description is {length} characters long; the limit is {limit}.",
+                length,
+            ),
+            "comment": ngettext(
+                "The comment is {length} character long; the limit is {limit}.",
+                "The comment is {length} characters long; the limit is {limit}.",
+                length,
+            ),
+            "answer": ngettext(
+                "The answer is {length} character long; the limit is {limit}.",
+                "The answer is {length} characters long; the limit is {limit}.",
+                length,
+            ),
+            "rating comment": ngettext(
+                "The rating comment is {length} character long; the limit is {limit}.",
+                "The rating comment is {length} characters long; the limit is {limit}.",
+                length,
+            ),
+        }
+    return sentences[what].format(length=length, limit=limit)
+
+
 def _clean_link(link: str | None) -> str | None:
-    if link is None or not link.strip():
+    if link is None or not _require_text(link).strip():
         return None
     link = link.strip()
-    if len(link) > LINK_MAX:
-        raise BadInput(f"The link is longer than {LINK_MAX} characters.")
     if not re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:(?!\d)", link):  # no scheme: "vk.com/id1"
         link = "https://" + link
+    if len(link) > LINK_MAX:
+        raise BadInput(
+            ngettext(
+                "The link is longer than {limit} character.", "The link is longer than {limit} characters.", LINK_MAX
+            ).format(limit=LINK_MAX)
+        )
     try:
         parts = urlsplit(link)
     except ValueError as exc:
-        raise BadInput("The link is not a web address.") from exc
-    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s|[\x00-\x1f]", link):
-        raise BadInput("The link must be a web address such as https://vk.com/id1.")
+        raise BadInput(_("The link is not a web address.")) from exc
+    if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s|[\x00-\x1f\x7f]", link):
+        raise BadInput(_("The link must be a web address such as https://vk.com/id1."))
     return link
 
 
 def _clean_key(key: str | None) -> str | None:
     if key is None:
         return None
-    if not 1 <= len(key) <= 200 or not key.isprintable():
-        raise BadInput("An idempotency key is 1 to 200 printable characters.")
+    if not isinstance(key, str) or not 1 <= len(key) <= 200 or not key.isprintable():
+        raise BadInput(_("An idempotency key is 1 to 200 printable characters."))
     return key
 
 
@@ -786,19 +906,20 @@ def _check_attachment(filename: str, content: bytes) -> tuple[str, str, bytes]:
     The type comes from the bytes, not from the name a client claims, and the
     name loses any folder part so it can never point outside where it is saved.
     """
-    name = _CONTROL.sub("", str(filename)).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = _NAME_HAZARDS.sub("", _require_text(filename)).replace("\\", "/").rsplit("/", 1)[-1].strip()
     if name in ("", ".", ".."):
-        raise BadInput("An attachment needs a file name.")
+        raise BadInput(_("An attachment needs a file name."))
     if len(name) > 255:
-        raise BadInput("An attachment's file name is longer than 255 characters.")
+        raise BadInput(_("An attachment's file name is longer than 255 characters."))
     if not isinstance(content, (bytes, bytearray)):
-        raise BadInput(f"Attachment {name} has no content.")
+        raise BadInput(_("Attachment {name} has no content.").format(name=name))
     if not content:
-        raise BadInput(f"Attachment {name} is empty.")
+        raise BadInput(_("Attachment {name} is empty.").format(name=name))
     if len(content) > ATTACHMENT_MAX_BYTES:
         raise BadInput(
-            f"Attachment {name} is {len(content) / 1048576:.1f} MiB; "
-            f"the limit is {ATTACHMENT_MAX_BYTES // 1048576} MiB."
+            _("Attachment {name} is {size} MiB; the limit is {limit} MiB.").format(
+                name=name, size=f"{len(content) / 1048576:.1f}", limit=ATTACHMENT_MAX_BYTES // 1048576
+            )
         )
     content = bytes(content)
     for magic, content_type in _SIGNATURES:
@@ -814,5 +935,5 @@ def _check_attachment(filename: str, content: bytes) -> tuple[str, str, bytes]:
         else:
             return name, "text/plain", content
     raise BadInput(
-        f"Attachment {name} is not a PNG, JPEG, GIF or WebP picture, a PDF, or a UTF-8 .txt/.log file."
+        _("Attachment {name} is not a PNG, JPEG, GIF or WebP picture, a PDF, or a UTF-8 .txt/.log file.").format(name=name)
     )

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from ..desk.models import User
 from ..desk.service import Desk
 from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited
+from ..i18n import _
 from .errors import error_body, status_for
 from .openapi import document as openapi_document
 
@@ -55,7 +56,7 @@ class TokenBuckets:
         tokens = min(self.burst, tokens + (now - last) * self.rate)
         if tokens < 1:
             retry_after = max(1, int((1 - tokens) / self.rate + 0.999))
-            raise RateLimited("Too many requests.", retry_after=retry_after)
+            raise RateLimited(_("Too many requests."), retry_after=retry_after)
         self._buckets[key] = (tokens - 1, now)
         if len(self._buckets) > 100_000:  # forget idle keys rather than grow without bound
             self._buckets.clear()
@@ -141,29 +142,31 @@ def _error_reply(error: DeskError) -> Response:
 
 
 async def _not_found(request: Request, exc) -> Response:
-    return _error_reply(NotFound(f"There is no {request.url.path} on this desk."))
+    return _error_reply(NotFound(_("There is no {path} on this desk.").format(path=request.url.path)))
 
 
 async def _not_allowed_method(request: Request, exc) -> Response:
-    return _reply({"error": {"code": "invalid", "message": f"{request.method} is not allowed here.", "details": {}}}, 405)
+    message = _("{method} is not allowed here.").format(method=request.method)
+    return _reply({"error": {"code": "invalid", "message": message, "details": {}}}, 405)
 
 
 async def _server_error(request: Request, exc) -> Response:
-    return _reply({"error": {"code": "unavailable", "message": "The desk failed on this request.", "details": {}}}, 500)
+    message = _("The desk failed on this request.")
+    return _reply({"error": {"code": "unavailable", "message": message, "details": {}}}, 500)
 
 
 def _authenticate(desk: Desk, request: Request) -> User:
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotSignedIn("This request needs a token: send 'Authorization: Bearer TOKEN'.")
+        raise NotSignedIn(_("This request needs a token: send 'Authorization: Bearer TOKEN'."))
     return desk.user_by_token(token.strip())
 
 
 def _question_id(request: Request, name: str = "qid") -> int:
     text = request.path_params[name]
-    if not text.isdigit() or len(text) > 19 or int(text) == 0:
-        raise NotFound(f"There is no question {text}.")
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) == 0:
+        raise NotFound(_("There is no question {id}.").format(id=text))
     return int(text)
 
 
@@ -172,21 +175,22 @@ async def _json(request: Request) -> dict:
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadInput("The request body is not valid JSON.") from None
+        raise BadInput(_("The request body is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise BadInput("The request body must be a JSON object.")
+        raise BadInput(_("The request body must be a JSON object."))
     return data
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
+    too_big = _("The request body is over {limit} MiB.").format(limit=limit // (1024 * 1024))
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise BadInput(f"The request body is over {limit // (1024 * 1024)} MiB.")
+    if declared is not None and (not (declared.isascii() and declared.isdigit()) or int(declared) > limit):
+        raise BadInput(too_big)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BadInput(f"The request body is over {limit // (1024 * 1024)} MiB.")
+            raise BadInput(too_big)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -195,10 +199,11 @@ def _text(data: dict, name: str, *, required: bool = True, nullable: bool = Fals
     value = data.get(name)
     if value is None:
         if required:
-            raise BadInput(f"'{name}' is required.")
+            raise BadInput(_("'{name}' is required.").format(name=name))
         return None
     if not isinstance(value, str):
-        raise BadInput(f"'{name}' must be a string{' or null' if nullable else ''}.")
+        message = _("'{name}' must be a string or null.") if nullable else _("'{name}' must be a string.")
+        raise BadInput(message.format(name=name))
     return value
 
 
@@ -206,8 +211,8 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     text = request.query_params.get(name)
     if text is None:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise BadInput(f"'{name}' must be a whole number from {low} to {high}.")
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise BadInput(_("'{name}' must be a whole number from {low} to {high}.").format(name=name, low=low, high=high))
     return int(text)
 
 
@@ -264,11 +269,11 @@ async def create_question(request: Request, desk: Desk, user: User) -> Response:
     attachments = []
     for item in data.get("attachments") or []:
         if not isinstance(item, dict):
-            raise BadInput("Each attachment is an object with 'filename' and 'content_base64'.")
+            raise BadInput(_("Each attachment is an object with 'filename' and 'content_base64'."))
         try:
             content = base64.b64decode(_text(item, "content_base64"), validate=True)
         except (binascii.Error, ValueError):
-            raise BadInput("An attachment's 'content_base64' is not valid base64.") from None
+            raise BadInput(_("An attachment's 'content_base64' is not valid base64.")) from None
         attachments.append((_text(item, "filename"), content))
     result = desk.ask(
         user,
@@ -340,8 +345,8 @@ async def upload_attachment(request: Request, desk: Desk, user: User) -> Respons
 
 async def download_attachment(request: Request, desk: Desk, user: User) -> Response:
     aid = request.path_params["aid"]
-    if not aid.isdigit() or len(aid) > 18:
-        raise NotFound(f"There is no attachment {aid}.")
+    if not (aid.isascii() and aid.isdigit()) or len(aid) > 18:
+        raise NotFound(_("There is no attachment {id}.").format(id=aid))
     meta, content = desk.attachment_content(user, _question_id(request), int(aid))
     disposition = "attachment; filename*=UTF-8''" + _quote(meta.filename)
     return Response(content, media_type=meta.content_type, headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,110 @@
+"""Import guards: the fast paths of the CLI do not load what they do not use.
+
+Each check runs a real interpreter with ``-X importtime`` and reads the modules
+it imported, so it sees exactly what a user's process loads. No timings are
+asserted (bench/startup.py measures them); only which packages are loaded.
+
+What loads what today (keep this in step with the assertions):
+
+- ``vksupport --version`` and ``import vksupport_cli.cli.main``: the package's
+  ``__init__`` and ``cli.main`` only; Typer and click are imported inside
+  ``main.run``, after the ``--version`` shortcut.
+- ``vksupport list --json`` on the sandbox: click and Typer (the command
+  tree), the desk (sqlite3, PyStemmer through desk.search), no rich: rich is
+  imported by ``Context.console`` and the human renderers only, never on the
+  ``--json`` path; no httpx (``client.http`` is imported only for a URL
+  server), no keyring (the sandbox needs no token), no server packages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("httpx", "keyring", "rich", "starlette", "uvicorn", "typer")
+
+
+def imported(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, list[tuple[int, str]]]:
+    """Run ``python -X importtime ARGS``; the process and its imports as (depth, module), in report order."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *args],
+        capture_output=True, text=True, cwd=ROOT, env=env or os.environ.copy(), timeout=60, stdin=subprocess.DEVNULL,
+    )
+    modules = []
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "self [us]" not in line:
+            name = line.split("|", 2)[2]
+            modules.append(((len(name) - len(name.lstrip(" ")) - 1) // 2, name.strip()))
+    return done, modules
+
+
+def offenders(modules: list[tuple[int, str]], packages: tuple[str, ...]) -> dict[str, str]:
+    """package → the import chain that first brought it in ('a <- b <- c', importer last)."""
+    found: dict[str, str] = {}
+    for index, (depth, name) in enumerate(modules):
+        top = name.split(".")[0]
+        if top in packages and top not in found:
+            chain, level = [name], depth
+            # -X importtime reports a module after everything it imported, one level deeper:
+            # the importer is the next line that is less indented.
+            for later_depth, later in modules[index + 1:]:
+                if later_depth < level:
+                    chain.append(later)
+                    level = later_depth
+            found[top] = " <- ".join(chain)
+    return found
+
+
+def test_version_imports_nothing_heavy():
+    done, modules = imported(["-m", "vksupport_cli", "--version"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("vksupport ")
+    assert offenders(modules, HEAVY) == {}
+    assert any(name == "vksupport_cli.cli.main" for _, name in modules)  # the check saw the real entry point
+
+
+def test_entry_module_imports_nothing_heavy():
+    """The console script imports vksupport_cli.cli.main before it parses anything."""
+    done, modules = imported(["-c", "import vksupport_cli.cli.main"])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert offenders(modules, HEAVY) == {}
+
+
+@pytest.fixture
+def sandbox_with_history(isolated_home):
+    """A sandbox whose user has a few finished questions and one waiting, made through the desk API."""
+    from vksupport_cli import paths
+    from vksupport_cli.desk.service import Desk
+
+    desk = Desk.open(paths.sandbox_db())
+    try:
+        user = desk.ensure_user("sandbox-user")
+        agent = desk.ensure_user("sandbox-agent", "agent")
+        topic = desk.topics()[0].slug
+        for i in range(3):
+            q = desk.ask(user, topic=topic, title=f"Вопрос {i}", body=f"Подробности номер {i}, разные слова {i * 7}").question
+            desk.take(agent)
+            desk.answer(agent, q.id, "Ответ.")
+            if i % 2:
+                desk.rate(user, q.id, "good")
+        desk.ask(user, topic=topic, title="Открытый вопрос", body="Ждёт ответа.")
+    finally:
+        desk.close()
+    return isolated_home
+
+
+def test_list_json_on_the_sandbox_imports_no_network_keyring_server_or_rich(sandbox_with_history):
+    env = os.environ.copy()
+    env.pop("NO_COLOR", None)
+    done, modules = imported(["-m", "vksupport_cli", "list", "--json"], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(json.loads(done.stdout)) == 4
+    assert offenders(modules, ("httpx", "keyring", "starlette", "uvicorn", "rich")) == {}
+    # It does need the command tree: a guard that proves the run went through Typer.
+    assert "typer" in {name.split(".")[0] for _, name in modules}
