@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
-import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +22,12 @@ from .i18n import _
 KINDS = ("ask", "comment", "edit", "answer")
 #: Fields holding what the person wrote; "problem" is the help flow's first description.
 TEXT_FIELDS = ("title", "body", "problem", "message")
+
+
+def _new_key() -> str:
+    import uuid  # only when a draft is made: every command imports this module
+
+    return str(uuid.uuid4())
 
 
 def folder() -> Path:
@@ -38,10 +42,10 @@ def _now() -> str:
 class Draft:
     kind: str  # one of KINDS ("answer": an agent's answer)
     server: str  # "sandbox" or the desk's URL
-    id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2))
+    id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + os.urandom(2).hex())
     question_id: int | None = None  # what a comment or an edit is for
     fields: dict = field(default_factory=dict)  # topic, title, body, link, kind, attachments...
-    idempotency_key: str = field(default_factory=lambda: str(uuid.uuid4()))
+    idempotency_key: str = field(default_factory=lambda: _new_key())
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
     last_error: str | None = None

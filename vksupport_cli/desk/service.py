@@ -549,7 +549,7 @@ class Desk:
     def _own_row(self, user: User, question_id: int, *, authored: bool = False) -> sqlite3.Row:
         """The question row if ``user`` may see it (``authored``: only its author)."""
         _check_id(question_id)
-        row = self.conn.execute("SELECT * FROM questions WHERE id = ?", (question_id,)).fetchone()
+        row = self.conn.execute(f"{_QUESTION_SELECT} WHERE q.id = ?", (question_id,)).fetchone()
         visible = row is not None and (
             row["user_id"] == user.id or (user.role == "agent" and not authored)
         )
@@ -558,15 +558,14 @@ class Desk:
         return row
 
     def _question(self, user: User, question_id: int) -> Question:
-        self._own_row(user, question_id)
-        row = self.conn.execute(f"{_QUESTION_SELECT} WHERE q.id = ?", (question_id,)).fetchone()
+        row = self._own_row(user, question_id)
         comments = [
             _comment(c)
             for c in self.conn.execute(
                 f"{_COMMENT_SELECT} WHERE c.question_id = ? ORDER BY c.id", (question_id,)
             )
         ]
-        return self._build(row, comments, self._attachments(question_id), self._loaded())
+        return self._build(row, comments, self._attachments(question_id))
 
     def _attachments(self, question_id: int, attachment_id: int | None = None) -> list[Attachment]:
         sql = (
@@ -599,9 +598,12 @@ class Desk:
         ).fetchone()[0]
         return waiting > LOAD_THRESHOLD
 
-    def _build(self, row: sqlite3.Row, comments, attachments, loaded: bool) -> Question:
+    def _build(self, row: sqlite3.Row, comments, attachments, loaded: bool | None = None) -> Question:
+        """A Question from its row; ``loaded`` (is the desk under load?) is looked up if needed."""
         expected = None
         if row["status"] in OPEN_STATUSES:
+            if loaded is None:
+                loaded = self._loaded()
             wait = LOADED_ANSWER_TIME if loaded else STANDARD_ANSWER_TIME
             expected = iso(parse_iso(row["queued_at"]) + wait)
         return Question(
