@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -50,6 +51,17 @@ def db_path(tmp_path, _template_db):
     source.close()
     target.close()
     return path
+
+
+@pytest.fixture
+def sandbox(_template_db):
+    """A fresh sandbox desk in this test's VKSUPPORT_HOME (copied: the index is built once)."""
+    from vksupport_cli import paths
+
+    target = paths.sandbox_db()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(_template_db, target)
+    return target
 
 
 @pytest.fixture

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 from cli_support import in_process, subprocess_run
-from vksupport_cli import paths
 from vksupport_cli.cli import exits
 from vksupport_cli.cli.context import Context
 from vksupport_cli.cli.main import run
@@ -22,13 +20,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 ANSI = "\x1b["
 
 
-@pytest.fixture(autouse=True)
-def sandbox(_template_db):
-    """A fresh sandbox desk in this test's VKSUPPORT_HOME (copied: the index is built once)."""
-    target = paths.sandbox_db()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(_template_db, target)
-    return target
+pytestmark = pytest.mark.usefixtures("sandbox")
 
 
 ASK = ["ask", "--topic", "hacked-page", "--title", "Взломали страницу", "--body", "Сменили пароль, пишут друзьям."]

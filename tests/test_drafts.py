@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import stat
 import sys
@@ -23,12 +22,7 @@ from vksupport_cli.desk.service import Desk
 ASK = ["ask", "--topic", "hacked-page", "--title", "Страницу взломали", "--body", "Длинное объяснение, которое жалко потерять."]
 
 
-@pytest.fixture(autouse=True)
-def sandbox(_template_db):
-    target = paths.sandbox_db()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(_template_db, target)
-    return target
+pytestmark = pytest.mark.usefixtures("sandbox")
 
 
 def only_draft() -> drafts.Draft:

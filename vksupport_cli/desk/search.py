@@ -202,17 +202,17 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     for count, (slug, category, title, title_en, body, tags, keywords) in enumerate(rows, start=1):
         extra = " ; ".join(_json_list(tags) + _json_list(keywords))
         fields = [stems(title), stems(title_en or ""), stems(extra), stems(body)]
-        for word in {word for field in fields for word, _ in field}:
+        for word in {word for field in fields for word, _stem in field}:
             word_df[word] = word_df.get(word, 0) + 1
         counts: dict[int, list[int]] = {}
         for i, field in enumerate(fields):
             lengths[i] += len(field)
-            for _, stem in field:
+            for _word, stem in field:
                 tid = term_id.get(stem)
                 if tid is None:
                     tid = term_id[stem] = len(term_id) + 1
                 counts.setdefault(tid, [0, 0, 0, 0])[i] += 1
-        for stem in {stem for field in fields for _, stem in field}:
+        for stem in {stem for field in fields for _word, stem in field}:
             term_df[stem] = term_df.get(stem, 0) + 1
         ids = sorted(counts)
         packed = (
