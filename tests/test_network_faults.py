@@ -332,7 +332,7 @@ def _params():
 
 
 @pytest.mark.parametrize("case, command", list(_params()))
-def test_a_misbehaving_desk_gives_the_documented_exit_and_one_line(runs, case: Case, command: str):
+def test_a_misbehaving_desk_gives_the_documented_exit_and_one_line(runs, home, case: Case, command: str):
     run = runs[(case.name, command)]
     outcome, requests = run.outcome, run.requests
     shown = f"exit {outcome.code}\nstdout: {outcome.stdout!r}\nstderr: {outcome.stderr!r}"
@@ -352,11 +352,16 @@ def test_a_misbehaving_desk_gives_the_documented_exit_and_one_line(runs, case: C
             assert words in errors[0], f"{words!r} missing: {shown}"
         assert not outcome.stdout.strip(), shown
         if command == "ask":
-            # An unsent question is kept as a draft, and the CLI says so on a line of its own before the error.
-            assert len(lines) <= 2 and all(line.startswith("Your text is kept as draft ") for line in lines[:-1]), shown
-            # TODO(drafts): "no draft is lost": assert here that the draft named on that line holds the
-            # question (topic "account", title "T", body "B") under VKSUPPORT_HOME, and that
-            # `vksupport ask --resume ID` sends the Idempotency-Key the failed attempts carried.
+            # No draft is lost: the unsent question is kept, and the CLI says so on a line before the error.
+            assert len(lines) == 2 and lines[0].startswith("Your text is kept as draft "), shown
+            draft_id = lines[0].removeprefix("Your text is kept as draft ").split(";")[0]
+            draft = json.loads((home / "data" / "drafts" / f"{draft_id}.json").read_text())
+            assert (draft["kind"], draft["fields"]["topic"], draft["fields"]["title"], draft["fields"]["body"]) == (
+                "ask", "account", "T", "B",
+            )
+            # `ask --resume` sends the draft's key (tests/test_drafts.py): the one these attempts carried,
+            # so a resend after an unknown outcome can only replay, never make a second question.
+            assert {request.headers.get("idempotency-key") for request in requests} == {draft["idempotency_key"]}
         else:
             assert len(lines) == 1, shown
 
