@@ -29,7 +29,6 @@ ServerOption = Annotated[
 def _desk_url(ctx: Context, server: str | None) -> str:
     if server:
         ctx.server_option = server
-        ctx.__dict__.pop("server", None)  # recompute from the new option
     if ctx.server == SANDBOX:
         raise UsageError(
             _("The sandbox needs no sign-in. To sign in to a desk, pass --server https://DESK (or set VKSUPPORT_SERVER).")

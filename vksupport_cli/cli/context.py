@@ -112,7 +112,7 @@ class Context:
         except ConfigError as exc:
             raise UsageError(str(exc)) from None
 
-    @cached_property
+    @property
     def server(self) -> str:
         """The desk to talk to: --server, then $VKSUPPORT_SERVER, then config, else the sandbox."""
         for value in (self.server_option, os.environ.get(SERVER_ENV), self.config.get("server")):
