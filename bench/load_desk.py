@@ -150,22 +150,43 @@ class Server:
         self.log_path = workdir / "server.log"
         self.home = workdir / "home"
         self.process: subprocess.Popen | None = None
-        self.seen_workers: dict[int, str] = {}  # pid -> its start time, so a reused pid is never taken for ours
+        self.seen_workers: dict[
+            int, str
+        ] = {}  # pid -> its start time, so a reused pid is never taken for ours
 
     def start(self, timeout: float = 60) -> None:
         env = {k: v for k, v in os.environ.items() if k not in ("VKSUPPORT_SERVER", "VKSUPPORT_TOKEN")}
         env["VKSUPPORT_HOME"] = str(self.home)
-        args = [sys.executable, "-m", "vksupport_cli", "desk", "serve", "--db", str(self.db), "--host", "127.0.0.1",
-                "--port", str(self.port), "--workers", str(self.workers), "--rate-limit", "0"]
+        args = [
+            sys.executable,
+            "-m",
+            "vksupport_cli",
+            "desk",
+            "serve",
+            "--db",
+            str(self.db),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--rate-limit",
+            "0",
+        ]
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                            cwd=str(ROOT))
+            self.process = subprocess.Popen(
+                args, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT)
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"desk serve exited with {self.process.returncode}: {self.log()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}{API}/health", timeout=1).status_code == 200 and len(self.worker_pids()) == self.workers:
+                if (
+                    httpx.get(f"{self.url}{API}/health", timeout=1).status_code == 200
+                    and len(self.worker_pids()) == self.workers
+                ):
                     return
             except httpx.TransportError:
                 pass
@@ -262,7 +283,9 @@ class Ledger:
     pending_asks: dict[tuple[int, str], str] = field(default_factory=dict)  # (user id, key) -> title
     comments: dict[int, tuple[int, str]] = field(default_factory=dict)  # comment id -> (question id, body)
     comments_by_question: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
-    pending_comments: dict[tuple[int, str], tuple[int, str]] = field(default_factory=dict)  # (user id, key) -> (qid, body)
+    pending_comments: dict[tuple[int, str], tuple[int, str]] = field(
+        default_factory=dict
+    )  # (user id, key) -> (qid, body)
     answers: dict[str, int] = field(default_factory=dict)  # body -> question id
     ratings: dict[int, str] = field(default_factory=dict)  # question id -> rating
     live_failures: list[str] = field(default_factory=list)
@@ -285,7 +308,9 @@ class Stats:
 
 
 class Load:
-    def __init__(self, options: Options, url: str, users: list[Account], agents: list[Account], topics: list[str]):
+    def __init__(
+        self, options: Options, url: str, users: list[Account], agents: list[Account], topics: list[str]
+    ):
         self.options = options
         self.url = url
         self.users, self.agents, self.topics = users, agents, topics
@@ -298,8 +323,18 @@ class Load:
 
     # -- transport ------------------------------------------------------------
 
-    async def request(self, label: str, method: str, path: str, who: Account, *, json=None, headers=None,
-                      params=None, retry: bool = True) -> tuple[httpx.Response | None, bool]:
+    async def request(
+        self,
+        label: str,
+        method: str,
+        path: str,
+        who: Account,
+        *,
+        json=None,
+        headers=None,
+        params=None,
+        retry: bool = True,
+    ) -> tuple[httpx.Response | None, bool]:
         """Send; retry transport failures and 502/503/504 with the same headers. (response or None, retried?)"""
         sent_headers = {"Authorization": f"Bearer {who.token}", **(headers or {})}
         retried = False
@@ -309,7 +344,9 @@ class Load:
                 self.stop.set()
             started = time.perf_counter()
             try:
-                response = await self.client.request(method, path, json=json, headers=sent_headers, params=params)
+                response = await self.client.request(
+                    method, path, json=json, headers=sent_headers, params=params
+                )
             except httpx.TransportError as exc:
                 self.stats.retried[f"{label}: {type(exc).__name__}"] += 1
                 if not retry:
@@ -337,7 +374,9 @@ class Load:
             code = response.json()["error"]["code"]
         except Exception:  # noqa: BLE001 - any body at all
             pass
-        self.stats.unexpected[f"{label}: HTTP {response.status_code} {code}{' ' + note if note else ''}".rstrip()] += 1
+        self.stats.unexpected[
+            f"{label}: HTTP {response.status_code} {code}{' ' + note if note else ''}".rstrip()
+        ] += 1
 
     async def think(self, low: float | None = None, high: float | None = None) -> None:
         low = self.options.think[0] if low is None else low
@@ -370,14 +409,17 @@ class Load:
 
     async def _post_ask(self, user: Account, payload: dict, key: str) -> httpx.Response | None:
         self.ledger.pending_asks[(user.id, key)] = payload["title"]
-        response, _ = await self.request("POST /questions", "POST", "/questions", user, json=payload,
-                                         headers={"Idempotency-Key": key})
+        response, _ = await self.request(
+            "POST /questions", "POST", "/questions", user, json=payload, headers={"Idempotency-Key": key}
+        )
         if response is not None and response.status_code == 201:
             question = response.json()["question"]
             self.ledger.questions[question["id"]] = (user.id, payload["title"], key)
             del self.ledger.pending_asks[(user.id, key)]
             if question["title"] != payload["title"] or question["status"] != "waiting":
-                self.ledger.live_failures.append(f"ask by {user.name} returned {question['title']!r} {question['status']}")
+                self.ledger.live_failures.append(
+                    f"ask by {user.name} returned {question['title']!r} {question['status']}"
+                )
         elif response is not None:
             del self.ledger.pending_asks[(user.id, key)]  # refused: nothing was created under this key
         return response
@@ -390,33 +432,49 @@ class Load:
         self.stats.operations["ask"] += 1
         if self.rng.random() < 0.05:  # a double click: the same question twice at once, two keys
             self.stats.operations["ask (double submit)"] += 1
-            twins = [{**payload, "title": f"{payload['title']} {half}"} for half in "ab"]  # titles stay unique
+            twins = [
+                {**payload, "title": f"{payload['title']} {half}"} for half in "ab"
+            ]  # titles stay unique
             replies = await asyncio.gather(*(self._post_ask(user, twin, str(uuid.uuid4())) for twin in twins))
             if any(r is None for r in replies):
                 return None
-            created = sorted((r.json()["question"] for r in replies if r.status_code == 201), key=lambda q: q["id"])
+            created = sorted(
+                (r.json()["question"] for r in replies if r.status_code == 201), key=lambda q: q["id"]
+            )
             refused = [r for r in replies if r.status_code == 409]
             if len(created) == 1 and len(refused) == 1:
                 named = refused[0].json()["error"]["details"].get("question_id")
                 if named != created[0]["id"]:
-                    self.ledger.live_failures.append(f"double submit by {user.name}: the 409 named {named}, not {created[0]['id']}")
+                    self.ledger.live_failures.append(
+                        f"double submit by {user.name}: the 409 named {named}, not {created[0]['id']}"
+                    )
                 self.stats.intended["409 open_question_exists (double submit)"] += 1
                 return created[0]
-            if len(created) == 2:  # right only if the first was answered before the second arrived (a late retry)
+            if (
+                len(created) == 2
+            ):  # right only if the first was answered before the second arrived (a late retry)
                 first, second = created
                 check, _ = await self.request("GET /questions/{id}", "GET", f"/questions/{first['id']}", user)
                 earlier = check.json() if check is not None and check.status_code == 200 else None
-                if earlier is None or earlier["status"] in OPEN or not earlier["answered_at"] \
-                        or earlier["answered_at"] > second["created_at"]:
+                if (
+                    earlier is None
+                    or earlier["status"] in OPEN
+                    or not earlier["answered_at"]
+                    or earlier["answered_at"] > second["created_at"]
+                ):
                     self.ledger.live_failures.append(
-                        f"double submit by {user.name} created q{first['id']} and q{second['id']} while q{first['id']} was open")
+                        f"double submit by {user.name} created q{first['id']} and q{second['id']} while q{first['id']} was open"
+                    )
                 else:
-                    self.stats.resolved["double submit: both created, the first answered before the late one arrived"] += 1
+                    self.stats.resolved[
+                        "double submit: both created, the first answered before the late one arrived"
+                    ] += 1
                     if earlier["status"] == "answered":
                         await self.rate(user, first["id"])
                 return second
             self.ledger.live_failures.append(
-                f"double submit by {user.name}: statuses {[r.status_code for r in replies]}, expected one 201 and one 409")
+                f"double submit by {user.name}: statuses {[r.status_code for r in replies]}, expected one 201 and one 409"
+            )
             return created[0] if created else None
         response = await self._post_ask(user, payload, str(uuid.uuid4()))
         if response is None:
@@ -445,8 +503,13 @@ class Load:
             if roll < 0.17:
                 await self.list_open(user)
                 continue
-            response, _ = await self.request("GET /questions/{id}", "GET", f"/questions/{qid}", user,
-                                             headers={"If-None-Match": etag} if etag else None)
+            response, _ = await self.request(
+                "GET /questions/{id}",
+                "GET",
+                f"/questions/{qid}",
+                user,
+                headers={"If-None-Match": etag} if etag else None,
+            )
             self.stats.operations["poll"] += 1
             if response is None:
                 return None
@@ -458,7 +521,8 @@ class Load:
             missing = self.ledger.comments_by_question[qid] - {c["id"] for c in current.get("comments", [])}
             if missing:
                 self.ledger.live_failures.append(
-                    f"{user.name} polled q{qid} ({response.status_code}) without comments it saw accepted: {sorted(missing)}")
+                    f"{user.name} polled q{qid} ({response.status_code}) without comments it saw accepted: {sorted(missing)}"
+                )
             if current["status"] == "answered":
                 if not followed_up and self.rng.random() < 0.15:
                     followed_up = True
@@ -478,8 +542,14 @@ class Load:
         body = f"{'follow-up' if follow_up else 'comment'} {user.name} q{qid} {key[:8]}"
         self.stats.operations["follow-up" if follow_up else "comment"] += 1
         self.ledger.pending_comments[(user.id, key)] = (qid, body)
-        response, _ = await self.request("POST /questions/{id}/comments", "POST", f"/questions/{qid}/comments", user,
-                                         json={"body": body}, headers={"Idempotency-Key": key})
+        response, _ = await self.request(
+            "POST /questions/{id}/comments",
+            "POST",
+            f"/questions/{qid}/comments",
+            user,
+            json={"body": body},
+            headers={"Idempotency-Key": key},
+        )
         if response is None:
             return False
         del self.ledger.pending_comments[(user.id, key)]
@@ -503,13 +573,17 @@ class Load:
         if response.status_code == 409:
             named = response.json()["error"]["details"].get("question_id")
             if response.json()["error"]["code"] != "open_question_exists" or named != open_id:
-                self.ledger.live_failures.append(f"{user.name} asked while q{open_id} was open; the 409 named {named}")
+                self.ledger.live_failures.append(
+                    f"{user.name} asked while q{open_id} was open; the 409 named {named}"
+                )
             self.stats.intended["409 open_question_exists (asked while open)"] += 1
             return None
         if response.status_code == 201:  # legitimate only if the old one was answered meanwhile
             old, _ = await self.request("GET /questions/{id}", "GET", f"/questions/{open_id}", user)
             if old is not None and old.status_code == 200 and old.json()["status"] in OPEN:
-                self.ledger.live_failures.append(f"{user.name} got a second question while q{open_id} was open")
+                self.ledger.live_failures.append(
+                    f"{user.name} got a second question while q{open_id} was open"
+                )
             elif old is not None and old.status_code == 200 and old.json()["status"] == "answered":
                 await self.rate(user, open_id)
             return response.json()["question"]
@@ -518,19 +592,28 @@ class Load:
 
     async def list_open(self, user: Account) -> None:
         self.stats.operations["list"] += 1
-        response, _ = await self.request("GET /questions", "GET", "/questions", user, params={"status": "open"})
+        response, _ = await self.request(
+            "GET /questions", "GET", "/questions", user, params={"status": "open"}
+        )
         if response is None:
             return
         if response.status_code != 200:
             self.unexpected("GET /questions", response)
         elif len(response.json()["questions"]) > 1:
-            self.ledger.live_failures.append(f"{user.name} lists {len(response.json()['questions'])} open questions")
+            self.ledger.live_failures.append(
+                f"{user.name} lists {len(response.json()['questions'])} open questions"
+            )
 
     async def rate(self, user: Account, qid: int) -> None:
         rating = "good" if self.rng.random() < 0.8 else "bad"
         self.stats.operations["rate"] += 1
-        response, retried = await self.request("POST /questions/{id}/rating", "POST", f"/questions/{qid}/rating", user,
-                                               json={"rating": rating, "comment": f"{rating} {user.name} q{qid}"})
+        response, retried = await self.request(
+            "POST /questions/{id}/rating",
+            "POST",
+            f"/questions/{qid}/rating",
+            user,
+            json={"rating": rating, "comment": f"{rating} {user.name} q{qid}"},
+        )
         if response is None:
             return
         if response.status_code == 200:
@@ -563,14 +646,17 @@ class Load:
                 continue
             question = response.json()
             if question["status"] != "in_progress" or question["agent"] != agent.name:
-                self.ledger.live_failures.append(f"{agent.name} took q{question['id']}: {question['status']} by {question['agent']}")
+                self.ledger.live_failures.append(
+                    f"{agent.name} took q{question['id']}: {question['status']} by {question['agent']}"
+                )
             await self.think(0.01, 0.1)
             await self.answer(agent, question["id"])
 
     async def recover(self, agent: Account) -> None:
         self.stats.operations["agent recovery"] += 1
-        response, _ = await self.request("GET /questions", "GET", "/questions", agent,
-                                         params={"status": "in_progress", "limit": 1000})
+        response, _ = await self.request(
+            "GET /questions", "GET", "/questions", agent, params={"status": "in_progress", "limit": 1000}
+        )
         if response is None:
             return
         if response.status_code != 200:
@@ -584,15 +670,24 @@ class Load:
     async def answer(self, agent: Account, qid: int) -> None:
         body = f"answer {agent.name} q{qid} {uuid.uuid4().hex[:8]}"
         self.stats.operations["answer"] += 1
-        response, retried = await self.request("POST /agent/questions/{id}/answer", "POST", f"/agent/questions/{qid}/answer",
-                                               agent, json={"body": body})
+        response, retried = await self.request(
+            "POST /agent/questions/{id}/answer",
+            "POST",
+            f"/agent/questions/{qid}/answer",
+            agent,
+            json={"body": body},
+        )
         if response is None:
             return
         if response.status_code == 200:
             self.ledger.answers[body] = qid
         elif response.status_code == 409 and retried:  # applied by the attempt whose reply was lost?
             check, _ = await self.request("GET /questions/{id}", "GET", f"/questions/{qid}", agent)
-            if check is not None and check.status_code == 200 and any(c["body"] == body for c in check.json()["comments"]):
+            if (
+                check is not None
+                and check.status_code == 200
+                and any(c["body"] == body for c in check.json()["comments"])
+            ):
                 self.ledger.answers[body] = qid
                 self.stats.resolved["answer retried after a lost reply: 409, found in the thread"] += 1
             else:
@@ -623,7 +718,9 @@ class Load:
             while time.monotonic() - killed_at < 20:
                 now = server.worker_pids()
                 if victim not in now and len(now) == len(before):
-                    report.update(replacement=sorted(set(now) - set(before)), after=time.monotonic() - killed_at)
+                    report.update(
+                        replacement=sorted(set(now) - set(before)), after=time.monotonic() - killed_at
+                    )
                     break
                 await asyncio.sleep(0.05)
 
@@ -642,8 +739,12 @@ class Load:
         return self.rng.choice(pids), False
 
     async def run(self, server: Server) -> None:
-        limits = httpx.Limits(max_connections=2 * (len(self.users) + len(self.agents)) + 8, max_keepalive_connections=None)
-        self.client = httpx.AsyncClient(base_url=self.url + API, timeout=httpx.Timeout(30.0, connect=5.0), limits=limits)
+        limits = httpx.Limits(
+            max_connections=2 * (len(self.users) + len(self.agents)) + 8, max_keepalive_connections=None
+        )
+        self.client = httpx.AsyncClient(
+            base_url=self.url + API, timeout=httpx.Timeout(30.0, connect=5.0), limits=limits
+        )
         self.started = time.monotonic()
         cpu_client = time.process_time()
         cpu_server = {pid: _cpu_seconds(pid) for pid in server.worker_pids()}
@@ -657,8 +758,10 @@ class Load:
                 pass
             self.stop.set()
             self.load_seconds = time.monotonic() - self.started
-            self.cpu = (time.process_time() - cpu_client,
-                        sum(_cpu_seconds(pid) - cpu_server.get(pid, 0.0) for pid in server.worker_pids()))
+            self.cpu = (
+                time.process_time() - cpu_client,
+                sum(_cpu_seconds(pid) - cpu_server.get(pid, 0.0) for pid in server.worker_pids()),
+            )
             done, pending = await asyncio.wait(tasks, timeout=self.options.grace)
             self.cancelled = len(pending)
             for task in pending:
@@ -695,65 +798,137 @@ def audit(db: Path, load: Load) -> list[tuple[bool, str]]:
     try:
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
         foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
-        check(integrity == "ok" and not foreign, f"database integrity_check: {integrity}; foreign_key_check: {len(foreign)} problems")
+        check(
+            integrity == "ok" and not foreign,
+            f"database integrity_check: {integrity}; foreign_key_check: {len(foreign)} problems",
+        )
 
         users = {u.id for u in load.users}
-        questions = {row["id"]: row for row in conn.execute("SELECT id, user_id, title, status, rating FROM questions")}
-        keys = {(row["user_id"], row["key"]): (row["resource"], row["resource_id"])
-                for row in conn.execute("SELECT user_id, key, resource, resource_id FROM idempotency_keys")}
+        questions = {
+            row["id"]: row for row in conn.execute("SELECT id, user_id, title, status, rating FROM questions")
+        }
+        keys = {
+            (row["user_id"], row["key"]): (row["resource"], row["resource_id"])
+            for row in conn.execute("SELECT user_id, key, resource, resource_id FROM idempotency_keys")
+        }
 
         # questions
-        wrong = [qid for qid, (uid, title, key) in ledger.questions.items()
-                 if qid not in questions or questions[qid]["user_id"] != uid or questions[qid]["title"] != title
-                 or keys.get((uid, key)) != ("question", qid)]
-        check(not wrong, f"{len(ledger.questions)} questions clients saw created exist, are theirs, under their key"
-              + (f"; wrong: {wrong[:10]}" if wrong else ""))
-        doubles = conn.execute("SELECT user_id, title, count(*) AS n FROM questions GROUP BY user_id, title HAVING n > 1").fetchall()
-        check(not doubles, "no question was created twice (titles are unique per user and attempt)"
-              + (f"; twice: {[(r['user_id'], r['title'], r['n']) for r in doubles[:10]]}" if doubles else ""))
+        wrong = [
+            qid
+            for qid, (uid, title, key) in ledger.questions.items()
+            if qid not in questions
+            or questions[qid]["user_id"] != uid
+            or questions[qid]["title"] != title
+            or keys.get((uid, key)) != ("question", qid)
+        ]
+        check(
+            not wrong,
+            f"{len(ledger.questions)} questions clients saw created exist, are theirs, under their key"
+            + (f"; wrong: {wrong[:10]}" if wrong else ""),
+        )
+        doubles = conn.execute(
+            "SELECT user_id, title, count(*) AS n FROM questions GROUP BY user_id, title HAVING n > 1"
+        ).fetchall()
+        check(
+            not doubles,
+            "no question was created twice (titles are unique per user and attempt)"
+            + (f"; twice: {[(r['user_id'], r['title'], r['n']) for r in doubles[:10]]}" if doubles else ""),
+        )
         unseen_applied = {keys[k][1] for k in ledger.pending_asks if k in keys}
         strangers = set(questions) - set(ledger.questions) - unseen_applied
-        check(not strangers and all(questions[q]["user_id"] in users for q in questions),
-              "no question exists that no client asked for"
-              + (f" ({len(unseen_applied)} created by an ask whose reply never came: it was cut off)" if unseen_applied else "")
-              + (f"; unknown: {sorted(strangers)[:10]}" if strangers else ""))
+        check(
+            not strangers and all(questions[q]["user_id"] in users for q in questions),
+            "no question exists that no client asked for"
+            + (
+                f" ({len(unseen_applied)} created by an ask whose reply never came: it was cut off)"
+                if unseen_applied
+                else ""
+            )
+            + (f"; unknown: {sorted(strangers)[:10]}" if strangers else ""),
+        )
 
         # comments
-        rows = {row["id"]: row for row in conn.execute("SELECT id, question_id, author_id, kind, body FROM comments")}
+        rows = {
+            row["id"]: row
+            for row in conn.execute("SELECT id, question_id, author_id, kind, body FROM comments")
+        }
         user_comments = {cid: row for cid, row in rows.items() if row["kind"] == "comment"}
-        wrong = [cid for cid, (qid, body) in ledger.comments.items()
-                 if cid not in user_comments or user_comments[cid]["question_id"] != qid or user_comments[cid]["body"] != body]
-        check(not wrong, f"{len(ledger.comments)} comments clients saw accepted exist on their questions"
-              + (f"; wrong: {wrong[:10]}" if wrong else ""))
-        doubles = conn.execute("SELECT body, count(*) AS n FROM comments GROUP BY body HAVING n > 1").fetchall()
-        check(not doubles, "no comment or answer was stored twice" + (f"; twice: {[r['body'] for r in doubles[:5]]}" if doubles else ""))
+        wrong = [
+            cid
+            for cid, (qid, body) in ledger.comments.items()
+            if cid not in user_comments
+            or user_comments[cid]["question_id"] != qid
+            or user_comments[cid]["body"] != body
+        ]
+        check(
+            not wrong,
+            f"{len(ledger.comments)} comments clients saw accepted exist on their questions"
+            + (f"; wrong: {wrong[:10]}" if wrong else ""),
+        )
+        doubles = conn.execute(
+            "SELECT body, count(*) AS n FROM comments GROUP BY body HAVING n > 1"
+        ).fetchall()
+        check(
+            not doubles,
+            "no comment or answer was stored twice"
+            + (f"; twice: {[r['body'] for r in doubles[:5]]}" if doubles else ""),
+        )
         unseen_applied = {keys[k][1] for k in ledger.pending_comments if k in keys}
         strangers = set(user_comments) - set(ledger.comments) - unseen_applied
-        check(not strangers, "no comment exists that no client sent"
-              + (f" ({len(unseen_applied)} sent by a request cut off before its reply)" if unseen_applied else "")
-              + (f"; unknown: {sorted(strangers)[:10]}" if strangers else ""))
+        check(
+            not strangers,
+            "no comment exists that no client sent"
+            + (
+                f" ({len(unseen_applied)} sent by a request cut off before its reply)"
+                if unseen_applied
+                else ""
+            )
+            + (f"; unknown: {sorted(strangers)[:10]}" if strangers else ""),
+        )
 
         # answers and ratings
         answers = {row["body"]: row["question_id"] for row in rows.values() if row["kind"] == "answer"}
         wrong = [body for body, qid in ledger.answers.items() if answers.get(body) != qid]
-        check(not wrong, f"{len(ledger.answers)} answers agents saw accepted exist" + (f"; missing: {wrong[:5]}" if wrong else ""))
-        wrong = [qid for qid, rating in ledger.ratings.items()
-                 if qid not in questions or questions[qid]["rating"] != rating or questions[qid]["status"] != "closed"]
-        check(not wrong, f"{len(ledger.ratings)} ratings users saw accepted are stored, their questions closed"
-              + (f"; wrong: {wrong[:10]}" if wrong else ""))
+        check(
+            not wrong,
+            f"{len(ledger.answers)} answers agents saw accepted exist"
+            + (f"; missing: {wrong[:5]}" if wrong else ""),
+        )
+        wrong = [
+            qid
+            for qid, rating in ledger.ratings.items()
+            if qid not in questions
+            or questions[qid]["rating"] != rating
+            or questions[qid]["status"] != "closed"
+        ]
+        check(
+            not wrong,
+            f"{len(ledger.ratings)} ratings users saw accepted are stored, their questions closed"
+            + (f"; wrong: {wrong[:10]}" if wrong else ""),
+        )
 
         # the one-open-question rule
         two_open = conn.execute(
             "SELECT user_id, count(*) AS n FROM questions WHERE status IN ('waiting', 'in_progress')"
-            " GROUP BY user_id HAVING n > 1").fetchall()
-        open_now = conn.execute("SELECT count(*) FROM questions WHERE status IN ('waiting', 'in_progress')").fetchone()[0]
-        check(not two_open, f"no user has two open questions ({open_now} open at the end)"
-              + (f"; users: {[r['user_id'] for r in two_open]}" if two_open else ""))
+            " GROUP BY user_id HAVING n > 1"
+        ).fetchall()
+        open_now = conn.execute(
+            "SELECT count(*) FROM questions WHERE status IN ('waiting', 'in_progress')"
+        ).fetchone()[0]
+        check(
+            not two_open,
+            f"no user has two open questions ({open_now} open at the end)"
+            + (f"; users: {[r['user_id'] for r in two_open]}" if two_open else ""),
+        )
     finally:
         conn.close()
 
-    check(not ledger.live_failures, "live checks held: polls showed every accepted comment, 409s named the open question,"
-          " double submits created one open question" + (f"; failures: {ledger.live_failures[:5]}" if ledger.live_failures else ""))
+    check(
+        not ledger.live_failures,
+        "live checks held: polls showed every accepted comment, 409s named the open question,"
+        " double submits created one open question"
+        + (f"; failures: {ledger.live_failures[:5]}" if ledger.live_failures else ""),
+    )
     unexpected = sum(load.stats.unexpected.values())
     check(unexpected == 0, f"{unexpected} unexpected errors")
     if not load.options.kill:
@@ -761,11 +936,14 @@ def audit(db: Path, load: Load) -> list[tuple[bool, str]]:
         check(retried == 0, f"{retried} retries (none expected without --kill)")
     else:
         for report in load.kills or [{"error": "no kill happened"}]:
-            check("victim" in report and report.get("replacement"),
-                  f"worker {report.get('victim')} killed{' while running' if report.get('busy') else ''} at {report.get('at', 0):.1f} s; "
-                  f"the supervisor replaced it with "
-                  f"{report.get('replacement')} after {report.get('after', float('nan')):.2f} s" if "victim" in report
-                  else f"no worker killed: {report.get('error')}")
+            check(
+                "victim" in report and report.get("replacement"),
+                f"worker {report.get('victim')} killed{' while running' if report.get('busy') else ''} at {report.get('at', 0):.1f} s; "
+                f"the supervisor replaced it with "
+                f"{report.get('replacement')} after {report.get('after', float('nan')):.2f} s"
+                if "victim" in report
+                else f"no worker killed: {report.get('error')}",
+            )
     return results
 
 
@@ -790,23 +968,36 @@ def _percentile(values: list[float], q: float) -> float:
 def print_report(load: Load, checks: list[tuple[bool, str]], server: Server, out: IO[str]) -> None:
     stats = load.stats
     say = lambda text="": print(text, file=out)  # noqa: E731
-    say(f"load: {load.load_seconds:.1f} s, then {load.wall_seconds - load.load_seconds:.1f} s for operations under way "
-        f"({load.cancelled} cancelled)")
-    say(f"requests served: {stats.served} HTTP responses ({stats.served / max(load.load_seconds, 1e-9):.0f}/s), "
-        f"{stats.attempts} attempts")
-    say(f"CPU during the load ({os.cpu_count()} cores): load generator {load.cpu[0]:.1f} s, "
-        f"server workers {load.cpu[1]:.1f} s (the live ones at the end), over {load.load_seconds:.1f} s")
+    say(
+        f"load: {load.load_seconds:.1f} s, then {load.wall_seconds - load.load_seconds:.1f} s for operations under way "
+        f"({load.cancelled} cancelled)"
+    )
+    say(
+        f"requests served: {stats.served} HTTP responses ({stats.served / max(load.load_seconds, 1e-9):.0f}/s), "
+        f"{stats.attempts} attempts"
+    )
+    say(
+        f"CPU during the load ({os.cpu_count()} cores): load generator {load.cpu[0]:.1f} s, "
+        f"server workers {load.cpu[1]:.1f} s (the live ones at the end), over {load.load_seconds:.1f} s"
+    )
     say("responses by status: " + ", ".join(f"{code}: {n}" for code, n in sorted(stats.statuses.items())))
     say("operations: " + ", ".join(f"{name}: {n}" for name, n in sorted(stats.operations.items())))
     say()
     say(f"{'latency, ms':40} {'count':>7} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
     every = [v for values in stats.latency.values() for v in values]
     for label, values in sorted(stats.latency.items()) + [("all", every)]:
-        say(f"  {label:38} {len(values):7} " + " ".join(f"{1000 * _percentile(values, q):7.1f}" for q in (0.5, 0.9, 0.99, 1.0)))
+        say(
+            f"  {label:38} {len(values):7} "
+            + " ".join(f"{1000 * _percentile(values, q):7.1f}" for q in (0.5, 0.9, 0.99, 1.0))
+        )
     say()
     say("errors by kind:")
-    for title, counter in (("intended conflicts", stats.intended), ("transport failures and 502/503/504 (retried; a take is recovered instead)", stats.retried),
-                           ("resolved after a retry", stats.resolved), ("UNEXPECTED", stats.unexpected)):
+    for title, counter in (
+        ("intended conflicts", stats.intended),
+        ("transport failures and 502/503/504 (retried; a take is recovered instead)", stats.retried),
+        ("resolved after a retry", stats.resolved),
+        ("UNEXPECTED", stats.unexpected),
+    ):
         say(f"  {title}: {sum(counter.values())}")
         for kind, n in counter.most_common():
             say(f"    {n:6}  {kind}")
@@ -834,8 +1025,14 @@ def _prepare(options: Options, workdir: Path) -> tuple[Path, list[Account], list
         source.close(), target.close()
     desk = Desk.open(db)
     try:
-        users = [Account(u.id, u.name, u.role, t) for u, t in (desk.add_user(f"user{i:03d}") for i in range(options.users))]
-        agents = [Account(u.id, u.name, u.role, t) for u, t in (desk.add_user(f"agent{i:02d}", "agent") for i in range(options.agents))]
+        users = [
+            Account(u.id, u.name, u.role, t)
+            for u, t in (desk.add_user(f"user{i:03d}") for i in range(options.users))
+        ]
+        agents = [
+            Account(u.id, u.name, u.role, t)
+            for u, t in (desk.add_user(f"agent{i:02d}", "agent") for i in range(options.agents))
+        ]
         topics = [topic.slug for topic in desk.topics()]
     finally:
         desk.close()
@@ -850,12 +1047,19 @@ def run(options: Options, out: IO[str] | None = None) -> Report:
     try:
         db, users, agents, topics = _prepare(options, workdir)
         server = Server(db, workdir, options.workers)
-        print(f"vksupport desk load test: {options.users} users, {options.agents} agents, {options.duration:g} s, "
-              f"at most {options.max_requests} requests, kill={options.kills if options.kill else 'no'}, seed={options.seed}", file=out)
+        print(
+            f"vksupport desk load test: {options.users} users, {options.agents} agents, {options.duration:g} s, "
+            f"at most {options.max_requests} requests, kill={options.kills if options.kill else 'no'}, seed={options.seed}",
+            file=out,
+        )
         started = time.monotonic()
         server.start()
-        print(f"server: {server.url}, {options.workers} workers {server.worker_pids()}, up in {time.monotonic() - started:.1f} s; "
-              f"db {db}", file=out, flush=True)
+        print(
+            f"server: {server.url}, {options.workers} workers {server.worker_pids()}, up in {time.monotonic() - started:.1f} s; "
+            f"db {db}",
+            file=out,
+            flush=True,
+        )
         load = Load(options, server.url, users, agents, topics)
         asyncio.run(load.run(server))
         server.stop()
@@ -873,21 +1077,46 @@ def run(options: Options, out: IO[str] | None = None) -> Report:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
     parser.add_argument("--users", type=int, default=100, help="simulated users (default 100)")
     parser.add_argument("--agents", type=int, default=5, help="simulated support agents (default 5)")
     parser.add_argument("--kill", action="store_true", help="SIGKILL one uvicorn worker at 40%% of the run")
-    parser.add_argument("--kills", type=int, default=1, help="with --kill: how many workers to kill, one after another (default 1)")
-    parser.add_argument("--max-requests", type=int, default=200_000, help="stop after this many HTTP attempts (default 200000)")
-    parser.add_argument("--grace", type=float, default=30.0, help="seconds for operations under way to finish (default 30)")
+    parser.add_argument(
+        "--kills",
+        type=int,
+        default=1,
+        help="with --kill: how many workers to kill, one after another (default 1)",
+    )
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=200_000,
+        help="stop after this many HTTP attempts (default 200000)",
+    )
+    parser.add_argument(
+        "--grace", type=float, default=30.0, help="seconds for operations under way to finish (default 30)"
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed for the simulated people")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, server log)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary directory (database, server log)"
+    )
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.users < 1 or args.agents < 1 or args.max_requests < 1:
         parser.error("--duration, --users, --agents and --max-requests must be positive")
-    options = Options(duration=args.duration, users=args.users, agents=args.agents, kill=args.kill, kills=max(1, args.kills),
-                      max_requests=args.max_requests, grace=args.grace, seed=args.seed, keep=args.keep)
+    options = Options(
+        duration=args.duration,
+        users=args.users,
+        agents=args.agents,
+        kill=args.kill,
+        kills=max(1, args.kills),
+        max_requests=args.max_requests,
+        grace=args.grace,
+        seed=args.seed,
+        keep=args.keep,
+    )
     try:
         report = run(options)
     except RuntimeError as error:  # the server did not start

@@ -68,8 +68,10 @@ class PlainFts:
         self.conn.execute("CREATE VIRTUAL TABLE docs USING fts5(slug UNINDEXED, title, body, tags)")
         self.conn.executemany(
             "INSERT INTO docs VALUES (?, ?, ?, ?)",
-            [(a["slug"], self._text(a["title"]), self._text(a["body"]), self._text(" ".join(a["tags"])))
-             for a in articles],
+            [
+                (a["slug"], self._text(a["title"]), self._text(a["body"]), self._text(" ".join(a["tags"])))
+                for a in articles
+            ],
         )
 
     def _words(self, text: str) -> list[str]:

@@ -88,7 +88,9 @@ class Result:
 
 def run_child(argv: list[str], env: dict[str, str], limit: float) -> tuple[int, bytes, bytes, float]:
     """Run a generator to its end (killed after ``limit`` s): exit code, stdout, stderr, CPU seconds."""
-    proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     timer = threading.Timer(limit, proc.kill)
     timer.start()
     try:
@@ -106,21 +108,37 @@ def run_child(argv: list[str], env: dict[str, str], limit: float) -> tuple[int, 
     return proc.returncode, out, b"".join(err_chunks), usage.ru_utime + usage.ru_stime
 
 
-def run_wrk(url: str, token: str, *, connections: int, duration: float, max_requests: int, threads: int, work: Path) -> Result:
+def run_wrk(
+    url: str, token: str, *, connections: int, duration: float, max_requests: int, threads: int, work: Path
+) -> Result:
     script = work / "load.lua"
     script.write_text(WRK_SCRIPT)
     env = {**os.environ, TOKEN_ENV: token, "BENCH_MAX_PER_THREAD": str(max(1, max_requests // threads))}
-    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "5s", "-s", str(script), url]
+    argv = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        url,
+    ]
     code, out, err, cpu = run_child(argv, env, duration + 60)
     line = next((ln for ln in out.decode().splitlines() if ln.startswith("BENCH ")), None)
     if code != 0 or line is None:
         raise SystemExit(f"wrk failed ({code}): {err.decode()[-1000:]} {out.decode()[-1000:]}")
     data = json.loads(line[6:])
     errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
-    return Result(data["requests"], data["duration_us"] / 1e6, data["p50_us"] / 1000, data["p99_us"] / 1000, errors, cpu)
+    return Result(
+        data["requests"], data["duration_us"] / 1e6, data["p50_us"] / 1000, data["p99_us"] / 1000, errors, cpu
+    )
 
 
-def run_python(url: str, token: str, *, connections: int, duration: float, max_requests: int, threads: int, work: Path) -> Result:
+def run_python(
+    url: str, token: str, *, connections: int, duration: float, max_requests: int, threads: int, work: Path
+) -> Result:
     env = {**os.environ, TOKEN_ENV: token}
     argv = [sys.executable, __file__, "--_generate", url, str(connections), str(duration), str(max_requests)]
     code, out, err, cpu = run_child(argv, env, duration + 60)
@@ -172,7 +190,13 @@ def generate(url: str, connections: int, duration: float, max_requests: int) -> 
                 if close:
                     writer.close()
                     writer = None
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, asyncio.LimitOverrunError, ValueError):
+            except (
+                OSError,
+                asyncio.IncompleteReadError,
+                asyncio.TimeoutError,
+                asyncio.LimitOverrunError,
+                ValueError,
+            ):
                 errors += 1
                 if writer is not None:
                     writer.close()
@@ -187,8 +211,22 @@ def generate(url: str, connections: int, duration: float, max_requests: int) -> 
 
     seconds = asyncio.run(main())
     latencies.sort()
-    pick = (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000) if latencies else (lambda q: float("nan"))
-    print(json.dumps({"requests": len(latencies), "seconds": seconds, "p50_ms": pick(0.50), "p99_ms": pick(0.99), "errors": errors}))
+    pick = (
+        (lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000)
+        if latencies
+        else (lambda q: float("nan"))
+    )
+    print(
+        json.dumps(
+            {
+                "requests": len(latencies),
+                "seconds": seconds,
+                "p50_ms": pick(0.50),
+                "p99_ms": pick(0.99),
+                "errors": errors,
+            }
+        )
+    )
 
 
 GENERATORS = {"wrk": run_wrk, "python": run_python}
@@ -233,19 +271,39 @@ def idle_latency_ms(url: str, requests: int = 21) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=30, help="seconds of load per run (default 30)")
-    parser.add_argument("--connections", type=int, default=100, help="concurrent keep-alive connections (default 100)")
-    parser.add_argument("--max-requests", type=int, default=1_000_000, help="stop a run after this many requests (default 1,000,000)")
-    parser.add_argument("--workers", default="1,2", help="server worker processes to try, comma-separated (default 1,2)")
-    parser.add_argument("--generator", choices=("auto", "wrk", "python"), default="auto", help="load generator (default: wrk if installed)")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1: one core is left to the server)")
+    parser.add_argument(
+        "--connections", type=int, default=100, help="concurrent keep-alive connections (default 100)"
+    )
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=1_000_000,
+        help="stop a run after this many requests (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--workers", default="1,2", help="server worker processes to try, comma-separated (default 1,2)"
+    )
+    parser.add_argument(
+        "--generator",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator (default: wrk if installed)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="wrk threads (default 1: one core is left to the server)"
+    )
     opts = parser.parse_args()
     if not Path(VKSUPPORT).exists():
-        raise SystemExit(f"No {VKSUPPORT}: run this with the virtualenv's python (.venv/bin/python bench/server_load.py).")
+        raise SystemExit(
+            f"No {VKSUPPORT}: run this with the virtualenv's python (.venv/bin/python bench/server_load.py)."
+        )
     generator = opts.generator
     if generator == "auto":
         generator = "wrk" if shutil.which("wrk") else "python"
     elif generator == "wrk" and not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed: apt-get install wrk (Debian/Ubuntu), or use --generator python.")
+        raise SystemExit(
+            "wrk is not installed: apt-get install wrk (Debian/Ubuntu), or use --generator python."
+        )
     run = GENERATORS[generator]
     workers_list = [int(w) for w in opts.workers.split(",") if w.strip()]
 
@@ -265,17 +323,25 @@ def main() -> int:
         if generator == "wrk":
             desc = f"wrk ({opts.threads} thread{'s' if opts.threads > 1 else ''}, Lua script for the token and the request cap)"
         else:
-            desc = ("asyncio HTTP/1.1 client in one separate process (slower than wrk, it may be the bottleneck: "
-                    "apt-get install wrk for a stronger client)")
+            desc = (
+                "asyncio HTTP/1.1 client in one separate process (slower than wrk, it may be the bottleneck: "
+                "apt-get install wrk for a stronger client)"
+            )
             if opts.generator == "auto":
                 desc += "; wrk was not found on PATH"
-        print(f"vksupport desk serve under load: {opts.connections} keep-alive connections, {opts.duration:g} s per run "
-              f"(or {opts.max_requests:,} requests), after a 1 s warm-up; --rate-limit 0; 127.0.0.1")
+        print(
+            f"vksupport desk serve under load: {opts.connections} keep-alive connections, {opts.duration:g} s per run "
+            f"(or {opts.max_requests:,} requests), after a 1 s warm-up; --rate-limit 0; 127.0.0.1"
+        )
         print(f"generator: {desc}")
-        print(f"desk: {HISTORY:,} questions of the token's user; question {built['show_id']} is a long thread "
-              f"(comments, two answers, a rating); the list is the first page (20)")
-        print(f"machine: {cores} cores, shared by the client and the server (and anything else running): "
-              "CPU % columns are of one core\n")
+        print(
+            f"desk: {HISTORY:,} questions of the token's user; question {built['show_id']} is a long thread "
+            f"(comments, two answers, a rating); the list is the first page (20)"
+        )
+        print(
+            f"machine: {cores} cores, shared by the client and the server (and anything else running): "
+            "CPU % columns are of one core\n"
+        )
 
         results: dict[tuple[int, str], Result] = {}
         idle: dict[int, float] = {}
@@ -286,41 +352,71 @@ def main() -> int:
                 for name, path in endpoints:
                     url = server.url + path
                     check(url, token)
-                    run(url, token, connections=opts.connections, duration=1, max_requests=opts.max_requests,
-                        threads=opts.threads, work=work)  # warm-up, not counted
+                    run(
+                        url,
+                        token,
+                        connections=opts.connections,
+                        duration=1,
+                        max_requests=opts.max_requests,
+                        threads=opts.threads,
+                        work=work,
+                    )  # warm-up, not counted
                     cpu_before = server.cpu_seconds()
-                    result = run(url, token, connections=opts.connections, duration=opts.duration,
-                                 max_requests=opts.max_requests, threads=opts.threads, work=work)
+                    result = run(
+                        url,
+                        token,
+                        connections=opts.connections,
+                        duration=opts.duration,
+                        max_requests=opts.max_requests,
+                        threads=opts.threads,
+                        work=work,
+                    )
                     result.server_cpu_s = server.cpu_seconds() - cpu_before
                     results[(workers, name)] = result
                     sys.stdout.flush()
-                    print(f"  done: {workers} worker(s), {name}: {result.rps:,.0f} req/s", file=sys.stderr, flush=True)
+                    print(
+                        f"  done: {workers} worker(s), {name}: {result.rps:,.0f} req/s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             finally:
                 server.stop()
 
-        print("idle latency, GET /api/v1/health on one keep-alive connection, sequential (median): "
-              + ", ".join(f"{w} worker(s) {ms:.1f} ms" for w, ms in idle.items()))
+        print(
+            "idle latency, GET /api/v1/health on one keep-alive connection, sequential (median): "
+            + ", ".join(f"{w} worker(s) {ms:.1f} ms" for w, ms in idle.items())
+        )
         stalled = [w for w, ms in idle.items() if ms >= 30]
         if stalled:
-            print(f"  with {', '.join(map(str, stalled))} worker(s) every reply waits ~40 ms for the client's delayed ACK: "
-                  "the server's sockets lack TCP_NODELAY (uvicorn binds the shared socket of --workers N with "
-                  "proto 0, so asyncio does not set it; see Kludex/uvicorn#3149)")
+            print(
+                f"  with {', '.join(map(str, stalled))} worker(s) every reply waits ~40 ms for the client's delayed ACK: "
+                "the server's sockets lack TCP_NODELAY (uvicorn binds the shared socket of --workers N with "
+                "proto 0, so asyncio does not set it; see Kludex/uvicorn#3149)"
+            )
         print()
-        header = (f"{'workers':>7}  {'endpoint':<13} {'requests':>9}  {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-                  f"{'errors':>6} {'server CPU':>10} {'client CPU':>10}  p99 < {P99_TARGET_MS} ms")
+        header = (
+            f"{'workers':>7}  {'endpoint':<13} {'requests':>9}  {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+            f"{'errors':>6} {'server CPU':>10} {'client CPU':>10}  p99 < {P99_TARGET_MS} ms"
+        )
         print(header)
         print("-" * len(header))
         verdicts = []
         for (workers, name), r in results.items():
             judged = not name.startswith("health")
-            verdict = ("pass" if r.p99_ms < P99_TARGET_MS and r.errors == 0 else "MISS") if judged else "(floor)"
+            verdict = (
+                ("pass" if r.p99_ms < P99_TARGET_MS and r.errors == 0 else "MISS") if judged else "(floor)"
+            )
             if judged:
                 verdicts.append((f"p99 {name}, {workers} worker(s)", verdict))
             capped = "*" if r.requests >= opts.max_requests else " "
-            print(f"{workers:>7}  {name:<13} {r.requests:>9,}{capped}{r.rps:>8,.0f} {r.p50_ms:>7.1f} {r.p99_ms:>7.1f} "
-                  f"{r.errors:>6} {r.server_cpu_s / r.seconds * 100:>9.0f}% {r.client_cpu_s / r.seconds * 100:>9.0f}%  {verdict}")
-        print(f"\nthroughput against the health endpoint of the same server (target for the question GET: "
-              f"≥ {THROUGHPUT_TARGET:.0%})")
+            print(
+                f"{workers:>7}  {name:<13} {r.requests:>9,}{capped}{r.rps:>8,.0f} {r.p50_ms:>7.1f} {r.p99_ms:>7.1f} "
+                f"{r.errors:>6} {r.server_cpu_s / r.seconds * 100:>9.0f}% {r.client_cpu_s / r.seconds * 100:>9.0f}%  {verdict}"
+            )
+        print(
+            f"\nthroughput against the health endpoint of the same server (target for the question GET: "
+            f"≥ {THROUGHPUT_TARGET:.0%})"
+        )
         for workers in workers_list:
             health = results[(workers, "health")].rps
             parts = []
@@ -332,24 +428,36 @@ def main() -> int:
                     parts.append(f"{name} {ratio:.1%} ({verdict})")
                 else:
                     parts.append(f"{name} {ratio:.1%}")
-            caveat = " (health is held back by the ~40 ms stall above: this ratio flatters the question GET)" if workers in stalled else ""
+            caveat = (
+                " (health is held back by the ~40 ms stall above: this ratio flatters the question GET)"
+                if workers in stalled
+                else ""
+            )
             print(f"  {workers} worker(s): " + ", ".join(parts) + caveat)
         if len(workers_list) > 1:
             base = workers_list[0]
             for workers in workers_list[1:]:
                 scale = ", ".join(
                     f"{name} {results[(workers, name)].rps / results[(base, name)].rps:.2f}×"
-                    for name, _ in endpoints if results[(base, name)].rps
+                    for name, _ in endpoints
+                    if results[(base, name)].rps
                 )
                 print(f"  {workers} workers against {base}: {scale}")
         if any(r.requests >= opts.max_requests for r in results.values()):
-            print("\n* stopped by --max-requests before --duration: its req/s is understated (wrk divides by the full duration)")
-        print(f"\nerrors: socket errors, timeouts (5 s) and non-2xx/3xx replies. CPU: seconds used during the run "
-              f"over its duration (server: all its processes, /proc; client: the generator's rusage). In a closed loop "
-              f"of {opts.connections} connections the mean latency is {opts.connections} / throughput, so a p99 under "
-              f"{P99_TARGET_MS} ms needs more than {opts.connections * 1000 / P99_TARGET_MS:,.0f} req/s.")
+            print(
+                "\n* stopped by --max-requests before --duration: its req/s is understated (wrk divides by the full duration)"
+            )
+        print(
+            f"\nerrors: socket errors, timeouts (5 s) and non-2xx/3xx replies. CPU: seconds used during the run "
+            f"over its duration (server: all its processes, /proc; client: the generator's rusage). In a closed loop "
+            f"of {opts.connections} connections the mean latency is {opts.connections} / throughput, so a p99 under "
+            f"{P99_TARGET_MS} ms needs more than {opts.connections * 1000 / P99_TARGET_MS:,.0f} req/s."
+        )
         misses = [name for name, verdict in verdicts if verdict == "MISS"]
-        print(f"{len(verdicts) - len(misses)} of {len(verdicts)} targets met" + (f"; missed: {'; '.join(misses)}" if misses else ""))
+        print(
+            f"{len(verdicts) - len(misses)} of {len(verdicts)} targets met"
+            + (f"; missed: {'; '.join(misses)}" if misses else "")
+        )
         print(f"total {time.perf_counter() - started:.0f} s")
         return 0
     finally:

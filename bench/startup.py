@@ -53,9 +53,21 @@ HISTORY = 1_000
 SEARCH_QUERY = "взломали страницу"
 #: Variables of the caller's shell that would change what a child does or costs.
 SCRUBBED = (
-    "PYTHONDONTWRITEBYTECODE", "PYTHONPROFILEIMPORTTIME", "PYTHONSTARTUP", "PYTHONVERBOSE",
-    "PYTHONTRACEMALLOC", "PYTHONDEVMODE", "PYTHONWARNINGS", "NO_COLOR", "FORCE_COLOR",
-    "COLUMNS", "LINES", "VKSUPPORT_SERVER", "VKSUPPORT_TOKEN", "VKSUPPORT_DEBUG", "VKSUPPORT_HOME",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONPROFILEIMPORTTIME",
+    "PYTHONSTARTUP",
+    "PYTHONVERBOSE",
+    "PYTHONTRACEMALLOC",
+    "PYTHONDEVMODE",
+    "PYTHONWARNINGS",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "COLUMNS",
+    "LINES",
+    "VKSUPPORT_SERVER",
+    "VKSUPPORT_TOKEN",
+    "VKSUPPORT_DEBUG",
+    "VKSUPPORT_HOME",
 )
 
 
@@ -92,8 +104,24 @@ def build_history(db_path: Path, user_name: str, agent_name: str, count: int = H
         user = desk.ensure_user(user_name, "user")
         agent = desk.ensure_user(agent_name, "agent")
         topics = [topic.slug for topic in desk.topics()]
-        words = ("код", "пароль", "страница", "сообщения", "фото", "реклама", "сообщество", "платёж",
-                 "телефон", "вход", "группа", "подписка", "видео", "друзья", "аккаунт", "жалоба")
+        words = (
+            "код",
+            "пароль",
+            "страница",
+            "сообщения",
+            "фото",
+            "реклама",
+            "сообщество",
+            "платёж",
+            "телефон",
+            "вход",
+            "группа",
+            "подписка",
+            "видео",
+            "друзья",
+            "аккаунт",
+            "жалоба",
+        )
         thread_id = None
         statuses: dict[str, int] = defaultdict(int)
         for i in range(count):
@@ -102,8 +130,11 @@ def build_history(db_path: Path, user_name: str, agent_name: str, count: int = H
                 user,
                 topic=topics[i % len(topics)],
                 title=f"Не работает {a}: вопрос номер {i + 1}",
-                body=(f"Здравствуйте! Проблема {i + 1}: {a}, {b} и {c}. Пробовал перезайти и сменить "
-                      f"браузер, не помогло. Что делать? ") * (1 + i % 4),
+                body=(
+                    f"Здравствуйте! Проблема {i + 1}: {a}, {b} и {c}. Пробовал перезайти и сменить "
+                    f"браузер, не помогло. Что делать? "
+                )
+                * (1 + i % 4),
                 link=f"https://vk.com/id{100000 + i}" if i % 5 == 0 else None,
                 kind="ads" if i % 17 == 0 else "standard",
             ).question
@@ -120,10 +151,18 @@ def build_history(db_path: Path, user_name: str, agent_name: str, count: int = H
                 continue
             desk.take(agent)
             clock.tick(hours=2)
-            desk.answer(agent, qid, f"Здравствуйте! По вопросу {i + 1}: откройте настройки, раздел «{b}», и следуйте подсказкам.")
+            desk.answer(
+                agent,
+                qid,
+                f"Здравствуйте! По вопросу {i + 1}: откройте настройки, раздел «{b}», и следуйте подсказкам.",
+            )
             clock.tick(hours=1)
             if long_thread:
-                desk.comment(user, qid, "Не помогло: после перезагрузки всё то же самое. Скриншот ошибки приложу позже.")
+                desk.comment(
+                    user,
+                    qid,
+                    "Не помогло: после перезагрузки всё то же самое. Скриншот ошибки приложу позже.",
+                )
                 clock.tick(hours=3)
                 desk.take(agent)
                 clock.tick(hours=1)
@@ -156,7 +195,10 @@ def add_user(db_path: Path, name: str, env: dict[str, str]) -> str:
     """``vksupport desk add-user NAME --db PATH``: the token is alone on stdout."""
     done = subprocess.run(
         [VKSUPPORT, "desk", "add-user", name, "--db", str(db_path)],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if done.returncode != 0 or not done.stdout.strip():
         raise SystemExit(f"vksupport desk add-user failed ({done.returncode}): {done.stderr.strip()}")
@@ -216,9 +258,26 @@ def start_server(db_path: Path, env: dict[str, str], *, workers: int = 1, log_di
     log = log_dir / f"serve-{port}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [VKSUPPORT, "desk", "serve", "--db", str(db_path), "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers), "--rate-limit", "0"],
-            env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, start_new_session=True,
+            [
+                VKSUPPORT,
+                "desk",
+                "serve",
+                "--db",
+                str(db_path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--rate-limit",
+                "0",
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,
         )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + 60
@@ -347,9 +406,13 @@ class Spawner:
     """Runs children for timing and memory, from a small process of its own (see SPAWNER)."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen([PYTHON, "-I", "-S", "-c", SPAWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [PYTHON, "-I", "-S", "-c", SPAWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
 
-    def run(self, argv: list[str], env: dict[str, str], *, tty: bool = False, columns: int = 100, rows: int = 40) -> Run:
+    def run(
+        self, argv: list[str], env: dict[str, str], *, tty: bool = False, columns: int = 100, rows: int = 40
+    ) -> Run:
         """Run ``argv``: stdin /dev/null and stdout/stderr pipes, or all three on a pseudo-terminal."""
         if tty:
             env = {**env, "TERM": env.get("TERM") or "xterm-256color"}
@@ -433,18 +496,27 @@ def import_profile(argv: list[str], env: dict[str, str], runs: int = 5) -> Profi
     walls = []
     for _ in range(runs):
         start = time.perf_counter()
-        done = subprocess.run([PYTHON, "-X", "importtime", *argv], env=env, capture_output=True, timeout=120,
-                              stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [PYTHON, "-X", "importtime", *argv],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
         walls.append(time.perf_counter() - start)
         for line in done.stderr.decode(errors="replace").splitlines():
             if not line.startswith("import time:") or "self [us]" in line:
                 continue
-            self_us, cum_us, name = line[len("import time:"):].split("|", 2)
+            self_us, cum_us, name = line[len("import time:") :].split("|", 2)
             module = name.strip()
             depth.setdefault(module, (len(name) - len(name.lstrip(" ")) - 1) // 2)
             samples[module].append((int(self_us), int(cum_us)))
     modules = {
-        name: (statistics.median(s for s, _ in values) / 1000, statistics.median(c for _, c in values) / 1000, depth[name])
+        name: (
+            statistics.median(s for s, _ in values) / 1000,
+            statistics.median(c for _, c in values) / 1000,
+            depth[name],
+        )
         for name, values in samples.items()
     }
     return Profile(modules, statistics.median(walls) * 1000)
@@ -463,17 +535,23 @@ def print_profile(title: str, profile: Profile, floor: Profile, top: int) -> Non
     own = {name: v for name, v in profile.modules.items() if name not in floor.modules}
     imports = sum(s for s, _, _ in own.values())
     beyond = profile.wall_ms - floor.wall_ms
-    print(f"\n{title}: {len(own)} modules beyond the floor's {len(floor.modules)}; under -X importtime the process "
-          f"takes {beyond:.0f} ms more than the floor: {imports:.0f} ms importing them (sum of self times), "
-          f"{beyond - imports:.0f} ms for the rest (the work, output, exit); medians of 5 runs")
+    print(
+        f"\n{title}: {len(own)} modules beyond the floor's {len(floor.modules)}; under -X importtime the process "
+        f"takes {beyond:.0f} ms more than the floor: {imports:.0f} ms importing them (sum of self times), "
+        f"{beyond - imports:.0f} ms for the rest (the work, output, exit); medians of 5 runs"
+    )
     packages: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
     for name, (self_ms, _, _) in own.items():
         packages[package_of(name)] += self_ms
         counts[package_of(name)] += 1
     ranked = sorted(packages.items(), key=lambda kv: -kv[1])
-    print("  by package, self ms (modules): " + ", ".join(f"{p} {ms:.1f} ({counts[p]})" for p, ms in ranked[:9]))
-    print(f"  {'cumul ms':>8}  {'self ms':>7}  module (top {top} by cumulative time; indented: imported by the one above)")
+    print(
+        "  by package, self ms (modules): " + ", ".join(f"{p} {ms:.1f} ({counts[p]})" for p, ms in ranked[:9])
+    )
+    print(
+        f"  {'cumul ms':>8}  {'self ms':>7}  module (top {top} by cumulative time; indented: imported by the one above)"
+    )
     for name, (self_ms, cum_ms, level) in sorted(own.items(), key=lambda kv: -kv[1][1])[:top]:
         print(f"  {cum_ms:8.1f}  {self_ms:7.1f}  {'  ' * min(level, 6)}{name}")
 
@@ -483,11 +561,15 @@ def print_profile(title: str, profile: Profile, floor: Profile, top: int) -> Non
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=31, help="interleaved floor/case pairs per case (default 31)")
+    parser.add_argument(
+        "--runs", type=int, default=31, help="interleaved floor/case pairs per case (default 31)"
+    )
     parser.add_argument("--top", type=int, default=15, help="modules listed per import profile (default 15)")
     opts = parser.parse_args()
     if not Path(VKSUPPORT).exists():
-        raise SystemExit(f"No {VKSUPPORT}: run this with the virtualenv's python (.venv/bin/python bench/startup.py).")
+        raise SystemExit(
+            f"No {VKSUPPORT}: run this with the virtualenv's python (.venv/bin/python bench/startup.py)."
+        )
 
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="vksupport-startup-"))
@@ -511,11 +593,26 @@ def main() -> int:
             Case("--version", [VKSUPPORT, "--version"], target=3, check="version"),
             Case("--help (pipe)", [VKSUPPORT, "--help"], target=8, check="help"),
             Case("--help (tty)", [VKSUPPORT, "--help"], tty=True, check="help"),
-            Case(f"show {built['show_id']} --json", [VKSUPPORT, "show", str(built["show_id"]), "--json"], target=8, check="json"),
+            Case(
+                f"show {built['show_id']} --json",
+                [VKSUPPORT, "show", str(built["show_id"]), "--json"],
+                target=8,
+                check="json",
+            ),
             Case("list --json", [VKSUPPORT, "list", "--json"], target=8, check="json"),
-            Case("search-help --json", [VKSUPPORT, "search-help", SEARCH_QUERY, "--json"], target=8, check="json"),
-            Case(f"show {served['show_id']} --json (server)", [VKSUPPORT, "show", str(served["show_id"]), "--json"],
-                 env=remote, target=14, check="json"),
+            Case(
+                "search-help --json",
+                [VKSUPPORT, "search-help", SEARCH_QUERY, "--json"],
+                target=8,
+                check="json",
+            ),
+            Case(
+                f"show {served['show_id']} --json (server)",
+                [VKSUPPORT, "show", str(served["show_id"]), "--json"],
+                env=remote,
+                target=14,
+                check="json",
+            ),
         ]
         spawner = Spawner()
         # warm-up: fill the bytecode cache and the page cache, and check each case works
@@ -544,16 +641,24 @@ def main() -> int:
         pipe = [c for c in cases if not c.tty]
         tty = [c for c in cases if c.tty]
         floor_rss = mb([r for c in cases for r in c.floor_rss])
-        print(f"vksupport start-up: medians of {opts.runs} runs per case, each run right after a floor run; "
-              f"Python {sys.version.split()[0]} ({PYTHON})")
-        print("floor: `python -c pass` of the same interpreter, in the same environment, with the same kind of stdout "
-              "(pipe or pseudo-terminal)")
-        print(f"sandbox: {built['count']} questions of the user's history "
-              f"({', '.join(f'{n} {k}' for k, n in built['statuses'].items())}); the served desk (1 worker, "
-              f"loopback, same cores) holds the same for its token's user")
+        print(
+            f"vksupport start-up: medians of {opts.runs} runs per case, each run right after a floor run; "
+            f"Python {sys.version.split()[0]} ({PYTHON})"
+        )
+        print(
+            "floor: `python -c pass` of the same interpreter, in the same environment, with the same kind of stdout "
+            "(pipe or pseudo-terminal)"
+        )
+        print(
+            f"sandbox: {built['count']} questions of the user's history "
+            f"({', '.join(f'{n} {k}' for k, n in built['statuses'].items())}); the served desk (1 worker, "
+            f"loopback, same cores) holds the same for its token's user"
+        )
         print(f"machine: {os.cpu_count()} cores, shared and noisy: read the ratios, not the milliseconds\n")
-        header = (f"{'case':<31} {'median ms':>9} {'floor ms':>8} {'ratio':>6} {'max RSS MB':>10} "
-                  f"{'RSS ratio':>9} {'target':>7}  result")
+        header = (
+            f"{'case':<31} {'median ms':>9} {'floor ms':>8} {'ratio':>6} {'max RSS MB':>10} "
+            f"{'RSS ratio':>9} {'target':>7}  result"
+        )
         print(header)
         print("-" * len(header))
         for label, group in (("python -c pass (pipe)", pipe), ("python -c pass (tty)", tty)):
@@ -568,12 +673,18 @@ def main() -> int:
             else:
                 target, verdict = f"≤{case.target:g}×", "pass" if ratio <= case.target else "MISS"
                 verdicts.append((case.name, verdict))
-            print(f"{case.name:<31} {ms(case.times):9.1f} {ms(case.floor_times):8.1f} {ratio:5.1f}× "
-                  f"{mb(case.rss):10.1f} {mb(case.rss) / floor_rss:8.1f}× {target:>7}  {verdict}")
-        print("\nratio: the case's median over the median of the floor runs interleaved with it. max RSS: median over "
-              "the runs of each run's peak (os.wait4), children forked by a small spawner whose own peak, "
-              f"{spawner.own_peak_kb() / 1024:.1f} MB, is the smallest figure the column can show.")
-        print(f"setup {setup_s:.0f} s (two desks of {HISTORY:,} questions, a server), timed runs {timed_s:.0f} s")
+            print(
+                f"{case.name:<31} {ms(case.times):9.1f} {ms(case.floor_times):8.1f} {ratio:5.1f}× "
+                f"{mb(case.rss):10.1f} {mb(case.rss) / floor_rss:8.1f}× {target:>7}  {verdict}"
+            )
+        print(
+            "\nratio: the case's median over the median of the floor runs interleaved with it. max RSS: median over "
+            "the runs of each run's peak (os.wait4), children forked by a small spawner whose own peak, "
+            f"{spawner.own_peak_kb() / 1024:.1f} MB, is the smallest figure the column can show."
+        )
+        print(
+            f"setup {setup_s:.0f} s (two desks of {HISTORY:,} questions, a server), timed runs {timed_s:.0f} s"
+        )
 
         # Where the time goes: always for list --json and --help, and for every other case that missed.
         floor_profile = import_profile(["-c", "pass"], env)
@@ -583,7 +694,10 @@ def main() -> int:
             profile = import_profile(case.argv, {**env, **case.env})
             print_profile(f"imports of `vksupport {case.name}`", profile, floor_profile, opts.top)
         misses = [name for name, verdict in verdicts if verdict == "MISS"]
-        print(f"\n{len(verdicts) - len(misses)} of {len(verdicts)} targets met" + (f"; missed: {', '.join(misses)}" if misses else "."))
+        print(
+            f"\n{len(verdicts) - len(misses)} of {len(verdicts)} targets met"
+            + (f"; missed: {', '.join(misses)}" if misses else ".")
+        )
         print(f"total {time.perf_counter() - started:.0f} s")
         return 0
     finally:

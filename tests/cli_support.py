@@ -24,14 +24,18 @@ class Outcome:
         return json.loads(self.stdout)
 
 
-def in_process(*args: str, input: str | None = None, ctx: Context | None = None, env: dict | None = None) -> Outcome:
+def in_process(
+    *args: str, input: str | None = None, ctx: Context | None = None, env: dict | None = None
+) -> Outcome:
     result = CliRunner().invoke(app, list(args), input=input, obj=ctx or Context(), env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return Outcome(result.exit_code, result.stdout, result.stderr)
 
 
-def subprocess_run(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 60) -> Outcome:
+def subprocess_run(
+    *args: str, input: str | None = None, env: dict | None = None, timeout: float = 60
+) -> Outcome:
     done = subprocess.run(
         [sys.executable, "-m", "vksupport_cli", *args],
         input=input,

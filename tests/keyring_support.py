@@ -43,11 +43,18 @@ class SecretService:
         runtime = self.root / "run"
         runtime.mkdir(parents=True, exist_ok=True)
         runtime.chmod(0o700)
-        base = {k: v for k, v in os.environ.items() if k not in ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")}
+        base = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")
+        }
         base.update(HOME=str(self.root), XDG_DATA_HOME=str(self.root / "data"), XDG_RUNTIME_DIR=str(runtime))
         self._bus = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--print-address=1"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=base,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=base,
         )
         self.env = {**base, "DBUS_SESSION_BUS_ADDRESS": self._bus.stdout.readline().strip()}
         args = ["gnome-keyring-daemon", "--foreground", "--components=secrets"]
@@ -64,8 +71,13 @@ class SecretService:
 
     def _wait_for_service(self) -> None:
         query = [
-            "dbus-send", "--session", "--dest=org.freedesktop.DBus", "--print-reply",
-            "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets",
+            "dbus-send",
+            "--session",
+            "--dest=org.freedesktop.DBus",
+            "--print-reply",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            "string:org.freedesktop.secrets",
         ]
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -91,10 +103,15 @@ class SecretService:
         """Run python-keyring's own API against this service; returns stdout."""
         done = subprocess.run(
             [sys.executable, "-c", "import keyring\n" + code],
-            env=self.env, capture_output=True, text=True, timeout=60,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if done.returncode != 0:
-            raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "keyring failed")
+            raise RuntimeError(
+                done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "keyring failed"
+            )
         return done.stdout.strip()
 
     def __enter__(self) -> SecretService:

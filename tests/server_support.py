@@ -31,11 +31,23 @@ class DeskServer:
 
     def start(self) -> DeskServer:
         args = [
-            sys.executable, "-m", "vksupport_cli", "desk", "serve",
-            "--db", str(self.db), "--port", str(self.port),
-            "--workers", str(self.workers), "--rate-limit", str(self.rate_limit),
+            sys.executable,
+            "-m",
+            "vksupport_cli",
+            "desk",
+            "serve",
+            "--db",
+            str(self.db),
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--rate-limit",
+            str(self.rate_limit),
         ]
-        self.process = subprocess.Popen(args, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            args, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

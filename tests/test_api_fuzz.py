@@ -50,7 +50,13 @@ def test_no_generated_request_gives_a_server_error(fuzz_server, role, mode):
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def no_server_error(case):
             response = case.call(base_url=f"{running.url}/api/v1", headers=headers)
             assert response.status_code < 500, (

@@ -50,7 +50,9 @@ def test_no_keyring_refuses_and_names_both_ways_out(desk):
 
 def test_insecure_storage_writes_a_0600_file_and_says_so(desk):
     server, tokens, _ = desk
-    outcome = run("auth", "login", "--server", server.url, "--with-token", "--insecure-storage", input=tokens["alice"])
+    outcome = run(
+        "auth", "login", "--server", server.url, "--with-token", "--insecure-storage", input=tokens["alice"]
+    )
     assert outcome.code == 0, outcome.stderr
     path = home() / "config" / "credentials.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -67,12 +69,18 @@ def test_the_environment_token_wins(desk):
     server, tokens, _ = desk
     run("auth", "login", "--server", server.url, "--with-token", "--insecure-storage", input=tokens["alice"])
     status = run("auth", "status", "--json", VKSUPPORT_TOKEN=tokens["bob"])
-    assert (status.json()["user"], status.json()["source"], status.json()["where"]) == ("bob", "environment", "VKSUPPORT_TOKEN")
+    assert (status.json()["user"], status.json()["source"], status.json()["where"]) == (
+        "bob",
+        "environment",
+        "VKSUPPORT_TOKEN",
+    )
 
 
 def test_a_token_the_desk_rejects_is_not_stored(desk):
     server, _, _ = desk
-    outcome = run("auth", "login", "--server", server.url, "--with-token", "--insecure-storage", input="vks_forged")
+    outcome = run(
+        "auth", "login", "--server", server.url, "--with-token", "--insecure-storage", input="vks_forged"
+    )
     assert outcome.code == exits.NOT_SIGNED_IN
     assert not (home() / "config" / "credentials.json").exists()
 
@@ -80,11 +88,23 @@ def test_a_token_the_desk_rejects_is_not_stored(desk):
 @pytest.mark.parametrize(
     "args, input, code",
     [
-        (["auth", "login", "--server", "http://127.0.0.1:9"], None, exits.USAGE),  # no terminal, no --with-token
+        (
+            ["auth", "login", "--server", "http://127.0.0.1:9"],
+            None,
+            exits.USAGE,
+        ),  # no terminal, no --with-token
         (["auth", "login", "--server", "http://127.0.0.1:9", "--with-token"], "", exits.USAGE),  # empty stdin
         (["auth", "login"], "x", exits.USAGE),  # the sandbox needs no sign-in
-        (["auth", "login", "--server", "http://desk.example", "--with-token"], "x", exits.USAGE),  # plain http
-        (["auth", "login", "--server", "http://127.0.0.1:9", "--with-token"], "x", exits.UNAVAILABLE),  # nobody there
+        (
+            ["auth", "login", "--server", "http://desk.example", "--with-token"],
+            "x",
+            exits.USAGE,
+        ),  # plain http
+        (
+            ["auth", "login", "--server", "http://127.0.0.1:9", "--with-token"],
+            "x",
+            exits.UNAVAILABLE,
+        ),  # nobody there
     ],
 )
 def test_login_refusals(args, input, code):
@@ -116,8 +136,22 @@ def test_the_token_leaks_nowhere(desk, tmp_path):
     step("auth", "status")
     # While a command runs, the token is on no process's argv.
     waiting = subprocess.Popen(
-        [sys.executable, "-m", "vksupport_cli", "--debug", "wait", qid, "--timeout", "3", "--interval", "0.2"],
-        env={**os.environ, **NO_KEYRING}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "vksupport_cli",
+            "--debug",
+            "wait",
+            qid,
+            "--timeout",
+            "3",
+            "--interval",
+            "0.2",
+        ],
+        env={**os.environ, **NO_KEYRING},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(1.0)
     argv = Path(f"/proc/{waiting.pid}/cmdline").read_bytes()

@@ -23,7 +23,15 @@ ANSI = "\x1b["
 pytestmark = pytest.mark.usefixtures("sandbox")
 
 
-ASK = ["ask", "--topic", "hacked-page", "--title", "Взломали страницу", "--body", "Сменили пароль, пишут друзьям."]
+ASK = [
+    "ask",
+    "--topic",
+    "hacked-page",
+    "--title",
+    "Взломали страницу",
+    "--body",
+    "Сменили пароль, пишут друзьям.",
+]
 
 
 @pytest.mark.parametrize("runner", RUNNERS.values(), ids=RUNNERS.keys())
@@ -56,7 +64,9 @@ def test_the_whole_life_of_a_question(runner):
     waited = runner("wait", str(qid), "--timeout", "5", "--interval", "0.1", "--json")
     assert waited.code == 0 and waited.json()["status"] == "answered"
 
-    again = runner("ask", "--topic", "account", "--title", "Как сменить имя", "--body", "Не меняется.", "--json")
+    again = runner(
+        "ask", "--topic", "account", "--title", "Как сменить имя", "--body", "Не меняется.", "--json"
+    )
     assert again.code == 0
     new_id = again.json()["question"]["id"]
 
@@ -88,7 +98,7 @@ def test_exit_0_and_json_of_search():
 
 def test_exit_1_when_the_editor_leaves_the_text_empty(monkeypatch, tmp_path):
     editor = tmp_path / "empty-editor"
-    editor.write_text("#!/bin/sh\n: > \"$1\"\n")
+    editor.write_text('#!/bin/sh\n: > "$1"\n')
     editor.chmod(0o755)
     monkeypatch.setenv("EDITOR", str(editor))
     monkeypatch.delenv("VISUAL", raising=False)
@@ -99,7 +109,19 @@ def test_exit_1_when_the_editor_leaves_the_text_empty(monkeypatch, tmp_path):
     assert in_process("show", "1", "--json").json()["comments"] == []
 
 
-@pytest.mark.parametrize("args", [["show", "abc"], ["show", "0"], ["show", "99999999999999999999"], ["list", "--status", "pending"], ["list", "--limit", "0"], ["nonsense"], ["rate", "1", "meh"], ["wait", "1", "--interval", "0"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "abc"],
+        ["show", "0"],
+        ["show", "99999999999999999999"],
+        ["list", "--status", "pending"],
+        ["list", "--limit", "0"],
+        ["nonsense"],
+        ["rate", "1", "meh"],
+        ["wait", "1", "--interval", "0"],
+    ],
+)
 def test_exit_2_for_usage_errors(args):
     outcome = in_process(*args)
     assert outcome.code == exits.USAGE
@@ -122,7 +144,15 @@ def test_exit_3_when_the_desk_rejects_the_token():
     assert ctx.stderr_override.getvalue().count("\n") == 1
 
 
-@pytest.mark.parametrize("args", [["show", "42"], ["article", "no-such-article"], ["delete", "42", "--yes"], ["comment", "42", "--body", "x"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "42"],
+        ["article", "no-such-article"],
+        ["delete", "42", "--yes"],
+        ["comment", "42", "--body", "x"],
+    ],
+)
 def test_exit_4_for_what_does_not_exist(args):
     assert in_process(*args).code == exits.NOT_FOUND
 
@@ -154,7 +184,9 @@ def test_exit_7_when_wait_times_out():
 # -- scripts and terminals -------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["list"], ["show", "1"], ["search-help", "пароль"], ["agent", "queue"], ["topics"]])
+@pytest.mark.parametrize(
+    "command", [["list"], ["show", "1"], ["search-help", "пароль"], ["agent", "queue"], ["topics"]]
+)
 def test_no_colour_escapes_in_a_pipe(command):
     in_process(*ASK)
     outcome = subprocess_run(*command)
@@ -164,7 +196,14 @@ def test_no_colour_escapes_in_a_pipe(command):
 
 def test_json_everywhere_is_one_document():
     in_process(*ASK)
-    for args in (["list"], ["show", "1"], ["topics"], ["agent", "queue"], ["article", "hacked-page"], ["search-help", "пароль"]):
+    for args in (
+        ["list"],
+        ["show", "1"],
+        ["topics"],
+        ["agent", "queue"],
+        ["article", "hacked-page"],
+        ["search-help", "пароль"],
+    ):
         outcome = in_process(*args, "--json")
         assert outcome.code == 0, args
         json.loads(outcome.stdout)
@@ -179,7 +218,9 @@ def test_json_timestamps_are_utc_iso8601():
 
 
 def test_body_from_stdin_and_files(tmp_path):
-    outcome = in_process("ask", "--topic", "account", "--title", "Т", "--body-file", "-", "--json", input="Текст из stdin\n")
+    outcome = in_process(
+        "ask", "--topic", "account", "--title", "Т", "--body-file", "-", "--json", input="Текст из stdin\n"
+    )
     assert outcome.json()["question"]["body"] == "Текст из stdin"
     note = tmp_path / "comment.txt"
     note.write_text("Из файла", encoding="utf-8")
@@ -188,7 +229,12 @@ def test_body_from_stdin_and_files(tmp_path):
 
 @pytest.mark.parametrize(
     "content, message",
-    [(b"\x00\x01binary", "binary"), ("привет".encode("cp1251"), "UTF-8"), (None, "no file"), ("dir", "folder")],
+    [
+        (b"\x00\x01binary", "binary"),
+        ("привет".encode("cp1251"), "UTF-8"),
+        (None, "no file"),
+        ("dir", "folder"),
+    ],
 )
 def test_refused_body_files(tmp_path, content, message):
     path = tmp_path / "body.txt"
@@ -285,23 +331,26 @@ def _terminal_context(stdin_text: str = "") -> Context:
 
 
 def test_interactive_ask_goes_through_the_help_flow(monkeypatch):
-    answers = "\n".join(
-        [
-            "взломали страницу",  # what happened
-            "",  # no article: write to support
-            "1",  # the first suggested topic
-            "Страницу взломали вчера",  # summary
-            "Пароль не подходит, друзьям пишут от моего имени.",  # description
-            "",  # no link
-            "y",  # send
-        ]
-    ) + "\n"
+    answers = (
+        "\n".join(
+            [
+                "взломали страницу",  # what happened
+                "",  # no article: write to support
+                "1",  # the first suggested topic
+                "Страницу взломали вчера",  # summary
+                "Пароль не подходит, друзьям пишут от моего имени.",  # description
+                "",  # no link
+                "y",  # send
+            ]
+        )
+        + "\n"
+    )
     ctx = _terminal_context()
     monkeypatch.setattr(sys, "stdin", io.StringIO(answers))
     assert run(["ask", "--json"], ctx) == 0, ctx.stderr_override.getvalue()
     output = ctx.stdout_override.getvalue()
     assert "These articles may already answer it" in output
-    created = json.loads(output[output.index("{\n"):])
+    created = json.loads(output[output.index("{\n") :])
     assert created["question"]["topic"] == "hacked-page"
     assert created["question"]["title"] == "Страницу взломали вчера"
 
@@ -343,6 +392,12 @@ def test_hostile_fields_are_refused_with_the_limit_named(fields, message):
 
 @pytest.mark.parametrize("bad_id", ["-1", "0", "18446744073709551616", "1e3", "abc", "'1 OR 1=1'"])
 def test_impossible_question_ids_are_usage_errors(bad_id):
-    for command in (["show"], ["edit", "--title", "x"], ["comment", "--body", "x"], ["delete", "--yes"], ["wait"]):
+    for command in (
+        ["show"],
+        ["edit", "--title", "x"],
+        ["comment", "--body", "x"],
+        ["delete", "--yes"],
+        ["wait"],
+    ):
         outcome = in_process(command[0], bad_id, *command[1:])
         assert outcome.code == exits.USAGE, (command, bad_id, outcome.stderr)

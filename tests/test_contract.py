@@ -214,7 +214,9 @@ def test_queue_take_answer(people, operator):
     assert people.agent.agent_take() is None
     plain = ask(people.user)
     advertiser = operator.add_user(f"shop-{next(_names)}")[0]
-    ads = operator.ask(advertiser, topic="ads-business", title="Реклама", body="Не проходит.", kind="ads").question
+    ads = operator.ask(
+        advertiser, topic="ads-business", title="Реклама", body="Не проходит.", kind="ads"
+    ).question
     assert [q.id for q in people.agent.agent_queue()] == [ads.id, plain.id]
     with pytest.raises(Conflict):
         people.agent.agent_answer(plain.id, "Рано.")

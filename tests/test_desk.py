@@ -130,8 +130,12 @@ def test_a_repeated_question_points_to_the_earlier_one(desk, user, agent):
     first = ask(desk, user)
     desk.take(agent)
     desk.answer(agent, first.id, "Ответ.")
-    result = desk.ask(user, topic="hacked-page", title="Мою страницу взломали!",
-                      body="Вчера кто-то сменил пароль и пишет моим друзьям.")
+    result = desk.ask(
+        user,
+        topic="hacked-page",
+        title="Мою страницу взломали!",
+        body="Вчера кто-то сменил пароль и пишет моим друзьям.",
+    )
     assert result.repeats == first.id
     other = desk.ensure_user("carol")
     fresh = desk.ask(other, topic="account", title="Как сменить имя", body="Не меняется имя.")
@@ -144,7 +148,10 @@ def test_idempotent_ask_returns_the_first_question_and_never_conflicts(desk, use
     assert again.question.id == first.question.id
     assert len(desk.list_questions(user).questions) == 1
     bob = desk.ensure_user("bob")  # keys are per user
-    assert desk.ask(bob, topic="account", title="В", body="Т", idempotency_key="k1").question.id != first.question.id
+    assert (
+        desk.ask(bob, topic="account", title="В", body="Т", idempotency_key="k1").question.id
+        != first.question.id
+    )
 
 
 def test_idempotency_key_is_bounded(desk, user):
@@ -274,7 +281,11 @@ def test_take_records_the_agent_and_time(desk, user, agent, clock):
     clock.advance(minutes=30)
     taken = desk.take(agent)
     assert taken.id == question.id
-    assert (taken.status, taken.agent, taken.taken_at) == ("in_progress", "agent-smith", "2026-11-26T12:30:00.000Z")
+    assert (taken.status, taken.agent, taken.taken_at) == (
+        "in_progress",
+        "agent-smith",
+        "2026-11-26T12:30:00.000Z",
+    )
     assert desk.take(agent) is None
 
 
@@ -416,7 +427,9 @@ def test_list_newest_first_with_filters_and_cursor(desk, user, agent):
     assert desk.list_questions(user, status="closed").questions == []
 
 
-@pytest.mark.parametrize("kwargs", [{"status": "pending"}, {"limit": 0}, {"limit": 10**6}, {"cursor": "abc"}, {"cursor": "-1"}])
+@pytest.mark.parametrize(
+    "kwargs", [{"status": "pending"}, {"limit": 0}, {"limit": 10**6}, {"cursor": "abc"}, {"cursor": "-1"}]
+)
 def test_list_refuses_bad_arguments(desk, user, kwargs):
     with pytest.raises(BadInput):
         desk.list_questions(user, **kwargs)
@@ -521,7 +534,9 @@ def test_concurrent_asks_from_several_processes_create_exactly_one_question(db_p
 
     start = time.time() + 2.0
     procs = [
-        subprocess.Popen([sys.executable, "-c", script, str(db_path), str(start)], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(db_path), str(start)], stdout=subprocess.PIPE, text=True
+        )
         for _ in range(8)
     ]
     outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in procs)

@@ -53,7 +53,9 @@ def snapshot(desk: Desk) -> dict:
     """What must survive any input: the schema, the help centre, the integrity of the file."""
     conn = desk.conn
     return {
-        "schema": conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall(),
+        "schema": conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+        ).fetchall(),
         "articles": conn.execute("SELECT count(*) FROM articles").fetchone()[0],
         "version": conn.execute("PRAGMA user_version").fetchone()[0],
     }
@@ -99,7 +101,11 @@ def test_injection_in_question_fields_is_stored_verbatim(desk, evil, bystander):
     agent = desk.ensure_user("agent-smith", "agent")
 
     question = desk.ask(
-        alice, topic="hacked-page", title=evil, body=evil, idempotency_key=evil,
+        alice,
+        topic="hacked-page",
+        title=evil,
+        body=evil,
+        idempotency_key=evil,
         attachments=[(f"{evil}.txt", evil.encode())],
     ).question
     assert (question.title, question.body) == (evil, evil)
@@ -178,7 +184,10 @@ def test_injection_in_user_names_is_stored_verbatim(desk, evil, bystander):
 @pytest.mark.parametrize(
     "link, stored",
     [
-        ("https://vk.com/id1';DROP/**/TABLE/**/questions;--", "https://vk.com/id1';DROP/**/TABLE/**/questions;--"),
+        (
+            "https://vk.com/id1';DROP/**/TABLE/**/questions;--",
+            "https://vk.com/id1';DROP/**/TABLE/**/questions;--",
+        ),
         ('vk.com/id1"OR""="', 'https://vk.com/id1"OR""="'),
         ("https://vk.com/?id=1%20OR%201=1", "https://vk.com/?id=1%20OR%201=1"),
         ("'; DROP TABLE questions; --", None),  # spaces: not a web address
@@ -277,8 +286,19 @@ def test_search_with_nothing_to_look_for_is_bad_input(shared_desk, query):
         shared_desk.search_help(query)
 
 
-@pytest.mark.parametrize("kwargs", [{"limit": 0}, {"limit": -1}, {"limit": 101}, {"limit": True},
-                                    {"limit": "5"}, {"limit": None}, {"category": 5}, {"category": b"x"}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"limit": 0},
+        {"limit": -1},
+        {"limit": 101},
+        {"limit": True},
+        {"limit": "5"},
+        {"limit": None},
+        {"category": 5},
+        {"category": b"x"},
+    ],
+)
 def test_search_refuses_bad_options(shared_desk, kwargs):
     with pytest.raises(BadInput):
         shared_desk.search_help("пароль", **kwargs)
@@ -457,8 +477,11 @@ def _idempotency_key(desk, size):
 
 
 def _attachment_name(desk, size):
-    return len(ask(desk, desk.ensure_user("alice"), attachments=[("n" * (size - 4) + ".png", PNG)])
-               .attachments[0].filename)
+    return len(
+        ask(desk, desk.ensure_user("alice"), attachments=[("n" * (size - 4) + ".png", PNG)])
+        .attachments[0]
+        .filename
+    )
 
 
 def _attachment_bytes(desk, size):
@@ -467,8 +490,11 @@ def _attachment_bytes(desk, size):
 
 
 def _attachments_on_ask(desk, count):
-    return len(ask(desk, desk.ensure_user("alice"), attachments=[(f"{n}.png", PNG) for n in range(count)])
-               .attachments)
+    return len(
+        ask(
+            desk, desk.ensure_user("alice"), attachments=[(f"{n}.png", PNG) for n in range(count)]
+        ).attachments
+    )
 
 
 def _attachments_added(desk, count):

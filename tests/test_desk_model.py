@@ -241,7 +241,9 @@ class DeskMachine(RuleBasedStateMachine):
             if resource == "question":  # the first question, nothing new
                 replayed = call().question
                 assert (replayed.id, replayed.title, replayed.status) == (
-                    earlier, self.model[earlier].title, self.model[earlier].status,
+                    earlier,
+                    self.model[earlier].title,
+                    self.model[earlier].status,
                 )
                 event("ask: replayed")
             else:  # the key was used for a comment
@@ -255,7 +257,10 @@ class DeskMachine(RuleBasedStateMachine):
             question = call().question
             assert question.id not in self.model
             assert (question.status, question.kind, question.author, question.title) == (
-                "waiting", kind, user, title,
+                "waiting",
+                kind,
+                user,
+                title,
             )
             assert question.unprocessed and question.agent is None
             self.model[question.id] = Q(question.id, user, kind, title)
@@ -291,7 +296,12 @@ class DeskMachine(RuleBasedStateMachine):
             self.refused("edit", NotEditable, call)
         else:
             edited = call()
-            assert (edited.id, edited.title, edited.status, edited.unprocessed) == (qid, title, "waiting", True)
+            assert (edited.id, edited.title, edited.status, edited.unprocessed) == (
+                qid,
+                title,
+                "waiting",
+                True,
+            )
             self.model[qid].title = title
             event("edit: done")
 
@@ -333,7 +343,9 @@ class DeskMachine(RuleBasedStateMachine):
         name = self.actor_for(qid, actor)
 
         def call():
-            return self.desk.comment(self.people[name], qid, f"Комментарий к {qid} от {name}", idempotency_key=key)
+            return self.desk.comment(
+                self.people[name], qid, f"Комментарий к {qid} от {name}", idempotency_key=key
+            )
 
         remembered = self.keys.get((name, key)) if key else None
         if remembered is not None:  # replays come first, whatever the question
@@ -504,7 +516,12 @@ class DeskMachine(RuleBasedStateMachine):
             for seen in listed:
                 q = mine[seen.id]
                 assert (seen.author, seen.status, seen.agent, seen.rating, seen.title, seen.kind) == (
-                    user, q.status, q.agent, q.rating, q.title, q.kind,
+                    user,
+                    q.status,
+                    q.agent,
+                    q.rating,
+                    q.title,
+                    q.kind,
                 ), q
                 assert seen.unprocessed == (not q.taken_ever)
                 assert seen.editable == q.editable
@@ -528,7 +545,9 @@ class DeskMachine(RuleBasedStateMachine):
 
     @invariant()
     def every_thread_holds_the_comments_and_answers_given(self):
-        counts = dict(self.desk.conn.execute("SELECT question_id, count(*) FROM comments GROUP BY question_id"))
+        counts = dict(
+            self.desk.conn.execute("SELECT question_id, count(*) FROM comments GROUP BY question_id")
+        )
         assert counts == {q.id: q.comments for q in self.model.values() if q.comments}
 
     @invariant()

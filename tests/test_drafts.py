@@ -19,7 +19,15 @@ from vksupport_cli.cli.main import run
 from vksupport_cli.client.local import SANDBOX_USER
 from vksupport_cli.desk.service import Desk
 
-ASK = ["ask", "--topic", "hacked-page", "--title", "Страницу взломали", "--body", "Длинное объяснение, которое жалко потерять."]
+ASK = [
+    "ask",
+    "--topic",
+    "hacked-page",
+    "--title",
+    "Страницу взломали",
+    "--body",
+    "Длинное объяснение, которое жалко потерять.",
+]
 
 
 pytestmark = pytest.mark.usefixtures("sandbox")
@@ -63,8 +71,13 @@ def test_resending_after_an_unknown_outcome_never_makes_a_second_question():
     in_process("desk", "accepting", "on")
     # The first attempt did reach the desk after all (its reply was lost):
     desk = Desk.open(paths.sandbox_db())
-    first = desk.ask(desk.ensure_user(SANDBOX_USER), topic="hacked-page", title="Страницу взломали",
-                     body=draft.fields["body"], idempotency_key=draft.idempotency_key).question
+    first = desk.ask(
+        desk.ensure_user(SANDBOX_USER),
+        topic="hacked-page",
+        title="Страницу взломали",
+        body=draft.fields["body"],
+        idempotency_key=draft.idempotency_key,
+    ).question
     desk.close()
     resent = in_process("ask", "--resume", "latest", "--json")
     assert resent.code == 0  # not a conflict with itself
@@ -155,7 +168,7 @@ def test_the_next_ask_in_a_terminal_offers_the_draft(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\ny\n"))  # resume it? send it?
     assert run(["ask", "--json"], ctx) == 0, ctx.stderr_override.getvalue()
     output = ctx.stdout_override.getvalue()
-    created = json.loads(output[output.index("{\n"):])
+    created = json.loads(output[output.index("{\n") :])
     assert created["question"]["title"] == "Страницу взломали"
     assert drafts.all_drafts() == []
 

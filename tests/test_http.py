@@ -58,11 +58,20 @@ def test_the_cli_over_http_gives_the_same_exit_codes(server, db):
     assert created.code == exits.OK, created.stderr
     qid = str(created.json()["question"]["id"])
     assert subprocess_run(*ask, env=as_user).code == exits.CONFLICT
-    assert subprocess_run("show", qid, env={**as_user, "VKSUPPORT_TOKEN": stranger_token}).code == exits.NOT_FOUND
-    assert subprocess_run("show", qid, env={**as_user, "VKSUPPORT_TOKEN": "vks_wrong"}).code == exits.NOT_SIGNED_IN
+    assert (
+        subprocess_run("show", qid, env={**as_user, "VKSUPPORT_TOKEN": stranger_token}).code
+        == exits.NOT_FOUND
+    )
+    assert (
+        subprocess_run("show", qid, env={**as_user, "VKSUPPORT_TOKEN": "vks_wrong"}).code
+        == exits.NOT_SIGNED_IN
+    )
     assert subprocess_run("show", qid, env={"VKSUPPORT_SERVER": server.url}).code == exits.NOT_SIGNED_IN
     assert subprocess_run("list", "--status", "nope", env=as_user).code == exits.USAGE
-    assert subprocess_run("wait", qid, "--timeout", "0.3", "--interval", "0.1", env=as_user).code == exits.TIMEOUT
+    assert (
+        subprocess_run("wait", qid, "--timeout", "0.3", "--interval", "0.1", env=as_user).code
+        == exits.TIMEOUT
+    )
     assert subprocess_run("agent", "take", env=as_user).code == exits.ERROR  # a user is not an agent
     assert subprocess_run("agent", "take", "--json", env=as_agent).json()["id"] == int(qid)
     assert subprocess_run("edit", qid, "--title", "Поздно", env=as_user).code == exits.CONFLICT
@@ -203,7 +212,9 @@ def test_etag_and_conditional_get(server, db):
     again = httpx.get(f"{server.url}/api/v1/questions/{question.id}", headers={**auth, "If-None-Match": etag})
     assert again.status_code == 304 and not again.content
     client.comment(question.id, "Изменение")
-    changed = httpx.get(f"{server.url}/api/v1/questions/{question.id}", headers={**auth, "If-None-Match": etag})
+    changed = httpx.get(
+        f"{server.url}/api/v1/questions/{question.id}", headers={**auth, "If-None-Match": etag}
+    )
     assert changed.status_code == 200 and changed.headers["etag"] != etag
 
     seen = []
@@ -316,7 +327,7 @@ def test_a_slow_client_does_not_hold_up_the_others(server, db):
     stalled = socket.create_connection(("127.0.0.1", server.port))
     stalled.sendall(
         b"POST /api/v1/questions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 100000\r\n\r\n{\"topic\": "
+        b"Authorization: Bearer " + token.encode() + b'\r\nContent-Length: 100000\r\n\r\n{"topic": '
     )  # ... and never the rest
     try:
         client = HttpClient(server.url, token)

@@ -78,7 +78,20 @@ def russian(monkeypatch):
 # -- plurals ---------------------------------------------------------------------------
 
 ONE, FEW, MANY = 0, 1, 2
-CATEGORY = {1: ONE, 2: FEW, 3: FEW, 5: MANY, 11: MANY, 12: MANY, 14: MANY, 21: ONE, 22: FEW, 25: MANY, 101: ONE, 111: MANY}
+CATEGORY = {
+    1: ONE,
+    2: FEW,
+    3: FEW,
+    5: MANY,
+    11: MANY,
+    12: MANY,
+    14: MANY,
+    21: ONE,
+    22: FEW,
+    25: MANY,
+    101: ONE,
+    111: MANY,
+}
 UNITS = {
     ("{n} second", "{n} seconds"): ("секунду", "секунды", "секунд"),
     ("{n} minute", "{n} minutes"): ("минуту", "минуты", "минут"),
@@ -98,10 +111,26 @@ def test_spans_and_ago_in_russian(russian):
     from vksupport_cli.cli.render import ago, answer_due, span
 
     expected = {
-        1: "1 секунду", 21: "21 секунду", 45: "45 секунд",
-        60: "1 минуту", 3 * 60: "3 минуты", 5 * 60: "5 минут", 11 * 60: "11 минут", 21 * 60: "21 минуту", 22 * 60: "22 минуты",
-        3600: "1 час", 2 * 3600: "2 часа", 5 * 3600: "5 часов", 21 * 3600: "21 час", 22 * 3600: "22 часа", 25 * 3600: "25 часов",
-        2 * 86400: "2 дня", 5 * 86400: "5 дней", 21 * 86400: "21 день", 101 * 86400: "101 день", 111 * 86400: "111 дней",
+        1: "1 секунду",
+        21: "21 секунду",
+        45: "45 секунд",
+        60: "1 минуту",
+        3 * 60: "3 минуты",
+        5 * 60: "5 минут",
+        11 * 60: "11 минут",
+        21 * 60: "21 минуту",
+        22 * 60: "22 минуты",
+        3600: "1 час",
+        2 * 3600: "2 часа",
+        5 * 3600: "5 часов",
+        21 * 3600: "21 час",
+        22 * 3600: "22 часа",
+        25 * 3600: "25 часов",
+        2 * 86400: "2 дня",
+        5 * 86400: "5 дней",
+        21 * 86400: "21 день",
+        101 * 86400: "101 день",
+        111 * 86400: "111 дней",
     }
     assert {seconds: span(seconds) for seconds in expected} == expected
     now = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
@@ -120,7 +149,13 @@ def test_english_stays_the_source():
     from vksupport_cli.cli.render import span
 
     assert [span(s) for s in (1, 2, 60, 120, 3600, 7200, 5 * 86400)] == [
-        "1 second", "2 seconds", "1 minute", "2 minutes", "1 hour", "2 hours", "5 days",
+        "1 second",
+        "2 seconds",
+        "1 minute",
+        "2 minutes",
+        "1 hour",
+        "2 hours",
+        "5 days",
     ]
 
 
@@ -140,7 +175,10 @@ def test_desk_messages_follow_the_language(russian, desk, user):
 
 def test_the_catalogue_is_complete_and_the_compiled_catalogue_is_current():
     problems = _tool().check()
-    assert not problems, "\n".join(problems) + "\n(run: python tools/i18n.py extract, translate ru.po, python tools/i18n.py compile)"
+    assert not problems, (
+        "\n".join(problems)
+        + "\n(run: python tools/i18n.py extract, translate ru.po, python tools/i18n.py compile)"
+    )
 
 
 def _gettext_literals(paths) -> set:
@@ -148,8 +186,14 @@ def _gettext_literals(paths) -> set:
     found = set()
     for path in paths:
         for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "ngettext"):
-                literals = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("_", "ngettext")
+            ):
+                literals = [
+                    a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                ]
                 if node.func.id == "_" and literals:
                     found.add(literals[0])
                 elif len(literals) >= 2:
@@ -169,9 +213,23 @@ def test_the_click_and_typer_words_we_translate_are_the_ones_they_ask_for():
 
 #: Exceptions whose message a person reads.
 SHOWN_ERRORS = {
-    "UsageError", "Aborted", "WaitTimedOut", "BadInput", "NotFound", "NotSignedIn", "NotAllowed", "Conflict",
-    "NotEditable", "NotAccepting", "Unavailable", "RateLimited", "KeyringUnavailable", "OpenQuestionExists",
-    "DeskError", "ConfigError", "NoBackend",
+    "UsageError",
+    "Aborted",
+    "WaitTimedOut",
+    "BadInput",
+    "NotFound",
+    "NotSignedIn",
+    "NotAllowed",
+    "Conflict",
+    "NotEditable",
+    "NotAccepting",
+    "Unavailable",
+    "RateLimited",
+    "KeyringUnavailable",
+    "OpenQuestionExists",
+    "DeskError",
+    "ConfigError",
+    "NoBackend",
 }
 #: Rich markup that may stand outside _() (it is not words): "[dim]", "[green]", "[/]"...
 MARKUP = re.compile(r"\[/?(?:dim|bold|green|cyan|yellow|red|blue|white)?\]")
@@ -201,7 +259,9 @@ def _bare_words(node) -> list[str]:
     if isinstance(node, ast.Call):
         if _dotted(node.func) in ("_", "ngettext"):
             return []
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "format":  # "...".format(): the template
+        if (
+            isinstance(node.func, ast.Attribute) and node.func.attr == "format"
+        ):  # "...".format(): the template
             return _bare_words(node.func.value)
     return []
 
@@ -235,7 +295,7 @@ def unmarked(source: str, filename: str = "<source>") -> list[str]:
 
 
 def test_the_unmarked_string_check_finds_what_it_should():
-    source = '''
+    source = """
 ctx.note("Saved.")
 ctx.note(f"Question {qid} saved")
 ctx.console.print("[green]" + "Done" + "[/]")
@@ -247,10 +307,10 @@ app = typer.Typer(help="Things.")
 flag = typer.Option("--flag", help="A flag.")
 @app.command(help="Does it.")
 def f(): pass
-'''
+"""
     flagged_lines = {int(found.split(":")[1]) for found in unmarked(source)}
     assert flagged_lines == set(range(2, 12))  # every call above, each on its own line
-    fine = '''
+    fine = """
 ctx.note(_("Saved."))
 ctx.note(_("Question {id} saved").format(id=qid))
 ctx.console.print("[green]" + _("Done") + "[/] " + ngettext("{n} file", "{n} files", n).format(n=n))
@@ -261,7 +321,7 @@ raise BadInput(_("Nope.") if a else _("Not that."))
 raise NotFound(message)
 print(f"vksupport {version}")
 app = typer.Typer(help=_("Things."))
-'''
+"""
     assert unmarked(fine) == []
 
 
@@ -293,7 +353,9 @@ print(json.dumps(found))
 
 def _help_tree(language: str) -> dict[str, str]:
     env = {**_clean_environ(), "VKSUPPORT_LANG": language}
-    done = subprocess.run([sys.executable, "-c", _HELP_TREE], capture_output=True, text=True, env=env, timeout=60, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", _HELP_TREE], capture_output=True, text=True, env=env, timeout=60, cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -304,7 +366,9 @@ def test_every_command_and_option_help_is_translated():
     assert english.keys() == russian.keys()
     undocumented = [where for where, text in english.items() if not text.strip()]
     assert not undocumented, f"commands or options without help: {undocumented}"
-    untranslated = [where for where in english if russian[where] == english[where] or not CYRILLIC.search(russian[where])]
+    untranslated = [
+        where for where in english if russian[where] == english[where] or not CYRILLIC.search(russian[where])
+    ]
     assert not untranslated, f"help still in English under Russian: {untranslated}"
     assert not [where for where, text in english.items() if CYRILLIC.search(text)]
 
@@ -315,7 +379,15 @@ LOCALE_VARIABLES = ("VKSUPPORT_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG
 
 
 def _clean_environ() -> dict[str, str]:
-    drop = {*LOCALE_VARIABLES, "VKSUPPORT_SERVER", "VKSUPPORT_TOKEN", "VKSUPPORT_DEBUG", "NO_COLOR", "VISUAL", "EDITOR"}
+    drop = {
+        *LOCALE_VARIABLES,
+        "VKSUPPORT_SERVER",
+        "VKSUPPORT_TOKEN",
+        "VKSUPPORT_DEBUG",
+        "NO_COLOR",
+        "VISUAL",
+        "EDITOR",
+    }
     return {name: value for name, value in os.environ.items() if name not in drop}
 
 
@@ -324,44 +396,158 @@ def run_cli(home: Path, lang: str, *args: str, extra: dict | None = None) -> Out
     env = {**_clean_environ(), "VKSUPPORT_HOME": str(home), "LANG": lang, "COLUMNS": "200", **(extra or {})}
     done = subprocess.run(
         [sys.executable, "-m", "vksupport_cli", *args],
-        capture_output=True, text=True, env=env, timeout=60, stdin=subprocess.DEVNULL, encoding="utf-8",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        encoding="utf-8",
     )
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
 RU, C = "ru_RU.UTF-8", "C"
-ASK = ["ask", "--topic", "hacked-page", "--title", "Страницу взломали", "--body", "Вчера сменили пароль и пишут друзьям."]
+ASK = [
+    "ask",
+    "--topic",
+    "hacked-page",
+    "--title",
+    "Страницу взломали",
+    "--body",
+    "Вчера сменили пароль и пишут друзьям.",
+]
 
 #: (name, arguments, takes --json, words of the Russian output, words of the English output)
 STEPS = [
-    ("search-help", ["search-help", "взломали страницу", "--limit", "3"], True, ["Статья", "Раздел", "можно написать в поддержку"], ["Article", "Category", "you can ask support"]),
+    (
+        "search-help",
+        ["search-help", "взломали страницу", "--limit", "3"],
+        True,
+        ["Статья", "Раздел", "можно написать в поддержку"],
+        ["Article", "Category", "you can ask support"],
+    ),
     ("topics", ["topics"], True, ["Тема", "О чём"], ["Topic", "What it is about"]),
-    ("ask", ASK, True, ["Вопрос #1 в очереди.", "Обычно поддержка отвечает в течение суток."], ["Question #1 is in the queue.", "Support usually answers within 24 hours."]),
+    (
+        "ask",
+        ASK,
+        True,
+        ["Вопрос #1 в очереди.", "Обычно поддержка отвечает в течение суток."],
+        ["Question #1 is in the queue.", "Support usually answers within 24 hours."],
+    ),
     ("list", ["list"], True, ["Статус", "Заголовок", "ждёт ответа"], ["Status", "Summary", "waiting"]),
-    ("show", ["show", "1"], True, ["тема: hacked-page", "задан ", "ждёт уже "], ["topic hacked-page", "asked ", "waiting for "]),
+    (
+        "show",
+        ["show", "1"],
+        True,
+        ["тема: hacked-page", "задан ", "ждёт уже "],
+        ["topic hacked-page", "asked ", "waiting for "],
+    ),
     ("agent take", ["agent", "take"], True, ["в работе", "взят в работу"], ["in progress", "taken "]),
-    ("agent answer", ["agent", "answer", "1", "--body", "Восстановите доступ по ссылке из статьи."], True, ["Ответ на вопрос #1 отправлен."], ["Question #1 is answered."]),
-    ("wait", ["wait", "1", "--timeout", "10", "--interval", "0.1"], True, ["есть ответ", "Ответ поддержки", "Оцените ответ"], ["answered", "Support answered", "Rate the answer"]),
-    ("comment", ["comment", "1", "--body", "Почту тоже сменили."], True, ["Вопрос #1 с вашим дополнением снова в очереди."], ["Your follow-up put question #1 back in the queue."]),
+    (
+        "agent answer",
+        ["agent", "answer", "1", "--body", "Восстановите доступ по ссылке из статьи."],
+        True,
+        ["Ответ на вопрос #1 отправлен."],
+        ["Question #1 is answered."],
+    ),
+    (
+        "wait",
+        ["wait", "1", "--timeout", "10", "--interval", "0.1"],
+        True,
+        ["есть ответ", "Ответ поддержки", "Оцените ответ"],
+        ["answered", "Support answered", "Rate the answer"],
+    ),
+    (
+        "comment",
+        ["comment", "1", "--body", "Почту тоже сменили."],
+        True,
+        ["Вопрос #1 с вашим дополнением снова в очереди."],
+        ["Your follow-up put question #1 back in the queue."],
+    ),
     ("agent take again", ["agent", "take"], True, ["в работе"], ["in progress"]),
-    ("agent answer again", ["agent", "answer", "1", "--body", "Смените пароль от почты."], True, ["Ответ на вопрос #1 отправлен."], ["Question #1 is answered."]),
-    ("rate", ["rate", "1", "good", "--comment", "Спасибо!"], True, ["Спасибо за оценку! Вопрос #1 закрыт."], ["Thank you! Question #1 is rated and closed."]),
-    ("desk accepting off", ["desk", "accepting", "off"], False, ["Новые вопросы не принимаются"], ["The desk refuses new questions"]),
-    ("ask refused", ["ask", "--topic", "account", "--title", "Не меняется имя", "--body", "Пишет, что нельзя."], True,
-     ["Ошибка: Поддержка сейчас не принимает новые вопросы", "сохранён в черновике"], ["Error: The desk is not accepting new questions", "kept as draft"]),
-    ("drafts list", ["drafts", "list"], True, ["Черновик", "Сохранён", "вопрос"], ["Draft", "Saved", "question"]),
-    ("not found", ["show", "99"], True, ["Ошибка: У вас нет вопроса #99."], ["Error: There is no question 99 of yours."]),
-    ("usage error", ["list", "--status", "bogus"], True, ["Ошибка: --status принимает одно из значений"], ["Error: --status must be one of"]),
-    ("click usage error", ["show", "abc"], True, ["Использование: vksupport show", "'abc' — не число.", "Справка: 'vksupport show --help'."],
-     ["Usage: vksupport show", "'abc' is not a valid integer", "Try 'vksupport show --help' for help."]),
-    ("--help", ["--help"], False, ["Использование:", "Параметры", "Команды", "Мои вопросы, сначала новые."], ["Usage:", "Options", "Commands", "List my questions, newest first."]),
-    ("list --help", ["list", "--help"], False, ["Максимум вопросов в списке", "по умолчанию: 20"], ["At most this many", "default: 20"]),
+    (
+        "agent answer again",
+        ["agent", "answer", "1", "--body", "Смените пароль от почты."],
+        True,
+        ["Ответ на вопрос #1 отправлен."],
+        ["Question #1 is answered."],
+    ),
+    (
+        "rate",
+        ["rate", "1", "good", "--comment", "Спасибо!"],
+        True,
+        ["Спасибо за оценку! Вопрос #1 закрыт."],
+        ["Thank you! Question #1 is rated and closed."],
+    ),
+    (
+        "desk accepting off",
+        ["desk", "accepting", "off"],
+        False,
+        ["Новые вопросы не принимаются"],
+        ["The desk refuses new questions"],
+    ),
+    (
+        "ask refused",
+        ["ask", "--topic", "account", "--title", "Не меняется имя", "--body", "Пишет, что нельзя."],
+        True,
+        ["Ошибка: Поддержка сейчас не принимает новые вопросы", "сохранён в черновике"],
+        ["Error: The desk is not accepting new questions", "kept as draft"],
+    ),
+    (
+        "drafts list",
+        ["drafts", "list"],
+        True,
+        ["Черновик", "Сохранён", "вопрос"],
+        ["Draft", "Saved", "question"],
+    ),
+    (
+        "not found",
+        ["show", "99"],
+        True,
+        ["Ошибка: У вас нет вопроса #99."],
+        ["Error: There is no question 99 of yours."],
+    ),
+    (
+        "usage error",
+        ["list", "--status", "bogus"],
+        True,
+        ["Ошибка: --status принимает одно из значений"],
+        ["Error: --status must be one of"],
+    ),
+    (
+        "click usage error",
+        ["show", "abc"],
+        True,
+        ["Использование: vksupport show", "'abc' — не число.", "Справка: 'vksupport show --help'."],
+        ["Usage: vksupport show", "'abc' is not a valid integer", "Try 'vksupport show --help' for help."],
+    ),
+    (
+        "--help",
+        ["--help"],
+        False,
+        ["Использование:", "Параметры", "Команды", "Мои вопросы, сначала новые."],
+        ["Usage:", "Options", "Commands", "List my questions, newest first."],
+    ),
+    (
+        "list --help",
+        ["list", "--help"],
+        False,
+        ["Максимум вопросов в списке", "по умолчанию: 20"],
+        ["At most this many", "default: 20"],
+    ),
 ]
 #: Read-only --json commands compared byte for byte, on one desk, at the end.
 READ_ONLY = [
-    ["list", "--json"], ["list", "--status", "closed", "--json"], ["show", "1", "--json"], ["wait", "1", "--json"],
-    ["search-help", "не приходит код", "--json"], ["topics", "--json"], ["article", "hacked-page", "--json"],
-    ["drafts", "list", "--json"], ["agent", "queue", "--json"], ["auth", "status", "--json"],
+    ["list", "--json"],
+    ["list", "--status", "closed", "--json"],
+    ["show", "1", "--json"],
+    ["wait", "1", "--json"],
+    ["search-help", "не приходит код", "--json"],
+    ["topics", "--json"],
+    ["article", "hacked-page", "--json"],
+    ["drafts", "list", "--json"],
+    ["agent", "queue", "--json"],
+    ["auth", "status", "--json"],
 ]
 #: What may differ between two desks built alike: the moments things happened, draft ids, idempotency keys.
 VOLATILE = re.compile(
@@ -370,7 +556,10 @@ VOLATILE = re.compile(
 
 
 def _play(home: Path, lang: str, as_json: bool) -> list[Outcome]:
-    return [run_cli(home, lang, *args, *(["--json"] if as_json and takes_json else [])) for _, args, takes_json, _, _ in STEPS]
+    return [
+        run_cli(home, lang, *args, *(["--json"] if as_json and takes_json else []))
+        for _, args, takes_json, _, _ in STEPS
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -422,7 +611,10 @@ def test_json_is_the_same_in_both_languages(played):
         if not takes_json:
             continue
         ru, en = outcomes[RU, True][index], outcomes[C, True][index]
-        assert (ru.code, VOLATILE.sub("<volatile>", ru.stdout)) == (en.code, VOLATILE.sub("<volatile>", en.stdout)), name
+        assert (ru.code, VOLATILE.sub("<volatile>", ru.stdout)) == (
+            en.code,
+            VOLATILE.sub("<volatile>", en.stdout),
+        ), name
         if ru.code == 0:
             json.loads(ru.stdout)
     # And byte for byte: the same read-only commands on one desk, in each language.
@@ -449,7 +641,11 @@ def test_json_is_the_same_in_both_languages(played):
 def test_the_override_and_the_locale_variables_in_a_real_process(tmp_path, environ, language):
     outcome = run_cli(tmp_path, environ.pop("LANG"), "rate", "1", "meh", extra=environ)
     assert outcome.code == exits.USAGE
-    expected = "Ошибка: Оцените ответ: good (хорошо) или bad (плохо)." if language == "ru" else "Error: Rate the answer as good or bad."
+    expected = (
+        "Ошибка: Оцените ответ: good (хорошо) или bad (плохо)."
+        if language == "ru"
+        else "Error: Rate the answer as good or bad."
+    )
     assert expected in outcome.stderr, outcome.stderr
 
 

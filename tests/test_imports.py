@@ -30,11 +30,18 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("httpx", "keyring", "rich", "starlette", "uvicorn", "typer")
 
 
-def imported(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, list[tuple[int, str]]]:
+def imported(
+    args: list[str], env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess, list[tuple[int, str]]]:
     """Run ``python -X importtime ARGS``; the process and its imports as (depth, module), in report order."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", *args],
-        capture_output=True, text=True, cwd=ROOT, env=env or os.environ.copy(), timeout=60, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env or os.environ.copy(),
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     modules = []
     for line in done.stderr.splitlines():
@@ -53,7 +60,7 @@ def offenders(modules: list[tuple[int, str]], packages: tuple[str, ...]) -> dict
             chain, level = [name], depth
             # -X importtime reports a module after everything it imported, one level deeper:
             # the importer is the next line that is less indented.
-            for later_depth, later in modules[index + 1:]:
+            for later_depth, later in modules[index + 1 :]:
                 if later_depth < level:
                     chain.append(later)
                     level = later_depth
@@ -88,7 +95,9 @@ def sandbox_with_history(isolated_home):
         agent = desk.ensure_user("sandbox-agent", "agent")
         topic = desk.topics()[0].slug
         for i in range(3):
-            q = desk.ask(user, topic=topic, title=f"Вопрос {i}", body=f"Подробности номер {i}, разные слова {i * 7}").question
+            q = desk.ask(
+                user, topic=topic, title=f"Вопрос {i}", body=f"Подробности номер {i}, разные слова {i * 7}"
+            ).question
             desk.take(agent)
             desk.answer(agent, q.id, "Ответ.")
             if i % 2:

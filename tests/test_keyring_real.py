@@ -53,7 +53,10 @@ def stored(service, url):
 
 
 def test_keyring_picks_the_secret_service(secret_service):
-    assert secret_service.keyring("print(type(keyring.get_keyring()).__module__)") == "keyring.backends.SecretService"
+    assert (
+        secret_service.keyring("print(type(keyring.get_keyring()).__module__)")
+        == "keyring.backends.SecretService"
+    )
 
 
 def test_login_stores_status_reads_logout_removes(secret_service, servers):

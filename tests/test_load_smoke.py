@@ -51,7 +51,9 @@ def test_a_short_load_survives_a_killed_worker(load_desk, _template_db):
     report, printed = _run(load_desk, _template_db, duration=3, users=10, agents=2, kill=True)
     assert report.passed, printed
     (kill,) = report.load.kills
-    assert kill.get("victim") and kill.get("replacement"), printed  # a worker died and the supervisor replaced it
+    assert kill.get("victim") and kill.get("replacement"), (
+        printed
+    )  # a worker died and the supervisor replaced it
     assert "AUDIT PASSED" in printed
 
 
@@ -67,6 +69,8 @@ def test_the_audit_catches_a_lost_write(load_desk, _template_db):
         load.ledger.questions[10**9] = (user_id, "a question the desk never stored", "no-such-key")
         failed = [message for ok, message in load_desk.audit(report.db, load) if not ok]
         assert len(failed) == 2, failed
-        assert "comments clients saw accepted" in failed[1] and "questions clients saw created" in failed[0], failed
+        assert (
+            "comments clients saw accepted" in failed[1] and "questions clients saw created" in failed[0]
+        ), failed
     finally:
         shutil.rmtree(report.db.parent, ignore_errors=True)

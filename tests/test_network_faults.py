@@ -51,9 +51,13 @@ COMMANDS: dict[str, tuple[list[str], str, str, str]] = {
     # name: (argv, the method and path the CLI must request, what stdout shows on success)
     "list": (["list"], "GET", "/api/v1/questions", "waiting"),
     "show": (["show", "1"], "GET", "/api/v1/questions/1", "#1 T"),
-    "ask": (["ask", "--topic", "account", "--title", "T", "--body", "B"], "POST", "/api/v1/questions", "Question #1 is in the queue"),
+    "ask": (
+        ["ask", "--topic", "account", "--title", "T", "--body", "B"],
+        "POST",
+        "/api/v1/questions",
+        "Question #1 is in the queue",
+    ),
 }
-
 
 
 # -- the misbehaving server --------------------------------------------------------
@@ -145,11 +149,20 @@ def _read_request(conn: socket.socket) -> Seen | None:
     return Seen(method, path, headers, body)
 
 
-def http(status: int, body: bytes = b"", content_type: str | None = "application/json", *, extra: dict | None = None,
-         length: int | None = None) -> bytes:
+def http(
+    status: int,
+    body: bytes = b"",
+    content_type: str | None = "application/json",
+    *,
+    extra: dict | None = None,
+    length: int | None = None,
+) -> bytes:
     """A whole HTTP/1.1 reply; ``length`` overrides Content-Length (to promise more than is sent)."""
-    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}", f"Content-Length: {len(body) if length is None else length}",
-             "Connection: close"]
+    lines = [
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+        f"Content-Length: {len(body) if length is None else length}",
+        "Connection: close",
+    ]
     if content_type:
         lines.append(f"Content-Type: {content_type}")
     lines += [f"{name}: {value}" for name, value in (extra or {}).items()]
@@ -183,13 +196,19 @@ def error_quoting_the_token(n: int, request: Seen) -> bytes:
     """The desk's own JSON error, whose message quotes the token it was sent."""
     token = request.headers.get("authorization", "").partition(" ")[2]
     message = f"The token {token} has expired."
-    return http(401, json.dumps({"error": {"code": "unauthorized", "message": message, "details": {}}}).encode())
+    return http(
+        401, json.dumps({"error": {"code": "unauthorized", "message": message, "details": {}}}).encode()
+    )
 
 
 def echoing_page(n: int, request: Seen) -> bytes:
     """A proxy error page that quotes the request back, token included."""
     quoted = "\n".join(f"{name}: {value}" for name, value in request.headers.items())
-    return http(502, f"<html><body><h1>502 Bad Gateway</h1><pre>{request.method} {request.path}\n{quoted}</pre></body></html>".encode(), HTML)
+    return http(
+        502,
+        f"<html><body><h1>502 Bad Gateway</h1><pre>{request.method} {request.path}\n{quoted}</pre></body></html>".encode(),
+        HTML,
+    )
 
 
 # -- the cases ----------------------------------------------------------------------
@@ -207,45 +226,119 @@ class Case:
     xfail: dict[str, str] = field(default_factory=dict)  # command -> why (a known bug)
 
 
-
 CASES = [
     Case("html-200", lambda good: always(http(200, HTML_PAGE, HTML)), says=("HTTP 200", "HTML page")),
-    Case("html-502", lambda good: always(http(502, BAD_GATEWAY, HTML)), says=("HTTP 502", "HTML page"), attempts=4),
+    Case(
+        "html-502",
+        lambda good: always(http(502, BAD_GATEWAY, HTML)),
+        says=("HTTP 502", "HTML page"),
+        attempts=4,
+    ),
     Case("empty-200", lambda good: always(http(200, b"")), says=("HTTP 200", "empty body")),
     Case("empty-200-no-type", lambda good: always(http(200, b"", None)), says=("HTTP 200", "empty body")),
-    Case("truncated-json", lambda good: always(http(200, good[: len(good) // 2])), says=("HTTP 200", "broken JSON")),
+    Case(
+        "truncated-json",
+        lambda good: always(http(200, good[: len(good) // 2])),
+        says=("HTTP 200", "broken JSON"),
+    ),
     # The body stops short of its Content-Length: the connection broke mid-reply, safe requests retry.
-    Case("cut-off-body", lambda good: always(http(200, good[: len(good) // 2], length=len(good))), says=("broke",), attempts=4),
+    Case(
+        "cut-off-body",
+        lambda good: always(http(200, good[: len(good) // 2], length=len(good))),
+        says=("broke",),
+        attempts=4,
+    ),
     Case("shape-object", lambda good: always(http(200, b'{"foo": 1}')), says=("does not understand",)),
-    Case("shape-list", lambda good: always(http(200, b"[]")), says=("does not understand",),
-         ),
+    Case(
+        "shape-list",
+        lambda good: always(http(200, b"[]")),
+        says=("does not understand",),
+    ),
     Case("shape-scalar", lambda good: always(http(200, b'"ok"')), says=("does not understand",)),
-    Case("shape-wrong-types", lambda good: always(http(200, retyped(good))), says=("does not understand",),
-         ),
+    Case(
+        "shape-wrong-types",
+        lambda good: always(http(200, retyped(good))),
+        says=("does not understand",),
+    ),
     Case("html-500", lambda good: always(http(500, SERVER_ERROR, HTML)), says=("HTTP 500", "HTML page")),
-    Case("503-retry-after-always", lambda good: always(http(503, b"Service Unavailable", "text/plain", extra={"Retry-After": "1"})),
-         says=("HTTP 503",), attempts=4, min_seconds=3.0),
-    Case("503-retry-after-once", lambda good: first_then(http(503, b"Service Unavailable", "text/plain", extra={"Retry-After": "1"}),
-                                                          http(200, good)),
-         code=exits.OK, attempts=2, min_seconds=1.0),
+    Case(
+        "503-retry-after-always",
+        lambda good: always(http(503, b"Service Unavailable", "text/plain", extra={"Retry-After": "1"})),
+        says=("HTTP 503",),
+        attempts=4,
+        min_seconds=3.0,
+    ),
+    Case(
+        "503-retry-after-once",
+        lambda good: first_then(
+            http(503, b"Service Unavailable", "text/plain", extra={"Retry-After": "1"}), http(200, good)
+        ),
+        code=exits.OK,
+        attempts=2,
+        min_seconds=1.0,
+    ),
     # A Retry-After beyond what the client waits out (30 s) is reported at once, not slept through.
-    Case("503-retry-after-an-hour", lambda good: always(http(503, BAD_GATEWAY.replace(b"502 Bad Gateway", b"503 Service Unavailable"), HTML,
-                                                              extra={"Retry-After": "3600"})), says=("HTTP 503",)),
-    Case("429-retry-after-an-hour", lambda good: always(http(429, b'{"error": {"code": "rate_limited", "message": "Slow down.", "details": {}}}',
-                                                              extra={"Retry-After": "3600"})), says=("slow down",)),
+    Case(
+        "503-retry-after-an-hour",
+        lambda good: always(
+            http(
+                503,
+                BAD_GATEWAY.replace(b"502 Bad Gateway", b"503 Service Unavailable"),
+                HTML,
+                extra={"Retry-After": "3600"},
+            )
+        ),
+        says=("HTTP 503",),
+    ),
+    Case(
+        "429-retry-after-an-hour",
+        lambda good: always(
+            http(
+                429,
+                b'{"error": {"code": "rate_limited", "message": "Slow down.", "details": {}}}',
+                extra={"Retry-After": "3600"},
+            )
+        ),
+        says=("slow down",),
+    ),
     Case("connection-reset", lambda good: always(RESET), says=("broke",), attempts=4),
     Case("reset-once", lambda good: first_then(RESET, http(200, good)), code=exits.OK, attempts=2),
-    Case("no-reply", lambda good: always(HANG), says=("did not answer in time",), attempts=4, short_timeout=True),
+    Case(
+        "no-reply",
+        lambda good: always(HANG),
+        says=("did not answer in time",),
+        attempts=4,
+        short_timeout=True,
+    ),
     Case("captcha-200", lambda good: always(http(200, CAPTCHA, HTML)), says=("HTTP 200", "captcha")),
     Case("captcha-403", lambda good: always(http(403, CAPTCHA, HTML)), says=("HTTP 403", "captcha")),
     Case("page-quoting-the-token", lambda good: echoing_page, says=("HTTP 502",), attempts=4),
     # The desk's own error shape, with a detail whose name clashes with the error's own fields.
-    Case("error-detail-named-message", lambda good: always(http(400, json.dumps({"error": {
-        "code": "invalid", "message": "The summary is too long.", "details": {"field": "title", "message": "too long"}}}).encode())),
-         code=exits.USAGE, says=("The summary is too long.",),
-         ),
-    Case("json-error-quoting-the-token", lambda good: error_quoting_the_token, code=exits.NOT_SIGNED_IN, says=("expired",),
-         ),
+    Case(
+        "error-detail-named-message",
+        lambda good: always(
+            http(
+                400,
+                json.dumps(
+                    {
+                        "error": {
+                            "code": "invalid",
+                            "message": "The summary is too long.",
+                            "details": {"field": "title", "message": "too long"},
+                        }
+                    }
+                ).encode(),
+            )
+        ),
+        code=exits.USAGE,
+        says=("The summary is too long.",),
+    ),
+    Case(
+        "json-error-quoting-the-token",
+        lambda good: error_quoting_the_token,
+        code=exits.NOT_SIGNED_IN,
+        says=("expired",),
+    ),
 ]
 
 
@@ -281,7 +374,11 @@ def good_replies(_template_db, tmp_path_factory) -> dict[str, bytes]:
 
 
 def _env(home) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("VKSUPPORT_") and name != "NO_COLOR"}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("VKSUPPORT_") and name != "NO_COLOR"
+    }
     # English messages, whatever the machine's locale: the cases look for words in them.
     return {**env, "VKSUPPORT_HOME": str(home), "VKSUPPORT_TOKEN": TOKEN, "VKSUPPORT_LANG": "en"}
 
@@ -302,7 +399,9 @@ def _run_one(case: Case, command: str, good: bytes, env: dict[str, str]) -> Run:
         )
     finally:
         server.close()
-    return Run(Outcome(done.returncode, done.stdout, done.stderr), list(server.requests), time.monotonic() - started)
+    return Run(
+        Outcome(done.returncode, done.stdout, done.stderr), list(server.requests), time.monotonic() - started
+    )
 
 
 @pytest.fixture(scope="module")
@@ -317,14 +416,19 @@ def runs(good_replies, home) -> dict[tuple[str, str], Run]:
     env = _env(home)
     jobs = [(case, command) for case in CASES for command in COMMANDS]
     with ThreadPoolExecutor(max_workers=12) as pool:
-        futures = {(case.name, command): pool.submit(_run_one, case, command, good_replies[command], env) for case, command in jobs}
+        futures = {
+            (case.name, command): pool.submit(_run_one, case, command, good_replies[command], env)
+            for case, command in jobs
+        }
         return {key: future.result() for key, future in futures.items()}
 
 
 def _params():
     for case in CASES:
         for command in COMMANDS:
-            marks = [pytest.mark.xfail(reason=case.xfail[command], strict=True)] if command in case.xfail else []
+            marks = (
+                [pytest.mark.xfail(reason=case.xfail[command], strict=True)] if command in case.xfail else []
+            )
             yield pytest.param(case, command, id=f"{case.name}-{command}", marks=marks)
 
 
@@ -356,12 +460,22 @@ def test_a_misbehaving_desk_gives_the_documented_exit_and_one_line(runs, home, c
             assert len(lines) == 2 and lines[0].startswith("Your text is kept as draft "), shown
             draft_id = lines[0].removeprefix("Your text is kept as draft ").split(";")[0]
             draft = json.loads((home / "data" / "drafts" / f"{draft_id}.json").read_text())
-            assert (draft["kind"], draft["fields"]["topic"], draft["fields"]["title"], draft["fields"]["body"]) == (
-                "ask", "account", "T", "B",
+            assert (
+                draft["kind"],
+                draft["fields"]["topic"],
+                draft["fields"]["title"],
+                draft["fields"]["body"],
+            ) == (
+                "ask",
+                "account",
+                "T",
+                "B",
             )
             # `ask --resume` sends the draft's key (tests/test_drafts.py): the one these attempts carried,
             # so a resend after an unknown outcome can only replay, never make a second question.
-            assert {request.headers.get("idempotency-key") for request in requests} == {draft["idempotency_key"]}
+            assert {request.headers.get("idempotency-key") for request in requests} == {
+                draft["idempotency_key"]
+            }
         else:
             assert len(lines) == 1, shown
 

@@ -180,13 +180,25 @@ def test_bad_category_type(shared):
 
 def article(slug, title, body, **extra):
     return {
-        "slug": slug, "category": extra.pop("category", "account"), "title": title, "title_en": "",
-        "body": body, "tags": [], "keywords": [], "can_ask": False, **extra,
+        "slug": slug,
+        "category": extra.pop("category", "account"),
+        "title": title,
+        "title_en": "",
+        "body": body,
+        "tags": [],
+        "keywords": [],
+        "can_ask": False,
+        **extra,
     }
 
 
 SEARCH_TABLES = (
-    "search_fts", "search_docs", "search_terms", "search_words", "search_typo", "search_meta",
+    "search_fts",
+    "search_docs",
+    "search_terms",
+    "search_words",
+    "search_typo",
+    "search_meta",
 )
 
 
@@ -198,8 +210,7 @@ def stored_version(conn):
 def add_raw_article(conn):
     """An article written straight to the table, as if behind the index's back."""
     conn.execute(
-        "INSERT INTO articles (slug, category, title, body)"
-        " VALUES ('new-one', 'account', 'Чайник', 'Чайник')"
+        "INSERT INTO articles (slug, category, title, body) VALUES ('new-one', 'account', 'Чайник', 'Чайник')"
     )
 
 
@@ -272,8 +283,20 @@ def test_bundled_corpus_is_enriched():
 
 
 EMPTY = [
-    "", " ", "   \t\n ", "!!!", "?", "...", "—", "«»", "\x00", "\x00\x01\x02", "\u200b\u200b", "\ufeff",
-    "_", "__ __",
+    "",
+    " ",
+    "   \t\n ",
+    "!!!",
+    "?",
+    "...",
+    "—",
+    "«»",
+    "\x00",
+    "\x00\x01\x02",
+    "\u200b\u200b",
+    "\ufeff",
+    "_",
+    "__ __",
 ]
 
 
@@ -365,8 +388,36 @@ def test_query_must_be_text(shared, query):
 
 _ANY_CHAR = st.characters(exclude_categories=())  # surrogates and controls included
 _SYNTAX = st.sampled_from(
-    ['"', "*", "^", ":", "(", ")", "{", "}", "-", "+", "AND", "OR", "NOT", "NEAR", "NEAR(", ",", "\x00",
-     "пароль", "взломали", "gfhjkm", "stranicu", "title", "body", "t1", "c61", "ё", " ", "\n"]
+    [
+        '"',
+        "*",
+        "^",
+        ":",
+        "(",
+        ")",
+        "{",
+        "}",
+        "-",
+        "+",
+        "AND",
+        "OR",
+        "NOT",
+        "NEAR",
+        "NEAR(",
+        ",",
+        "\x00",
+        "пароль",
+        "взломали",
+        "gfhjkm",
+        "stranicu",
+        "title",
+        "body",
+        "t1",
+        "c61",
+        "ё",
+        " ",
+        "\n",
+    ]
 )
 
 

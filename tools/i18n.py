@@ -108,11 +108,17 @@ def extract() -> dict[str, Entry]:
                 continue
             if node.func.id not in ("_", "ngettext"):
                 continue
-            literals = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+            literals = [
+                arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            ]
             if not literals:
-                raise SystemExit(f"{path}:{node.lineno}: {node.func.id}() needs a string literal, not an expression")
+                raise SystemExit(
+                    f"{path}:{node.lineno}: {node.func.id}() needs a string literal, not an expression"
+                )
             msgid = literals[0]
-            entry = entries.setdefault(msgid, Entry(msgid, literals[1] if node.func.id == "ngettext" else None))
+            entry = entries.setdefault(
+                msgid, Entry(msgid, literals[1] if node.func.id == "ngettext" else None)
+            )
             entry.where.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     for external in EXTERNAL:
         msgid, plural = (external, None) if isinstance(external, str) else external
@@ -225,13 +231,23 @@ def compile_mo(entries: dict[str, Entry]) -> bytes:
         value_offsets += [len(value), value_start + position]
         position += len(value) + 1
     header = struct.pack("Iiiiiii", 0x950412DE, 0, count, 7 * 4, 7 * 4 + count * 8, 0, 0)
-    return header + struct.pack(f"{2 * count}i", *offsets) + struct.pack(f"{2 * count}i", *value_offsets) + ids + strs
+    return (
+        header
+        + struct.pack(f"{2 * count}i", *offsets)
+        + struct.pack(f"{2 * count}i", *value_offsets)
+        + ids
+        + strs
+    )
 
 
 def _fields(text: str) -> set[str]:
     """The replacement fields of a str.format template: "{id}", "{name!r}", "{}"."""
     try:
-        return {f"{name}!{conversion}" if conversion else name for _, name, _, conversion in string.Formatter().parse(text) if name is not None}
+        return {
+            f"{name}!{conversion}" if conversion else name
+            for _, name, _, conversion in string.Formatter().parse(text)
+            if name is not None
+        }
     except ValueError as exc:
         return {f"<broken template: {exc}>"}
 
@@ -249,7 +265,9 @@ def check() -> list[str]:
         allowed = _fields(msgid) | _fields(source.plural or "")
         for text in entry.strings:
             if not _fields(text) <= allowed:
-                problems.append(f"placeholders {sorted(_fields(text) - allowed)} are not in the msgid: {msgid!r}")
+                problems.append(
+                    f"placeholders {sorted(_fields(text) - allowed)} are not in the msgid: {msgid!r}"
+                )
     if not MO.exists() or MO.read_bytes() != compile_mo(entries):
         problems.append(f"{MO.relative_to(ROOT)} is stale: run python tools/i18n.py compile")
     return problems
@@ -258,7 +276,9 @@ def check() -> list[str]:
 def main(command: str) -> int:
     if command == "extract":
         missing = merge()
-        print(f"{POT.relative_to(ROOT)} and {PO.relative_to(ROOT)} refreshed; {len(missing)} msgids lack a translation")
+        print(
+            f"{POT.relative_to(ROOT)} and {PO.relative_to(ROOT)} refreshed; {len(missing)} msgids lack a translation"
+        )
     elif command == "compile":
         MO.parent.mkdir(parents=True, exist_ok=True)
         MO.write_bytes(compile_mo(read_po(PO)))

@@ -23,14 +23,18 @@ def load() -> dict:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(_("Cannot read {path}: {reason}. Fix or remove the file.").format(path=path, reason=exc)) from exc
+        raise ConfigError(
+            _("Cannot read {path}: {reason}. Fix or remove the file.").format(path=path, reason=exc)
+        ) from exc
 
 
 def save(values: dict[str, str]) -> None:
     """Write flat string settings (JSON string quoting is valid TOML)."""
     path = paths.config_file()
     paths.ensure_private_dir(path.parent)
-    text = "".join(f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in sorted(values.items()))
+    text = "".join(
+        f"{key} = {json.dumps(value, ensure_ascii=False)}\n" for key, value in sorted(values.items())
+    )
     temporary = path.with_suffix(".tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)

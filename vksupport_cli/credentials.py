@@ -36,7 +36,6 @@ class Token:
     where: str  # the environment variable, the keyring backend, or the file's path
 
 
-
 def plain_file():
     return paths.config_dir() / "credentials.json"
 
@@ -57,9 +56,9 @@ def find(server: str) -> Token | None:
         value = backend.get_password(KEYRING_SERVICE, server)
     except Exception as exc:  # noqa: BLE001 - locked, dismissed, broken: all mean "cannot read it"
         raise NotSignedIn(
-            _("Cannot read your token from the OS keyring ({reason}); unlock the keyring and try again, or set {variable}.").format(
-                reason=_reason(exc), variable=TOKEN_ENV
-            )
+            _(
+                "Cannot read your token from the OS keyring ({reason}); unlock the keyring and try again, or set {variable}."
+            ).format(reason=_reason(exc), variable=TOKEN_ENV)
         ) from None
     return Token(value, "keyring", _backend_name(backend)) if value else None
 
@@ -132,7 +131,11 @@ def _read_plain() -> dict[str, str]:
         return {}
     except (OSError, ValueError):
         return {}
-    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
+    return (
+        {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+        if isinstance(data, dict)
+        else {}
+    )
 
 
 def _write_plain(tokens: dict[str, str]) -> None:

@@ -106,6 +106,10 @@ def get(draft_id: str) -> Draft:
 
 def latest(kind: str, server: str, question_id: int | None = None) -> Draft | None:
     for draft in all_drafts():
-        if draft.kind == kind and draft.server == server and (question_id is None or draft.question_id == question_id):
+        if (
+            draft.kind == kind
+            and draft.server == server
+            and (question_id is None or draft.question_id == question_id)
+        ):
             return draft
     return None

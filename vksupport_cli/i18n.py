@@ -52,7 +52,9 @@ def _catalogue() -> _gettext.NullTranslations:
     language = _forced or choose_language()
     translation = _loaded.get(language)
     if translation is None:
-        translation = _loaded[language] = _gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+        translation = _loaded[language] = _gettext.translation(
+            DOMAIN, LOCALE_DIR, languages=[language], fallback=True
+        )
     return translation
 
 

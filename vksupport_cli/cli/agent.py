@@ -48,7 +48,9 @@ def answer(
         if not text:
             text = compose.edit(ctx, draft, "body", "")
         answered = ctx.client.agent_answer(question_id, text)
-    emit(ctx, answered, as_json, lambda c, q: c.console.print(_("Question #{id} is answered.").format(id=q.id)))
+    emit(
+        ctx, answered, as_json, lambda c, q: c.console.print(_("Question #{id} is answered.").format(id=q.id))
+    )
 
 
 @app.command(help=_("List the waiting questions, advertisers first, then oldest first."))
@@ -68,9 +70,13 @@ def _show_queue(ctx: Context, questions) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for number, name in enumerate((_("ID"), _("Kind"), _("Topic"), _("Summary"), _("Author"), _("In the queue since"))):
+    for number, name in enumerate(
+        (_("ID"), _("Kind"), _("Topic"), _("Summary"), _("Author"), _("In the queue since"))
+    ):
         table.add_column(name, no_wrap=number != 3)
     kinds = {"ads": _("advertiser"), "standard": _("standard")}
     for q in questions:
-        table.add_row(str(q.id), kinds.get(q.kind, q.kind), q.topic, escape(q.title), escape(q.author), ago(q.queued_at))
+        table.add_row(
+            str(q.id), kinds.get(q.kind, q.kind), q.topic, escape(q.title), escape(q.author), ago(q.queued_at)
+        )
     ctx.console.print(table)

@@ -46,7 +46,10 @@ def _translate_completion_help() -> None:
             "Show completion for the specified shell, to copy it or customize the installation."
         ),
     }
-    for name in ("_install_completion_placeholder_function", "_install_completion_no_auto_placeholder_function"):
+    for name in (
+        "_install_completion_placeholder_function",
+        "_install_completion_no_auto_placeholder_function",
+    ):
         for default in getattr(getattr(typer.completion, name, None), "__defaults__", None) or ():
             english = getattr(default, "help", None)
             if english in words:  # another Typer version may have other words: they stay English
@@ -108,12 +111,34 @@ def root(
     tctx: typer.Context,
     server: Annotated[
         Optional[str],
-        typer.Option("--server", help=_("Desk URL, or 'sandbox' for the embedded one. Default: $VKSUPPORT_SERVER, config, sandbox."), show_default=False),
+        typer.Option(
+            "--server",
+            help=_(
+                "Desk URL, or 'sandbox' for the embedded one. Default: $VKSUPPORT_SERVER, config, sandbox."
+            ),
+            show_default=False,
+        ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help=_("Show details (tracebacks) of errors. Also $VKSUPPORT_DEBUG=1."), envvar="VKSUPPORT_DEBUG")] = False,
-    no_color: Annotated[bool, typer.Option("--no-color", help=_("No colours (NO_COLOR is honoured too)."))] = False,
-    insecure: Annotated[bool, typer.Option("--insecure", help=_("Allow plain http:// to a desk that is not on this machine."))] = False,
-    version: Annotated[bool, typer.Option("--version", "-V", help=_("Print the version and exit."), callback=_print_version, is_eager=True)] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help=_("Show details (tracebacks) of errors. Also $VKSUPPORT_DEBUG=1."),
+            envvar="VKSUPPORT_DEBUG",
+        ),
+    ] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help=_("No colours (NO_COLOR is honoured too)."))
+    ] = False,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help=_("Allow plain http:// to a desk that is not on this machine."))
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", help=_("Print the version and exit."), callback=_print_version, is_eager=True
+        ),
+    ] = False,
 ) -> None:
     if tctx.obj is None:
         tctx.obj = Context()
@@ -124,24 +149,37 @@ def root(
     ctx.insecure = insecure
 
 
-app.command("search-help", help=_("Search the help centre: typos, word forms, wrong keyboard layout and English all work."))(
-    helpcentre.search_help
-)
+app.command(
+    "search-help",
+    help=_("Search the help centre: typos, word forms, wrong keyboard layout and English all work."),
+)(helpcentre.search_help)
 app.command("article", help=_("Show one help-centre article."))(helpcentre.article)
-app.command("topics", help=_("List the topics a question can be asked on: articles that allow it, and categories."))(
-    helpcentre.topics
-)
-app.command("ask", help=_("Ask support a question: see matching help articles first, then write to support."))(questions.ask)
+app.command(
+    "topics", help=_("List the topics a question can be asked on: articles that allow it, and categories.")
+)(helpcentre.topics)
+app.command(
+    "ask", help=_("Ask support a question: see matching help articles first, then write to support.")
+)(questions.ask)
 app.command("list", help=_("List my questions, newest first."))(questions.list_questions)
-app.command("show", help=_("Show a question's whole thread: question, comments, answer, rating."))(questions.show)
-app.command("edit", help=_("Change a question while no agent has taken it (summary, description, link)."))(questions.edit)
-app.command("comment", help=_("Add details to a question; on an answered one it is a follow-up that reopens it."))(
-    questions.comment
+app.command("show", help=_("Show a question's whole thread: question, comments, answer, rating."))(
+    questions.show
 )
-app.command("delete", help=_("Delete a question no agent has taken yet; it is gone for good."))(questions.delete)
-app.command("rate", help=_("Rate the answer to a question, good or bad; this closes the question."))(questions.rate)
+app.command("edit", help=_("Change a question while no agent has taken it (summary, description, link)."))(
+    questions.edit
+)
+app.command(
+    "comment", help=_("Add details to a question; on an answered one it is a follow-up that reopens it.")
+)(questions.comment)
+app.command("delete", help=_("Delete a question no agent has taken yet; it is gone for good."))(
+    questions.delete
+)
+app.command("rate", help=_("Rate the answer to a question, good or bad; this closes the question."))(
+    questions.rate
+)
 app.command("close", help=_("Close a question without rating it; it stays in your history."))(questions.close)
-app.command("wait", help=_("Wait until support answers a question (exit 0), or until --timeout (exit 7)."))(questions.wait)
+app.command("wait", help=_("Wait until support answers a question (exit 0), or until --timeout (exit 7)."))(
+    questions.wait
+)
 app.add_typer(drafts.app, name="drafts")
 app.add_typer(auth.app, name="auth")
 app.add_typer(agent.app, name="agent")

@@ -22,7 +22,8 @@ app = typer.Typer(
 )
 
 ServerOption = Annotated[
-    Optional[str], typer.Option("--server", help=_("The desk's URL (default: the configured one)."), show_default=False)
+    Optional[str],
+    typer.Option("--server", help=_("The desk's URL (default: the configured one)."), show_default=False),
 ]
 
 
@@ -31,7 +32,9 @@ def _desk_url(ctx: Context, server: str | None) -> str:
         ctx.server_option = server
     if ctx.server == SANDBOX:
         raise UsageError(
-            _("The sandbox needs no sign-in. To sign in to a desk, pass --server https://DESK (or set VKSUPPORT_SERVER).")
+            _(
+                "The sandbox needs no sign-in. To sign in to a desk, pass --server https://DESK (or set VKSUPPORT_SERVER)."
+            )
         )
     return ctx.server_url
 
@@ -55,10 +58,15 @@ def _token_from(source: str, where: str) -> str:
 def login(
     tctx: typer.Context,
     server: ServerOption = None,
-    with_token: Annotated[bool, typer.Option("--with-token", help=_("Read the token from standard input (for scripts)."))] = False,
+    with_token: Annotated[
+        bool, typer.Option("--with-token", help=_("Read the token from standard input (for scripts)."))
+    ] = False,
     insecure_storage: Annotated[
         bool,
-        typer.Option("--insecure-storage", help=_("Keep the token in a plain file (mode 0600) instead of the OS keyring.")),
+        typer.Option(
+            "--insecure-storage",
+            help=_("Keep the token in a plain file (mode 0600) instead of the OS keyring."),
+        ),
     ] = False,
 ) -> None:
     ctx: Context = tctx.obj
@@ -66,10 +74,16 @@ def login(
     if with_token:
         token = ctx.stdin.readline().strip()
         if not token:
-            raise UsageError(_("No token on standard input; pipe it in, e.g. `vksupport auth login --with-token < token.txt`."))
+            raise UsageError(
+                _(
+                    "No token on standard input; pipe it in, e.g. `vksupport auth login --with-token < token.txt`."
+                )
+            )
     else:
         if not ctx.interactive:
-            raise UsageError(_("No terminal to ask for the token; pass --with-token and give it on standard input."))
+            raise UsageError(
+                _("No terminal to ask for the token; pass --with-token and give it on standard input.")
+            )
         import click
 
         token = click.prompt(_("Paste your API token (input is hidden)"), hide_input=True, err=True).strip()
@@ -82,11 +96,23 @@ def login(
         checker.close()
     kept = credentials.store(url, token, insecure_storage=insecure_storage)
     _remember_server(ctx, url)
-    ctx.console.print(_("Signed in to {url} as {name}.").format(url=url, name=user.name) + " " + _kept_in(kept.source, kept.where))
+    ctx.console.print(
+        _("Signed in to {url} as {name}.").format(url=url, name=user.name)
+        + " "
+        + _kept_in(kept.source, kept.where)
+    )
     if insecure_storage:
-        ctx.note(_("Note: the token is in plain text in {path}, readable only by you (mode 0600).").format(path=kept.where))
+        ctx.note(
+            _("Note: the token is in plain text in {path}, readable only by you (mode 0600).").format(
+                path=kept.where
+            )
+        )
     if os.environ.get(credentials.TOKEN_ENV):
-        ctx.note(_("Note: {variable} is set and wins over the stored token.").format(variable=credentials.TOKEN_ENV))
+        ctx.note(
+            _("Note: {variable} is set and wins over the stored token.").format(
+                variable=credentials.TOKEN_ENV
+            )
+        )
 
 
 def _remember_server(ctx: Context, url: str) -> None:
@@ -99,14 +125,20 @@ def _remember_server(ctx: Context, url: str) -> None:
         ctx.note(_("{url} is now your default desk (config: server).").format(url=url))
 
 
-@app.command(help=_("Which desk, which account, where the token comes from, and whether the desk accepts it."))
+@app.command(
+    help=_("Which desk, which account, where the token comes from, and whether the desk accepts it.")
+)
 def status(tctx: typer.Context, server: ServerOption = None, as_json: JsonOption = False) -> None:
     ctx: Context = tctx.obj
     if (server or ctx.server) == SANDBOX:
         report = {"server": SANDBOX, "user": ctx.client.me().name, "source": None, "accepted": True}
         emit(
-            ctx, report, as_json,
-            lambda c, r: c.console.print(_("Using the embedded sandbox as {name}; no sign-in needed.").format(name=r["user"])),
+            ctx,
+            report,
+            as_json,
+            lambda c, r: c.console.print(
+                _("Using the embedded sandbox as {name}; no sign-in needed.").format(name=r["user"])
+            ),
         )
         return
     url = _desk_url(ctx, server)
@@ -138,11 +170,17 @@ def status(tctx: typer.Context, server: ServerOption = None, as_json: JsonOption
 def _show_status(ctx: Context, report: dict) -> None:
     source = _token_from(report["source"], report["where"])
     if report["accepted"]:
-        signed_in = _("Signed in to {url} as {name} (an agent)") if report["role"] == "agent" else _("Signed in to {url} as {name}")
+        signed_in = (
+            _("Signed in to {url} as {name} (an agent)")
+            if report["role"] == "agent"
+            else _("Signed in to {url} as {name}")
+        )
         ctx.console.print(signed_in.format(url=report["server"], name=report["user"]) + "; " + source + ".")
     else:
         ctx.console.print(
-            _("{url} rejects the token; {source}. Sign in again with `vksupport auth login`.").format(url=report["server"], source=source)
+            _("{url} rejects the token; {source}. Sign in again with `vksupport auth login`.").format(
+                url=report["server"], source=source
+            )
         )
 
 
@@ -152,11 +190,15 @@ def logout(tctx: typer.Context, server: ServerOption = None) -> None:
     url = _desk_url(ctx, server)
     removed = credentials.forget(url)
     for source, where in removed:
-        message = _("Signed out of {url}: the token is removed from the OS keyring ({where}).") if source == "keyring" else _(
-            "Signed out of {url}: the token is removed from the plain file {where}."
+        message = (
+            _("Signed out of {url}: the token is removed from the OS keyring ({where}).")
+            if source == "keyring"
+            else _("Signed out of {url}: the token is removed from the plain file {where}.")
         )
         ctx.console.print(message.format(url=url, where=where))
     if not removed:
         ctx.note(_("No stored token for {url}; nothing to remove.").format(url=url))
     if os.environ.get(credentials.TOKEN_ENV):
-        ctx.note(_("Note: {variable} is still set in your environment.").format(variable=credentials.TOKEN_ENV))
+        ctx.note(
+            _("Note: {variable} is still set in your environment.").format(variable=credentials.TOKEN_ENV)
+        )

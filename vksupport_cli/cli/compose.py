@@ -33,9 +33,15 @@ def read_text_file(ctx: Context, source: str) -> str:
         except FileNotFoundError:
             raise UsageError(_("There is no file {path}.").format(path=label)) from None
         except OSError as exc:
-            raise UsageError(_("Cannot read {path}: {reason}.").format(path=label, reason=exc.strerror)) from None
+            raise UsageError(
+                _("Cannot read {path}: {reason}.").format(path=label, reason=exc.strerror)
+            ) from None
     if len(raw) > MAX_INPUT_BYTES:
-        raise UsageError(_("The text in {path} is over {size} KiB; shorten it.").format(path=label, size=MAX_INPUT_BYTES // 1024))
+        raise UsageError(
+            _("The text in {path} is over {size} KiB; shorten it.").format(
+                path=label, size=MAX_INPUT_BYTES // 1024
+            )
+        )
     if b"\x00" in raw:
         raise UsageError(_("{path} holds binary data, not text; give UTF-8 text.").format(path=label))
     try:
@@ -71,7 +77,9 @@ def require_terminal(ctx: Context, missing: str) -> None:
     """Refuse at once (exit 2) when a value is missing and nobody can be asked for it."""
     if not ctx.interactive:
         raise UsageError(
-            _("Missing {options}; there is no terminal to ask, so pass it as an option.").format(options=missing)
+            _("Missing {options}; there is no terminal to ask, so pass it as an option.").format(
+                options=missing
+            )
         )
 
 
@@ -107,14 +115,18 @@ def edit(ctx: Context, draft, field: str, template: str) -> str:
     descriptor = os.open(buffer, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(template + "\n")
-        for line in _("Write your text above. Lines starting with '#' are ignored;\nan empty or unchanged text aborts.").splitlines():
+        for line in _(
+            "Write your text above. Lines starting with '#' are ignored;\nan empty or unchanged text aborts."
+        ).splitlines():
             handle.write(f"{COMMENT_PREFIX} {line}\n")
     try:
         try:
             status = subprocess.call([*shlex.split(editor), str(buffer)])
         except (OSError, ValueError) as exc:
             raise UsageError(
-                _("Could not run your editor {editor} ({reason}); set $EDITOR or pass --body.").format(editor=editor, reason=exc)
+                _("Could not run your editor {editor} ({reason}); set $EDITOR or pass --body.").format(
+                    editor=editor, reason=exc
+                )
             ) from None
         edited = buffer.read_text(encoding="utf-8", errors="replace")
         text = "\n".join(line for line in edited.splitlines() if not line.startswith(COMMENT_PREFIX)).strip()
@@ -122,7 +134,11 @@ def edit(ctx: Context, draft, field: str, template: str) -> str:
             draft.fields[field] = text
             draft.save()
         if status != 0:
-            raise Aborted(_("Your editor {editor} failed (exit status {status}); nothing was sent.").format(editor=editor, status=status))
+            raise Aborted(
+                _("Your editor {editor} failed (exit status {status}); nothing was sent.").format(
+                    editor=editor, status=status
+                )
+            )
         if not text:
             raise Aborted(_("Aborted: the text is empty; nothing was sent."))
         if text == template.strip():

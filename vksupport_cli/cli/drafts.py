@@ -18,7 +18,9 @@ app = typer.Typer(
     suggest_commands=False,
 )
 
-DraftId = Annotated[str, typer.Argument(help=_("The draft's id, as `vksupport drafts list` shows it."), show_default=False)]
+DraftId = Annotated[
+    str, typer.Argument(help=_("The draft's id, as `vksupport drafts list` shows it."), show_default=False)
+]
 
 RESEND = {
     "ask": "vksupport ask --resume {id}",
@@ -49,7 +51,12 @@ def _show_list(ctx: Context, items: list[drafts.Draft]) -> None:
         table.add_column(name, no_wrap=number != 3)
     for draft in items:
         table.add_row(
-            draft.id, kind_word(draft.kind), str(draft.question_id or "—"), escape(draft.summary()), ago(draft.updated_at), draft.server
+            draft.id,
+            kind_word(draft.kind),
+            str(draft.question_id or "—"),
+            escape(draft.summary()),
+            ago(draft.updated_at),
+            draft.server,
         )
     ctx.console.print(table)
 
@@ -66,7 +73,9 @@ def _show_one(ctx: Context, draft: drafts.Draft) -> None:
         "[bold]"
         + _("Draft {id}").format(id=draft.id)
         + "[/] "
-        + _("({kind}, saved {ago}, for {desk})").format(kind=kind_word(draft.kind), ago=ago(draft.updated_at), desk=draft.server)
+        + _("({kind}, saved {ago}, for {desk})").format(
+            kind=kind_word(draft.kind), ago=ago(draft.updated_at), desk=draft.server
+        )
     )
     labels = field_words()
     for name, value in draft.fields.items():
@@ -75,7 +84,9 @@ def _show_one(ctx: Context, draft: drafts.Draft) -> None:
         shown = "\n".join(value) if isinstance(value, list) else str(value)
         console.print(f"\n[dim]{labels.get(name, name)}:[/]\n{escape(shown)}")
     if draft.last_error:
-        console.print("\n[dim]" + _("The last attempt failed ({error}).").format(error=draft.last_error) + "[/]")
+        console.print(
+            "\n[dim]" + _("The last attempt failed ({error}).").format(error=draft.last_error) + "[/]"
+        )
     console.print("\n" + _("Send it with: {command}").format(command=resend_command(draft)))
 
 
@@ -87,7 +98,9 @@ def discard(tctx: typer.Context, draft_id: DraftId) -> None:
 
 
 def kind_word(kind: str) -> str:
-    return {"ask": _("question"), "comment": _("comment"), "edit": _("edit"), "answer": _("answer")}.get(kind, kind)
+    return {"ask": _("question"), "comment": _("comment"), "edit": _("edit"), "answer": _("answer")}.get(
+        kind, kind
+    )
 
 
 def field_words() -> dict[str, str]:

@@ -15,9 +15,18 @@ JsonOption = Annotated[bool, typer.Option("--json", help=_("Print one JSON docum
 
 def search_help(
     tctx: typer.Context,
-    query: Annotated[str, typer.Argument(help=_("What to look for, in your own words (Russian or English)."), show_default=False)],
-    category: Annotated[Optional[str], typer.Option("--category", "-c", help=_("Only articles of this category."))] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help=_("How many articles to show."))] = 10,
+    query: Annotated[
+        str,
+        typer.Argument(
+            help=_("What to look for, in your own words (Russian or English)."), show_default=False
+        ),
+    ],
+    category: Annotated[
+        Optional[str], typer.Option("--category", "-c", help=_("Only articles of this category."))
+    ] = None,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=100, help=_("How many articles to show."))
+    ] = 10,
     as_json: JsonOption = False,
 ) -> None:
     ctx: Context = tctx.obj
@@ -45,7 +54,9 @@ def _show_hits(ctx: Context, hits) -> None:
 
 def article(
     tctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help=_("The article's slug, as search-help shows it."), show_default=False)],
+    slug: Annotated[
+        str, typer.Argument(help=_("The article's slug, as search-help shows it."), show_default=False)
+    ],
     as_json: JsonOption = False,
 ) -> None:
     ctx: Context = tctx.obj
@@ -55,9 +66,19 @@ def article(
 def show_article(ctx: Context, item) -> None:
     from rich.markdown import Markdown
 
-    parts = [f"[bold]{escape(item.title)}[/]", f"[dim]{item.category} · {item.slug}[/]", "", Markdown(item.body)]
+    parts = [
+        f"[bold]{escape(item.title)}[/]",
+        f"[dim]{item.category} · {item.slug}[/]",
+        "",
+        Markdown(item.body),
+    ]
     if item.can_ask:
-        parts += ["", "[green]" + _("Not solved? Ask support on this topic:") + f"[/] vksupport ask --topic {item.slug}"]
+        parts += [
+            "",
+            "[green]"
+            + _("Not solved? Ask support on this topic:")
+            + f"[/] vksupport ask --topic {item.slug}",
+        ]
     print_long(ctx, parts)
 
 

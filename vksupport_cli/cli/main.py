@@ -72,7 +72,10 @@ def report(ctx, error: BaseException) -> int:
     if isinstance(error, DeskError):
         message, code = describe(error), exits.for_error(error)
     elif isinstance(error, (click.UsageError, UsageError)):
-        message, code = (error.format_message() if isinstance(error, click.UsageError) else str(error)), exits.USAGE
+        message, code = (
+            (error.format_message() if isinstance(error, click.UsageError) else str(error)),
+            exits.USAGE,
+        )
     elif isinstance(error, (click.Abort, KeyboardInterrupt, EOFError)):
         message, code = _("Interrupted; nothing more was sent."), exits.INTERRUPTED
     elif isinstance(error, Aborted):
@@ -82,9 +85,9 @@ def report(ctx, error: BaseException) -> int:
     elif isinstance(error, click.ClickException):
         message, code = error.format_message(), exits.ERROR
     else:  # a bug: say so plainly, with details under --debug
-        message = _("Unexpected error ({error}). Run again with --debug for details, and please report it.").format(
-            error=f"{error.__class__.__name__}: {error}"
-        )
+        message = _(
+            "Unexpected error ({error}). Run again with --debug for details, and please report it."
+        ).format(error=f"{error.__class__.__name__}: {error}")
         code = exits.ERROR
     if ctx.debug:
         import traceback
@@ -107,11 +110,15 @@ def describe(error) -> str:
             "(vksupport wait {id}), or delete it if no agent has taken it yet (vksupport delete {id})."
         ).format(id=qid)
     if isinstance(error, NotAccepting):
-        return _("The desk is not accepting new questions right now; your question was not sent. Try again later.")
+        return _(
+            "The desk is not accepting new questions right now; your question was not sent. Try again later."
+        )
     if isinstance(error, RateLimited):
         retry = error.details.get("retry_after")
         if retry:
-            return _("The desk asks to slow down; try again in {duration}.").format(duration=span(float(retry)))
+            return _("The desk asks to slow down; try again in {duration}.").format(
+                duration=span(float(retry))
+            )
         return _("The desk asks to slow down; try again in a minute.")
     if isinstance(error, NotSignedIn):
         return error.message + " " + _("Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN.")

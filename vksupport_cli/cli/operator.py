@@ -35,8 +35,17 @@ def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option("--host", help=_("Address to listen on."))] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help=_("Port to listen on."))] = 8080,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help=_("Worker processes sharing the database."))] = 1,
-    rate_limit: Annotated[float, typer.Option("--rate-limit", min=0, help=_("Requests a second per token (bursts of twice that); 0 turns it off."))] = 50.0,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help=_("Worker processes sharing the database."))
+    ] = 1,
+    rate_limit: Annotated[
+        float,
+        typer.Option(
+            "--rate-limit",
+            min=0,
+            help=_("Requests a second per token (bursts of twice that); 0 turns it off."),
+        ),
+    ] = 50.0,
 ) -> None:
     import os
 
@@ -86,7 +95,13 @@ def add_user(
 @app.command("import-help", help=_("Replace the desk's help centre with the articles in FILE."))
 def import_help(
     tctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help=_("A JSONL file: one article per line (slug, category, title, body, can_ask, tags)."), show_default=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help=_("A JSONL file: one article per line (slug, category, title, body, can_ask, tags)."),
+            show_default=False,
+        ),
+    ],
     db: DbOption = None,
 ) -> None:
     ctx: Context = tctx.obj
@@ -95,13 +110,24 @@ def import_help(
         count = desk.import_help(file)
     finally:
         desk.close()
-    ctx.console.print(ngettext("Imported {n} article; search uses it now.", "Imported {n} articles; search uses them now.", count).format(n=count))
+    ctx.console.print(
+        ngettext(
+            "Imported {n} article; search uses it now.", "Imported {n} articles; search uses them now.", count
+        ).format(n=count)
+    )
 
 
 @app.command(help=_("Switch whether the desk takes new questions (everything else keeps working)."))
 def accepting(
     tctx: typer.Context,
-    state: Annotated[str, typer.Argument(help=_("on: take new questions; off: refuse them for a while."), metavar="on|off", show_default=False)],
+    state: Annotated[
+        str,
+        typer.Argument(
+            help=_("on: take new questions; off: refuse them for a while."),
+            metavar="on|off",
+            show_default=False,
+        ),
+    ],
     db: DbOption = None,
 ) -> None:
     ctx: Context = tctx.obj
@@ -114,4 +140,8 @@ def accepting(
         desk.set_accepting(state == "on")
     finally:
         desk.close()
-    ctx.console.print(_("The desk takes new questions.") if state == "on" else _("The desk refuses new questions until switched on."))
+    ctx.console.print(
+        _("The desk takes new questions.")
+        if state == "on"
+        else _("The desk refuses new questions until switched on.")
+    )

@@ -1,4 +1,4 @@
-""""My questions": ask, list, show, edit, comment, delete, rate, close, wait."""
+""" "My questions": ask, list, show, edit, comment, delete, rate, close, wait."""
 
 from __future__ import annotations
 
@@ -18,14 +18,32 @@ from .. import drafts
 from . import compose
 from .context import Aborted, Context, UsageError, WaitTimedOut
 from .helpcentre import JsonOption, show_article
-from .render import ago, answer_due, emit, escape, local_time, print_long, since, span, status_word, styled_status
+from .render import (
+    ago,
+    answer_due,
+    emit,
+    escape,
+    local_time,
+    print_long,
+    since,
+    span,
+    status_word,
+    styled_status,
+)
 
 QuestionId = Annotated[
-    int, typer.Argument(help=_("The question's number, as `vksupport list` shows it."), min=1, max=2**63 - 1, show_default=False)
+    int,
+    typer.Argument(
+        help=_("The question's number, as `vksupport list` shows it."),
+        min=1,
+        max=2**63 - 1,
+        show_default=False,
+    ),
 ]
 BodyOption = Annotated[Optional[str], typer.Option("--body", "-b", help=_("The text itself."))]
 BodyFileOption = Annotated[
-    Optional[str], typer.Option("--body-file", "-F", help=_("Read the text from a UTF-8 file, or '-' for standard input."))
+    Optional[str],
+    typer.Option("--body-file", "-F", help=_("Read the text from a UTF-8 file, or '-' for standard input.")),
 ]
 LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
 
@@ -59,14 +77,33 @@ ResumeOption = Annotated[
 
 def ask(
     tctx: typer.Context,
-    topic: Annotated[Optional[str], typer.Option("--topic", "-t", help=_("An article slug that lets you ask, or a category (see `vksupport topics`)."))] = None,
-    title: Annotated[Optional[str], typer.Option("--title", "-s", help=_("A short summary of the problem."))] = None,
+    topic: Annotated[
+        Optional[str],
+        typer.Option(
+            "--topic",
+            "-t",
+            help=_("An article slug that lets you ask, or a category (see `vksupport topics`)."),
+        ),
+    ] = None,
+    title: Annotated[
+        Optional[str], typer.Option("--title", "-s", help=_("A short summary of the problem."))
+    ] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
-    link: Annotated[Optional[str], typer.Option("--link", help=_("Link to the page concerned, e.g. a friend's blocked page."))] = None,
-    attach: Annotated[Optional[list[str]], typer.Option("--attach", "-a", help=_("Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable."))] = None,
+    link: Annotated[
+        Optional[str],
+        typer.Option("--link", help=_("Link to the page concerned, e.g. a friend's blocked page.")),
+    ] = None,
+    attach: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--attach", "-a", help=_("Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable.")
+        ),
+    ] = None,
     ads: Annotated[bool, typer.Option("--ads", help=_("An advertiser's question (answered first)."))] = False,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Send without asking for confirmation."))] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help=_("Send without asking for confirmation."))
+    ] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -77,9 +114,9 @@ def ask(
         return
     if result.repeats is not None:
         ctx.note(
-            _("Note: this repeats your earlier question #{id}; see its answer with: vksupport show {id}").format(
-                id=result.repeats
-            )
+            _(
+                "Note: this repeats your earlier question #{id}; see its answer with: vksupport show {id}"
+            ).format(id=result.repeats)
         )
     emit(ctx, result, as_json, _show_asked)
 
@@ -89,7 +126,12 @@ def run_ask(ctx: Context, options: AskOptions):
     draft = _open_draft(ctx, "ask", options.resume)
     fields = draft.fields
     body = compose.body_from(ctx, options.body, options.body_file)
-    for name, value in (("topic", options.topic), ("title", options.title), ("body", body), ("link", options.link)):
+    for name, value in (
+        ("topic", options.topic),
+        ("title", options.title),
+        ("body", body),
+        ("link", options.link),
+    ):
         if value is not None:
             fields[name] = value
     if options.ads:
@@ -103,7 +145,9 @@ def run_ask(ctx: Context, options: AskOptions):
         if missing:
             if options.resume is not None:
                 raise UsageError(
-                    _("Draft {id} lacks {options}; pass them as options.").format(id=draft.id, options=", ".join(missing))
+                    _("Draft {id} lacks {options}; pass them as options.").format(
+                        id=draft.id, options=", ".join(missing)
+                    )
                 )
             compose.require_terminal(ctx, ", ".join(missing))
             if not draft.has_text and not _help_flow(ctx, draft, options):
@@ -133,11 +177,15 @@ def _ask_for_missing(ctx: Context, draft: Draft, options: AskOptions) -> None:
         fields["title"] = compose.prompt(ctx, _("Summary (one line)"), default=fields.get("problem"))
         draft.save()
     if not fields.get("body"):
-        typed = compose.prompt(ctx, _("Describe the problem (leave empty to open your editor)"), required=False)
+        typed = compose.prompt(
+            ctx, _("Describe the problem (leave empty to open your editor)"), required=False
+        )
         fields["body"] = typed or compose.edit(ctx, draft, "body", "")
         draft.save()
     if "link" not in fields:
-        fields["link"] = compose.prompt(ctx, _("Link to the page concerned (optional)"), required=False) or None
+        fields["link"] = (
+            compose.prompt(ctx, _("Link to the page concerned (optional)"), required=False) or None
+        )
         draft.save()
 
 
@@ -151,13 +199,19 @@ def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | 
         if found.kind != kind or (question_id is not None and found.question_id != question_id):
             from .drafts import resend_command
 
-            raise UsageError(_("Draft {id} belongs to another command: {command}").format(id=found.id, command=resend_command(found)))
+            raise UsageError(
+                _("Draft {id} belongs to another command: {command}").format(
+                    id=found.id, command=resend_command(found)
+                )
+            )
         return found
     if ctx.interactive:
         earlier = drafts.latest(kind, server, question_id)
         if earlier is not None and compose.confirm(
             ctx,
-            _("You have an unsent text from {when}: “{text}”. Resume it?").format(when=ago(earlier.updated_at), text=earlier.summary()),
+            _("You have an unsent text from {when}: “{text}”. Resume it?").format(
+                when=ago(earlier.updated_at), text=earlier.summary()
+            ),
             default=True,
         ):
             return earlier
@@ -175,7 +229,11 @@ def keeping(ctx: Context, draft: Draft):
             draft.save(error=error.__class__.__name__)
             from .drafts import resend_command
 
-            ctx.note(_("Your text is kept as draft {id}; send it again with: {command}").format(id=draft.id, command=resend_command(draft)))
+            ctx.note(
+                _("Your text is kept as draft {id}; send it again with: {command}").format(
+                    id=draft.id, command=resend_command(draft)
+                )
+            )
         else:
             draft.discard()
         raise
@@ -195,7 +253,9 @@ def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
     for number, hit in enumerate(hits, start=1):
         ctx.console.print(f"  {number}. {escape(hit.title)} [dim]({hit.slug})[/]")
     while True:
-        choice = compose.prompt(ctx, _("Open an article by number, or press Enter to write to support"), required=False)
+        choice = compose.prompt(
+            ctx, _("Open an article by number, or press Enter to write to support"), required=False
+        )
         if not choice:
             return True
         if not (choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(hits)):
@@ -222,13 +282,26 @@ def _choose_topic(ctx: Context, options: AskOptions) -> str:
             return ordered[int(choice) - 1].slug
         if choice in by_slug:
             return choice
-        ctx.note(_("Type a number from 1 to {count}, or a topic slug from `vksupport topics`.").format(count=len(ordered)))
+        ctx.note(
+            _("Type a number from 1 to {count}, or a topic slug from `vksupport topics`.").format(
+                count=len(ordered)
+            )
+        )
 
 
 def _show_asked(ctx: Context, result) -> None:
     question = result.question
-    ctx.console.print("[green]" + _("Question #{id} is in the queue.").format(id=question.id) + "[/] " + _("Support usually answers within 24 hours."))
-    ctx.console.print(_("Follow it with: vksupport show {id}   or wait for the answer: vksupport wait {id}").format(id=question.id))
+    ctx.console.print(
+        "[green]"
+        + _("Question #{id} is in the queue.").format(id=question.id)
+        + "[/] "
+        + _("Support usually answers within 24 hours.")
+    )
+    ctx.console.print(
+        _("Follow it with: vksupport show {id}   or wait for the answer: vksupport wait {id}").format(
+            id=question.id
+        )
+    )
 
 
 # -- list -------------------------------------------------------------------
@@ -236,8 +309,15 @@ def _show_asked(ctx: Context, result) -> None:
 
 def list_questions(
     tctx: typer.Context,
-    status: Annotated[str, typer.Option("--status", help=_("Which questions: {choices}.").format(choices=", ".join(LIST_STATUSES)))] = "all",
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help=_("At most this many, newest first."))] = 20,
+    status: Annotated[
+        str,
+        typer.Option(
+            "--status", help=_("Which questions: {choices}.").format(choices=", ".join(LIST_STATUSES))
+        ),
+    ] = "all",
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=1000, help=_("At most this many, newest first."))
+    ] = 20,
     as_json: JsonOption = False,
 ) -> None:
     ctx: Context = tctx.obj
@@ -263,10 +343,19 @@ def _show_list(ctx: Context, questions: list[dict]) -> None:
     table = Table(box=None, pad_edge=False, header_style="bold")
     headers = (_("ID"), _("Status"), _("Topic"), _("Summary"), _("Asked"), _("Waiting"))
     for number, name in enumerate(headers):
-        table.add_column(name, justify="right" if number == 0 else "left", overflow="ellipsis", no_wrap=number != 3)
+        table.add_column(
+            name, justify="right" if number == 0 else "left", overflow="ellipsis", no_wrap=number != 3
+        )
     for q in questions:
         waiting = since(q["queued_at"]) if q["status"] in ("waiting", "in_progress") else "—"
-        table.add_row(str(q["id"]), styled_status(q["status"]), q["topic"], escape(q["title"]), ago(q["created_at"]), waiting)
+        table.add_row(
+            str(q["id"]),
+            styled_status(q["status"]),
+            q["topic"],
+            escape(q["title"]),
+            ago(q["created_at"]),
+            waiting,
+        )
     ctx.console.print(table)
 
 
@@ -284,11 +373,17 @@ def show_question(ctx: Context, q: Question) -> None:
     if q.kind == "ads":
         facts.append(_("advertiser"))
     lines.append(" · ".join(facts))
-    lines.append("[dim]" + _("asked {time} ({ago})").format(time=local_time(q.created_at), ago=ago(q.created_at)) + "[/]")
+    lines.append(
+        "[dim]"
+        + _("asked {time} ({ago})").format(time=local_time(q.created_at), ago=ago(q.created_at))
+        + "[/]"
+    )
     if q.is_open:
         lines.append(
             "[dim]"
-            + _("waiting for {duration}; {due}").format(duration=since(q.queued_at), due=answer_due(q.expected_answer_by))
+            + _("waiting for {duration}; {due}").format(
+                duration=since(q.queued_at), due=answer_due(q.expected_answer_by)
+            )
             + "[/]"
         )
     if q.taken_at:
@@ -303,9 +398,9 @@ def show_question(ctx: Context, q: Question) -> None:
         lines.append("\n" + _("Attachments:"))
         lines += [
             "  "
-            + ngettext("{id}. {name} ({type}, {size} byte)", "{id}. {name} ({type}, {size} bytes)", a.size).format(
-                id=a.id, name=escape(a.filename), type=a.content_type, size=a.size
-            )
+            + ngettext(
+                "{id}. {name} ({type}, {size} byte)", "{id}. {name} ({type}, {size} bytes)", a.size
+            ).format(id=a.id, name=escape(a.filename), type=a.content_type, size=a.size)
             for a in q.attachments
         ]
     for comment in q.comments:
@@ -316,12 +411,18 @@ def show_question(ctx: Context, q: Question) -> None:
         style = "green" if comment.kind == "answer" else "cyan"
         lines += ["", f"[{style}]── {heading}, {local_time(comment.created_at)}[/]", escape(comment.body)]
     if q.rating:
-        verdict = _("You rated the answer as good") if q.rating == "good" else _("You rated the answer as bad")
+        verdict = (
+            _("You rated the answer as good") if q.rating == "good" else _("You rated the answer as bad")
+        )
         lines += ["", verdict + (f": {escape(q.rating_comment)}" if q.rating_comment else ".")]
     elif q.status == "answered":
         lines += [
             "",
-            "[dim]" + _("Rate the answer with: vksupport rate {id} good|bad, or follow up with: vksupport comment {id}").format(id=q.id) + "[/]",
+            "[dim]"
+            + _(
+                "Rate the answer with: vksupport rate {id} good|bad, or follow up with: vksupport comment {id}"
+            ).format(id=q.id)
+            + "[/]",
         ]
     print_long(ctx, lines)
 
@@ -335,7 +436,9 @@ def edit(
     title: Annotated[Optional[str], typer.Option("--title", "-s", help=_("A new summary."))] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
-    link: Annotated[Optional[str], typer.Option("--link", help=_("A new link to the page concerned."))] = None,
+    link: Annotated[
+        Optional[str], typer.Option("--link", help=_("A new link to the page concerned."))
+    ] = None,
     no_link: Annotated[bool, typer.Option("--no-link", help=_("Remove the link."))] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
@@ -354,7 +457,9 @@ def edit(
             current = ctx.client.get_question(question_id)
             if not current.editable:  # say so before the person spends time in the editor
                 raise NotEditable(
-                    _("Question #{id} can no longer be edited: an agent has taken it. Add a comment instead.").format(id=question_id)
+                    _(
+                        "Question #{id} can no longer be edited: an agent has taken it. Add a comment instead."
+                    ).format(id=question_id)
                 )
             message = compose.edit(ctx, draft, "message", f"{current.title}\n\n{current.body}\n")
             draft.fields["title"], draft.fields["body"] = _split_message(message)
@@ -411,13 +516,17 @@ def _show_commented(ctx: Context, added) -> None:
 def delete(
     tctx: typer.Context,
     question_id: QuestionId,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help=_("Delete without asking for confirmation."))] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help=_("Delete without asking for confirmation."))
+    ] = False,
 ) -> None:
     ctx: Context = tctx.obj
     if not yes:
         compose.require_terminal(ctx, "--yes")
         question = ctx.client.get_question(question_id)
-        if not compose.confirm(ctx, _("Delete question #{id} “{title}” for good?").format(id=question.id, title=question.title)):
+        if not compose.confirm(
+            ctx, _("Delete question #{id} “{title}” for good?").format(id=question.id, title=question.title)
+        ):
             raise Aborted(_("Nothing was deleted."))
     ctx.client.delete_question(question_id)
     ctx.console.print(_("Question #{id} is deleted.").format(id=question_id))
@@ -427,14 +536,21 @@ def rate(
     tctx: typer.Context,
     question_id: QuestionId,
     rating: Annotated[str, typer.Argument(help=_("good or bad."), metavar="good|bad", show_default=False)],
-    comment_text: Annotated[Optional[str], typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))] = None,
+    comment_text: Annotated[
+        Optional[str], typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     ctx: Context = tctx.obj
     if rating not in ("good", "bad"):
         raise UsageError(_("Rate the answer as good or bad."))
     rated = ctx.client.rate(question_id, rating, comment_text)
-    emit(ctx, rated, as_json, lambda c, q: c.console.print(_("Thank you! Question #{id} is rated and closed.").format(id=q.id)))
+    emit(
+        ctx,
+        rated,
+        as_json,
+        lambda c, q: c.console.print(_("Thank you! Question #{id} is rated and closed.").format(id=q.id)),
+    )
 
 
 def close(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False) -> None:
@@ -449,8 +565,17 @@ def close(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = Fa
 def wait(
     tctx: typer.Context,
     question_id: QuestionId,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help=_("Give up after this many seconds (exit 7). Default: wait as long as it takes."), min=0)] = None,
-    interval: Annotated[float, typer.Option("--interval", help=_("Seconds between checks."), min=0.1, max=3600)] = 10.0,
+    timeout: Annotated[
+        Optional[float],
+        typer.Option(
+            "--timeout",
+            help=_("Give up after this many seconds (exit 7). Default: wait as long as it takes."),
+            min=0,
+        ),
+    ] = None,
+    interval: Annotated[
+        float, typer.Option("--interval", help=_("Seconds between checks."), min=0.1, max=3600)
+    ] = 10.0,
     as_json: JsonOption = False,
 ) -> None:
     ctx: Context = tctx.obj
@@ -460,7 +585,10 @@ def wait(
             def report(q: Question) -> None:
                 live.update(
                     _("#{id}: {status} for {duration}; {due}").format(
-                        id=q.id, status=status_word(q.status), duration=since(q.queued_at), due=answer_due(q.expected_answer_by)
+                        id=q.id,
+                        status=status_word(q.status),
+                        duration=since(q.queued_at),
+                        due=answer_due(q.expected_answer_by),
                     )
                 )
 
@@ -487,14 +615,18 @@ def wait_for_answer(
         if question.answered_at and question.status in ("answered", "closed"):
             return question
         if question.status == "closed":
-            raise UsageError(_("Question #{id} was closed without an answer; there is nothing to wait for.").format(id=question_id))
+            raise UsageError(
+                _("Question #{id} was closed without an answer; there is nothing to wait for.").format(
+                    id=question_id
+                )
+            )
         if report is not None:
             report(question)
         now = clock()
         if deadline is not None and now >= deadline:
             raise WaitTimedOut(
-                _("Question #{id} is still {status} after {duration}; run `vksupport wait {id}` again later.").format(
-                    id=question_id, status=status_word(question.status), duration=span(timeout)
-                )
+                _(
+                    "Question #{id} is still {status} after {duration}; run `vksupport wait {id}` again later."
+                ).format(id=question_id, status=status_word(question.status), duration=span(timeout))
             )
         sleep(interval if deadline is None else min(interval, deadline - now))

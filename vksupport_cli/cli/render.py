@@ -23,6 +23,7 @@ def status_words() -> dict[str, str]:
         "closed": _("closed"),
     }
 
+
 STATUS_STYLES = {
     "waiting": "yellow",
     "in_progress": "cyan",

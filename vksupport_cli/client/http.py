@@ -28,7 +28,17 @@ sys.modules.setdefault("httpx._main", None)
 import httpx  # noqa: E402
 
 from .. import __version__
-from ..desk.models import Article, AskResult, Attachment, Comment, Question, QuestionPage, SearchHit, Topic, User
+from ..desk.models import (
+    Article,
+    AskResult,
+    Attachment,
+    Comment,
+    Question,
+    QuestionPage,
+    SearchHit,
+    Topic,
+    User,
+)
 from ..errors import (
     BY_CODE,
     BadInput,
@@ -51,7 +61,14 @@ BACKOFF = 0.5  # seconds, doubled each retry, with jitter
 MAX_RETRY_AFTER = 30.0  # a longer Retry-After is reported instead of waited out
 RETRY_STATUSES = {429, 502, 503, 504}
 #: The error for a reply whose machine code this client does not know.
-_BY_STATUS = {400: BadInput, 401: NotSignedIn, 403: NotAllowed, 404: NotFound, 409: Conflict, 429: RateLimited}
+_BY_STATUS = {
+    400: BadInput,
+    401: NotSignedIn,
+    403: NotAllowed,
+    404: NotFound,
+    409: Conflict,
+    429: RateLimited,
+}
 
 
 def check_url(url: str, *, insecure: bool = False) -> str:
@@ -61,7 +78,9 @@ def check_url(url: str, *, insecure: bool = False) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput(_("{url!r} is not a desk URL; use https://HOST[:PORT] (or 'sandbox').").format(url=url))
+        raise BadInput(
+            _("{url!r} is not a desk URL; use https://HOST[:PORT] (or 'sandbox').").format(url=url)
+        )
     if parts.username or parts.password:
         raise BadInput(_("Do not put credentials in the desk URL; sign in with `vksupport auth login`."))
     if parts.scheme == "http" and not insecure and not _is_loopback(parts.hostname):
@@ -132,7 +151,9 @@ class HttpClient:
                 # Nothing reached the desk: always safe to try again.
                 if last:
                     raise Unavailable(
-                        _("Cannot reach the desk at {url} ({reason}).").format(url=self.location, reason=_reason(exc))
+                        _("Cannot reach the desk at {url} ({reason}).").format(
+                            url=self.location, reason=_reason(exc)
+                        )
                     ) from None
                 self._pause(attempt)
                 continue
@@ -175,7 +196,9 @@ class HttpClient:
         delay = retry_after if retry_after is not None else BACKOFF * 2**attempt
         self._sleep(delay + random.uniform(0, delay / 2 if retry_after is None else 0.1))
 
-    def _call(self, method: str, path: str, *, safe: bool, auth: bool = True, expect_json: bool = True, **kwargs) -> Any:
+    def _call(
+        self, method: str, path: str, *, safe: bool, auth: bool = True, expect_json: bool = True, **kwargs
+    ) -> Any:
         response = self._send(method, path, safe=safe, auth=auth, **kwargs)
         if response.status_code >= 400:
             raise self._error(response)
@@ -199,7 +222,9 @@ class HttpClient:
             code, message, details = error["code"], str(error["message"]), dict(error.get("details") or {})
         except (ValueError, UnicodeDecodeError, KeyError, TypeError):
             if response.status_code == 401:
-                return NotSignedIn(_("The desk at {url} refused the token (HTTP 401).").format(url=self.location))
+                return NotSignedIn(
+                    _("The desk at {url} refused the token (HTTP 401).").format(url=self.location)
+                )
             return Unavailable(self._not_json(response))
         message = self._scrub(message)
         # The desk's details become keyword arguments: keep only names that cannot clash.
@@ -212,7 +237,9 @@ class HttpClient:
             return OpenQuestionExists(details["question_id"], message)
         if code == RateLimited.code:
             details.setdefault("retry_after", _retry_after(response))
-        fallback = _BY_STATUS.get(response.status_code, Unavailable if response.status_code >= 500 else DeskError)
+        fallback = _BY_STATUS.get(
+            response.status_code, Unavailable if response.status_code >= 500 else DeskError
+        )
         return BY_CODE.get(code, fallback)(message, **details)
 
     def _scrub(self, text: str) -> str:
@@ -247,10 +274,14 @@ class HttpClient:
 
     def search_help(self, query: str, *, category: str | None = None, limit: int = 10) -> list[SearchHit]:
         params = {"q": query, "limit": limit, **({"category": category} if category else {})}
-        return self._record(SearchHit, self._call("GET", "/help/search", safe=True, auth=False, params=params), many=True)
+        return self._record(
+            SearchHit, self._call("GET", "/help/search", safe=True, auth=False, params=params), many=True
+        )
 
     def article(self, slug: str) -> Article:
-        return self._record(Article, self._call("GET", f"/help/articles/{quote(slug, safe='')}", safe=True, auth=False))
+        return self._record(
+            Article, self._call("GET", f"/help/articles/{quote(slug, safe='')}", safe=True, auth=False)
+        )
 
     def categories(self) -> list[str]:
         return sorted({topic.category for topic in self.topics()})
@@ -276,14 +307,17 @@ class HttpClient:
             "link": link,
             "kind": kind,
             "attachments": [
-                {"filename": name, "content_base64": base64.b64encode(content).decode()} for name, content in attachments
+                {"filename": name, "content_base64": base64.b64encode(content).decode()}
+                for name, content in attachments
             ],
         }
         key = idempotency_key or str(uuid.uuid4())  # a key makes the create safe to retry
         data = self._call("POST", "/questions", safe=True, json=payload, headers={"Idempotency-Key": key})
         return self._record(AskResult, data)
 
-    def list_questions(self, *, status: str = "all", limit: int = 20, cursor: str | None = None) -> QuestionPage:
+    def list_questions(
+        self, *, status: str = "all", limit: int = 20, cursor: str | None = None
+    ) -> QuestionPage:
         params = {"status": status, "limit": limit, **({"cursor": cursor} if cursor else {})}
         return self._record(QuestionPage, self._call("GET", "/questions", safe=True, params=params))
 
@@ -291,7 +325,9 @@ class HttpClient:
         """The question; a repeated poll sends If-None-Match and reuses the copy on 304."""
         cached = self._etags.get(question_id)
         headers = {"If-None-Match": cached[0]} if cached else {}
-        response = self._call("GET", f"/questions/{question_id}", safe=True, expect_json=False, headers=headers)
+        response = self._call(
+            "GET", f"/questions/{question_id}", safe=True, expect_json=False, headers=headers
+        )
         if response.status_code == 304 and cached:
             return cached[1]
         question = self._record(Question, self._decode(response))
@@ -308,10 +344,16 @@ class HttpClient:
         link: str | None = None,
         clear_link: bool = False,
     ) -> Question:
-        payload: dict[str, Any] = {name: value for name, value in (("title", title), ("body", body), ("link", link)) if value is not None}
+        payload: dict[str, Any] = {
+            name: value
+            for name, value in (("title", title), ("body", body), ("link", link))
+            if value is not None
+        }
         if clear_link:
             payload["link"] = None
-        return self._record(Question, self._call("PATCH", f"/questions/{question_id}", safe=True, json=payload))
+        return self._record(
+            Question, self._call("PATCH", f"/questions/{question_id}", safe=True, json=payload)
+        )
 
     def delete_question(self, question_id: int) -> None:
         self._call("DELETE", f"/questions/{question_id}", safe=False, expect_json=False)
@@ -319,12 +361,21 @@ class HttpClient:
     def comment(self, question_id: int, body: str, *, idempotency_key: str | None = None) -> Comment:
         key = idempotency_key or str(uuid.uuid4())
         data = self._call(
-            "POST", f"/questions/{question_id}/comments", safe=True, json={"body": body}, headers={"Idempotency-Key": key}
+            "POST",
+            f"/questions/{question_id}/comments",
+            safe=True,
+            json={"body": body},
+            headers={"Idempotency-Key": key},
         )
         return self._record(Comment, data)
 
     def rate(self, question_id: int, rating: str, comment: str | None = None) -> Question:
-        data = self._call("POST", f"/questions/{question_id}/rating", safe=False, json={"rating": rating, "comment": comment})
+        data = self._call(
+            "POST",
+            f"/questions/{question_id}/rating",
+            safe=False,
+            json={"rating": rating, "comment": comment},
+        )
         return self._record(Question, data)
 
     def close_question(self, question_id: int) -> Question:
@@ -344,7 +395,9 @@ class HttpClient:
     def attachment_content(self, question_id: int, attachment_id: int) -> tuple[Attachment, bytes]:
         question = self.get_question(question_id)
         meta = next((a for a in question.attachments if a.id == attachment_id), None)
-        response = self._call("GET", f"/questions/{question_id}/attachments/{attachment_id}", safe=True, expect_json=False)
+        response = self._call(
+            "GET", f"/questions/{question_id}/attachments/{attachment_id}", safe=True, expect_json=False
+        )
         if meta is None:
             raise Unavailable(_("The desk sent an attachment its question does not list."))
         return meta, response.content
@@ -354,10 +407,15 @@ class HttpClient:
         return None if response.status_code == 204 else self._record(Question, self._decode(response))
 
     def agent_answer(self, question_id: int, body: str) -> Question:
-        return self._record(Question, self._call("POST", f"/agent/questions/{question_id}/answer", safe=False, json={"body": body}))
+        return self._record(
+            Question,
+            self._call("POST", f"/agent/questions/{question_id}/answer", safe=False, json={"body": body}),
+        )
 
     def agent_queue(self, *, limit: int = 100) -> list[Question]:
-        return self._record(Question, self._call("GET", "/agent/queue", safe=True, params={"limit": limit}), many=True)
+        return self._record(
+            Question, self._call("GET", "/agent/queue", safe=True, params={"limit": limit}), many=True
+        )
 
     def close(self) -> None:
         self._http.close()

@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..desk.models import Article, AskResult, Attachment, Comment, Question, QuestionPage, SearchHit, Topic, User
+from ..desk.models import (
+    Article,
+    AskResult,
+    Attachment,
+    Comment,
+    Question,
+    QuestionPage,
+    SearchHit,
+    Topic,
+    User,
+)
 from ..desk.service import Desk
 
 SANDBOX_USER = "sandbox-user"
@@ -81,7 +91,9 @@ class LocalClient:
             idempotency_key=idempotency_key,
         )
 
-    def list_questions(self, *, status: str = "all", limit: int = 20, cursor: str | None = None) -> QuestionPage:
+    def list_questions(
+        self, *, status: str = "all", limit: int = 20, cursor: str | None = None
+    ) -> QuestionPage:
         return self.desk.list_questions(self.user, status=status, limit=limit, cursor=cursor)
 
     def get_question(self, question_id: int) -> Question:

@@ -44,7 +44,9 @@ def read_articles(path: str | Path) -> list[dict]:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise BadInput(_("Cannot read {path}: {reason}.").format(path=path, reason=exc.strerror or exc)) from exc
+        raise BadInput(
+            _("Cannot read {path}: {reason}.").format(path=path, reason=exc.strerror or exc)
+        ) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -64,7 +66,9 @@ def _parse(lines: Iterable[str], source: str) -> Iterator[dict]:
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise BadInput(_("{where} is not valid JSON ({reason}).").format(where=where, reason=exc.msg)) from exc
+            raise BadInput(
+                _("{where} is not valid JSON ({reason}).").format(where=where, reason=exc.msg)
+            ) from exc
         if not isinstance(item, dict):
             raise BadInput(_("{where} is not a JSON object.").format(where=where))
         article = _article(item, where)
@@ -89,17 +93,25 @@ def _article(item: dict, where: str) -> dict:
 
     slug = text("slug")
     if not _SLUG.match(slug):
-        raise BadInput(_("{where}: slug {slug!r} must be lowercase letters, digits and dashes.").format(where=where, slug=slug))
+        raise BadInput(
+            _("{where}: slug {slug!r} must be lowercase letters, digits and dashes.").format(
+                where=where, slug=slug
+            )
+        )
     category = text("category")
     if not _SLUG.match(category):
         raise BadInput(
-            _("{where}: category {category!r} must be lowercase letters, digits and dashes.").format(where=where, category=category)
+            _("{where}: category {category!r} must be lowercase letters, digits and dashes.").format(
+                where=where, category=category
+            )
         )
     body = text("body")
     if len(body) > MAX_ARTICLE_BODY:
         raise BadInput(
             ngettext(
-                "{where}: body is longer than {limit} character.", "{where}: body is longer than {limit} characters.", MAX_ARTICLE_BODY
+                "{where}: body is longer than {limit} character.",
+                "{where}: body is longer than {limit} characters.",
+                MAX_ARTICLE_BODY,
             ).format(where=where, limit=MAX_ARTICLE_BODY)
         )
     can_ask = item.get("can_ask", False)

@@ -96,7 +96,9 @@ def _nested_fields(kind: type) -> tuple[tuple[str, str], ...]:
         inner = args[0] if get_origin(hint) in (Union, UnionType) and len(args) == 1 else hint
         if get_origin(inner) is list:
             (item,) = get_args(inner)
-            nested.append((name, "records" if isinstance(item, type) and issubclass(item, Record) else "list"))
+            nested.append(
+                (name, "records" if isinstance(item, type) and issubclass(item, Record) else "list")
+            )
         elif isinstance(inner, type) and issubclass(inner, Record):
             nested.append((name, "record"))
     return tuple(nested)

@@ -215,9 +215,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         for stem in {stem for field in fields for _word, stem in field}:
             term_df[stem] = term_df.get(stem, 0) + 1
         ids = sorted(counts)
-        packed = (
-            sum(min(c, _MAX_FIELD_COUNT) << (8 * i) for i, c in enumerate(counts[t])) for t in ids
-        )
+        packed = (sum(min(c, _MAX_FIELD_COUNT) << (8 * i) for i, c in enumerate(counts[t])) for t in ids)
         docs.append((count, slug, category, _pack(ids), _pack(packed), *(len(f) for f in fields)))
         fts.append(
             (
@@ -336,9 +334,7 @@ def _readings(chunk: str) -> list[list[list[str]]]:
     readings = [[[w] for w in typed]]
     if _LATIN.search(chunk):
         readings.append([[w] for w in textnorm.words(textnorm.from_layout(chunk))])
-        readings.append(
-            [textnorm.translit_variants(w) if textnorm.is_latin(w) else [w] for w in typed]
-        )
+        readings.append([textnorm.translit_variants(w) if textnorm.is_latin(w) else [w] for w in typed])
     if _CYRILLIC.search(chunk):
         readings.append([[w] for w in textnorm.words(textnorm.to_layout(chunk))])
     return [r for r in readings if r]
@@ -414,9 +410,7 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> list[Group]:
     words = [
         w
         for w in dict.fromkeys(w for ws in chosen for w in ws)
-        if len(w) > 1
-        and w not in textnorm.STOP_WORDS
-        and (w in vocab.words or not _near_stop_word(w))
+        if len(w) > 1 and w not in textnorm.STOP_WORDS and (w in vocab.words or not _near_stop_word(w))
     ]
     vocab.add_fixes(w for w in words if vocab.stem(w) not in vocab.known)
     groups: list[Group] = []
@@ -523,9 +517,7 @@ def _related(conn: sqlite3.Connection, stem: str) -> list[str]:
     return found + [r[0] for r in rows]
 
 
-def _candidates(
-    conn: sqlite3.Connection, terms: list[int], category: str | None, limit: int
-) -> list[tuple]:
+def _candidates(conn: sqlite3.Connection, terms: list[int], category: str | None, limit: int) -> list[tuple]:
     """The ``limit`` best articles by FTS5's bm25 for any of the term ids."""
     match = " OR ".join(f"t{t}" for t in terms)
     if category is not None:
@@ -572,9 +564,7 @@ def _rank(
     scored = []
     for slug, terms_blob, counts_blob, *lens in rows:
         ids, counts = _unpack(terms_blob), _unpack(counts_blob)
-        norms = [
-            FIELD_WEIGHTS[i] / (1 - FIELD_B[i] + FIELD_B[i] * lens[i] / avglen[i]) for i in range(4)
-        ]
+        norms = [FIELD_WEIGHTS[i] / (1 - FIELD_B[i] + FIELD_B[i] * lens[i] / avglen[i]) for i in range(4)]
         score, matched, in_title, in_title_en = 0.0, 0, 0, 0
         for idf, group in weighted:
             tf = 0.0
@@ -583,8 +573,10 @@ def _rank(
                 if at < len(ids) and ids[at] == term:
                     c = counts[at]
                     tf += weight * (
-                        (c & 255) * norms[0] + (c >> 8 & 255) * norms[1]
-                        + (c >> 16 & 255) * norms[2] + (c >> 24) * norms[3]
+                        (c & 255) * norms[0]
+                        + (c >> 8 & 255) * norms[1]
+                        + (c >> 16 & 255) * norms[2]
+                        + (c >> 24) * norms[3]
                     )
                     in_title += c & 255
                     in_title_en += c >> 8 & 255
@@ -593,9 +585,7 @@ def _rank(
                 matched += 1
         # how much of the title the query covers: "удалить страницу" fits "Как удалить
         # свою страницу" better than "Как восстановить удалённую страницу"
-        cover = max(
-            in_title / lens[0] if lens[0] else 0.0, in_title_en / lens[1] if lens[1] else 0.0
-        )
+        cover = max(in_title / lens[0] if lens[0] else 0.0, in_title_en / lens[1] if lens[1] else 0.0)
         score *= matched / len(weighted) * (1 + TITLE_COVER * min(cover, 1.0))
         if score > 0:
             scored.append((-score, slug))

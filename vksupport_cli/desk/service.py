@@ -157,9 +157,7 @@ class Desk:
 
     # -- help centre ------------------------------------------------------
 
-    def search_help(
-        self, query: str, *, category: str | None = None, limit: int = 10
-    ) -> list[SearchHit]:
+    def search_help(self, query: str, *, category: str | None = None, limit: int = 10) -> list[SearchHit]:
         ranked = search.search(self.conn, query, category=category, limit=limit)
         if not ranked:
             return []
@@ -205,8 +203,7 @@ class Desk:
             )
         ]
         categories = [
-            Topic(name, helpcenter.CATEGORIES.get(name, name), name, "category")
-            for name in self.categories()
+            Topic(name, helpcenter.CATEGORIES.get(name, name), name, "category") for name in self.categories()
         ]
         return articles + categories
 
@@ -230,7 +227,9 @@ class Desk:
             return topic
         if topic in self.categories() or topic in helpcenter.CATEGORIES:
             return topic
-        raise BadInput(_("There is no topic {topic!r}; use an article's slug or a category.").format(topic=topic))
+        raise BadInput(
+            _("There is no topic {topic!r}; use an article's slug or a category.").format(topic=topic)
+        )
 
     # -- the switch -------------------------------------------------------
 
@@ -276,9 +275,7 @@ class Desk:
             if key and (earlier := self._replayed(user, key, "question")) is not None:
                 return AskResult(self._question(user, earlier), None)
             if not self.accepting():
-                raise NotAccepting(
-                    _("The desk is not accepting new questions right now; try again later.")
-                )
+                raise NotAccepting(_("The desk is not accepting new questions right now; try again later."))
             self._refuse_if_open(user)
             repeats = self._repeated_question(user, title, body)
             try:
@@ -403,9 +400,7 @@ class Desk:
                     self._refuse_if_open(user)
                     raise
             else:
-                self.conn.execute(
-                    "UPDATE questions SET updated_at = ? WHERE id = ?", (now, question_id)
-                )
+                self.conn.execute("UPDATE questions SET updated_at = ? WHERE id = ?", (now, question_id))
             comment_id = self._add_comment(question_id, user.id, "comment", body, now)
             if key:
                 self._remember(user, key, "comment", comment_id, now)
@@ -452,7 +447,9 @@ class Desk:
         with db.write(self.conn):
             row = self._own_row(user, question_id, authored=True)
             if row["status"] == "closed":
-                raise Conflict(_("Question {id} is closed; ask a new question instead.").format(id=question_id))
+                raise Conflict(
+                    _("Question {id} is closed; ask a new question instead.").format(id=question_id)
+                )
             count = self.conn.execute(
                 "SELECT count(*) FROM attachments WHERE question_id = ?", (question_id,)
             ).fetchone()[0]
@@ -468,7 +465,11 @@ class Desk:
         self._own_row(user, question_id)
         found = self._attachments(question_id, attachment_id)
         if not found:
-            raise NotFound(_("Question {id} has no attachment {attachment}.").format(id=question_id, attachment=attachment_id))
+            raise NotFound(
+                _("Question {id} has no attachment {attachment}.").format(
+                    id=question_id, attachment=attachment_id
+                )
+            )
         content = self.conn.execute(
             "SELECT content FROM attachments WHERE id = ?", (attachment_id,)
         ).fetchone()[0]
@@ -480,8 +481,15 @@ class Desk:
         return self.conn.execute(
             "INSERT INTO attachments (question_id, filename, content_type, size, sha256,"
             " content, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (question_id, name, content_type, len(content), hashlib.sha256(content).hexdigest(),
-             content, now),
+            (
+                question_id,
+                name,
+                content_type,
+                len(content),
+                hashlib.sha256(content).hexdigest(),
+                content,
+                now,
+            ),
         ).lastrowid
 
     # -- agents -----------------------------------------------------------
@@ -520,8 +528,7 @@ class Desk:
                 raise Conflict(_("Question {id} was taken by another agent.").format(id=question_id))
             self._add_comment(question_id, agent.id, "answer", body, now)
             self.conn.execute(
-                "UPDATE questions SET status = 'answered', answered_at = ?, updated_at = ?"
-                " WHERE id = ?",
+                "UPDATE questions SET status = 'answered', answered_at = ?, updated_at = ? WHERE id = ?",
                 (now, now, question_id),
             )
         return self._question(agent, question_id)
@@ -550,9 +557,7 @@ class Desk:
         """The question row if ``user`` may see it (``authored``: only its author)."""
         _check_id(question_id)
         row = self.conn.execute(f"{_QUESTION_SELECT} WHERE q.id = ?", (question_id,)).fetchone()
-        visible = row is not None and (
-            row["user_id"] == user.id or (user.role == "agent" and not authored)
-        )
+        visible = row is not None and (row["user_id"] == user.id or (user.role == "agent" and not authored))
         if not visible:
             raise NotFound(_("There is no question {id} of yours.").format(id=question_id))
         return row
@@ -586,8 +591,7 @@ class Desk:
 
     def _add_comment(self, question_id: int, author_id: int, kind: str, body: str, now: str) -> int:
         return self.conn.execute(
-            "INSERT INTO comments (question_id, author_id, kind, body, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO comments (question_id, author_id, kind, body, created_at) VALUES (?, ?, ?, ?, ?)",
             (question_id, author_id, kind, body, now),
         ).lastrowid
 
@@ -728,8 +732,12 @@ def _require_unprocessed(row: sqlite3.Row, verb: str) -> None:
     """``verb``: "edited" or "deleted" (each has its own whole sentences, for translation)."""
     if row["taken_at"] is not None:
         taken = {
-            "edited": _("Question {id} can no longer be edited: an agent has taken it. Add a comment instead."),
-            "deleted": _("Question {id} can no longer be deleted: an agent has taken it. Add a comment instead."),
+            "edited": _(
+                "Question {id} can no longer be edited: an agent has taken it. Add a comment instead."
+            ),
+            "deleted": _(
+                "Question {id} can no longer be deleted: an agent has taken it. Add a comment instead."
+            ),
         }
         raise NotEditable(taken[verb].format(id=row["id"]))
     if row["status"] != "waiting":
@@ -742,13 +750,20 @@ def _require_unprocessed(row: sqlite3.Row, verb: str) -> None:
 
 def _status_word(status: str) -> str:
     """A status as a person reads it (the CLI's words for the same statuses)."""
-    words = {"waiting": _("waiting"), "in_progress": _("in progress"), "answered": _("answered"), "closed": _("closed")}
+    words = {
+        "waiting": _("waiting"),
+        "in_progress": _("in progress"),
+        "answered": _("answered"),
+        "closed": _("closed"),
+    }
     return words.get(status, status)
 
 
 def _too_many_attachments() -> str:
     return ngettext(
-        "A question takes at most {n} attachment.", "A question takes at most {n} attachments.", ATTACHMENTS_MAX
+        "A question takes at most {n} attachment.",
+        "A question takes at most {n} attachments.",
+        ATTACHMENTS_MAX,
     ).format(n=ATTACHMENTS_MAX)
 
 
@@ -865,7 +880,9 @@ def _clean_link(link: str | None) -> str | None:
     if len(link) > LINK_MAX:
         raise BadInput(
             ngettext(
-                "The link is longer than {limit} character.", "The link is longer than {limit} characters.", LINK_MAX
+                "The link is longer than {limit} character.",
+                "The link is longer than {limit} characters.",
+                LINK_MAX,
             ).format(limit=LINK_MAX)
         )
     try:
@@ -937,5 +954,7 @@ def _check_attachment(filename: str, content: bytes) -> tuple[str, str, bytes]:
         else:
             return name, "text/plain", content
     raise BadInput(
-        _("Attachment {name} is not a PNG, JPEG, GIF or WebP picture, a PDF, or a UTF-8 .txt/.log file.").format(name=name)
+        _(
+            "Attachment {name} is not a PNG, JPEG, GIF or WebP picture, a PDF, or a UTF-8 .txt/.log file."
+        ).format(name=name)
     )

@@ -115,12 +115,18 @@ def create_app(db_path: str | None = None, *, rate_limit: float | None = None) -
         Route(f"{PREFIX}/questions/{{qid}}/rating", endpoint(rate_question), methods=["POST"]),
         Route(f"{PREFIX}/questions/{{qid}}/close", endpoint(close_question), methods=["POST"]),
         Route(f"{PREFIX}/questions/{{qid}}/attachments", endpoint(upload_attachment), methods=["POST"]),
-        Route(f"{PREFIX}/questions/{{qid}}/attachments/{{aid}}", endpoint(download_attachment), methods=["GET"]),
+        Route(
+            f"{PREFIX}/questions/{{qid}}/attachments/{{aid}}", endpoint(download_attachment), methods=["GET"]
+        ),
         Route(f"{PREFIX}/agent/take", endpoint(agent_take), methods=["POST"]),
         Route(f"{PREFIX}/agent/queue", endpoint(agent_queue), methods=["GET"]),
         Route(f"{PREFIX}/agent/questions/{{qid}}/answer", endpoint(agent_answer), methods=["POST"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={404: _not_found, 405: _not_allowed_method, 500: _server_error})
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: _not_found, 405: _not_allowed_method, 500: _server_error},
+    )
     return app
 
 
@@ -212,7 +218,9 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     if text is None:
         return default
     if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
-        raise BadInput(_("'{name}' must be a whole number from {low} to {high}.").format(name=name, low=low, high=high))
+        raise BadInput(
+            _("'{name}' must be a whole number from {low} to {high}.").format(name=name, low=low, high=high)
+        )
     return int(text)
 
 
@@ -327,7 +335,10 @@ async def add_comment(request: Request, desk: Desk, user: User) -> Response:
 async def rate_question(request: Request, desk: Desk, user: User) -> Response:
     data = await _json(request)
     question = desk.rate(
-        user, _question_id(request), _text(data, "rating"), _text(data, "comment", required=False, nullable=True)
+        user,
+        _question_id(request),
+        _text(data, "rating"),
+        _text(data, "comment", required=False, nullable=True),
     )
     return _reply(question.to_dict())
 
@@ -349,7 +360,11 @@ async def download_attachment(request: Request, desk: Desk, user: User) -> Respo
         raise NotFound(_("There is no attachment {id}.").format(id=aid))
     meta, content = desk.attachment_content(user, _question_id(request), int(aid))
     disposition = "attachment; filename*=UTF-8''" + _quote(meta.filename)
-    return Response(content, media_type=meta.content_type, headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"})
+    return Response(
+        content,
+        media_type=meta.content_type,
+        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+    )
 
 
 async def agent_take(request: Request, desk: Desk, user: User) -> Response:

@@ -41,7 +41,9 @@ _IDEMPOTENCY = {
 _ERROR_RESPONSES = {"403": "Forbidden", "409": "Conflict", "503": "Unavailable"}
 
 
-def _op(summary: str, responses: dict, *, params=(), body: dict | None = None, auth: bool = True, extra_errors=()) -> dict:
+def _op(
+    summary: str, responses: dict, *, params=(), body: dict | None = None, auth: bool = True, extra_errors=()
+) -> dict:
     operation = {"summary": summary, "responses": {**responses, **_ERRORS}}
     for code in extra_errors:
         operation["responses"][code] = {"$ref": f"#/components/responses/{_ERROR_RESPONSES[code]}"}
@@ -87,7 +89,11 @@ def document() -> dict:
                     params=[
                         {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
                         {"name": "category", "in": "query", "schema": {"type": "string"}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
                     ],
                     auth=False,
                 )
@@ -101,7 +107,11 @@ def document() -> dict:
                 )
             },
             "/help/topics": {
-                "get": _op("Topics a question may take", {"200": _json({"type": "array", "items": _ref("Topic")})}, auth=False)
+                "get": _op(
+                    "Topics a question may take",
+                    {"200": _json({"type": "array", "items": _ref("Topic")})},
+                    auth=False,
+                )
             },
             "/me": {"get": _op("The signed-in account", {"200": _json(_ref("User"))})},
             "/questions": {
@@ -109,8 +119,19 @@ def document() -> dict:
                     "My questions, newest first (agents: all questions)",
                     {"200": _json(_ref("QuestionPage"))},
                     params=[
-                        {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["all", "open", "waiting", "in_progress", "answered", "closed"]}},
-                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "schema": {
+                                "type": "string",
+                                "enum": ["all", "open", "waiting", "in_progress", "answered", "closed"],
+                            },
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                        },
                         {"name": "cursor", "in": "query", "schema": {"type": "string"}},
                     ],
                 ),
@@ -133,7 +154,10 @@ def document() -> dict:
                                 "items": {
                                     "type": "object",
                                     "required": ["filename", "content_base64"],
-                                    "properties": {"filename": {"type": "string"}, "content_base64": {"type": "string", "format": "byte"}},
+                                    "properties": {
+                                        "filename": {"type": "string"},
+                                        "content_base64": {"type": "string", "format": "byte"},
+                                    },
                                 },
                             },
                         },
@@ -145,7 +169,10 @@ def document() -> dict:
                 "get": _op(
                     "One question with its thread; ETag / If-None-Match give 304 when unchanged",
                     {
-                        "200": {**_json(_ref("Question")), "headers": {"ETag": {"schema": {"type": "string"}}}},
+                        "200": {
+                            **_json(_ref("Question")),
+                            "headers": {"ETag": {"schema": {"type": "string"}}},
+                        },
                         "304": {"description": "Not modified"},
                     },
                     params=[_QID, {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
@@ -156,7 +183,11 @@ def document() -> dict:
                     params=[_QID],
                     body={
                         "type": "object",
-                        "properties": {"title": {"type": "string"}, "body": {"type": "string"}, "link": _nullable("string")},
+                        "properties": {
+                            "title": {"type": "string"},
+                            "body": {"type": "string"},
+                            "link": _nullable("string"),
+                        },
                     },
                     extra_errors=("409",),
                 ),
@@ -184,30 +215,66 @@ def document() -> dict:
                     body={
                         "type": "object",
                         "required": ["rating"],
-                        "properties": {"rating": {"type": "string", "enum": ["good", "bad"]}, "comment": _nullable("string")},
+                        "properties": {
+                            "rating": {"type": "string", "enum": ["good", "bad"]},
+                            "comment": _nullable("string"),
+                        },
                     },
                     extra_errors=("409",),
                 )
             },
             "/questions/{qid}/close": {
-                "post": _op("Close without rating", {"200": _json(_ref("Question"))}, params=[_QID], extra_errors=("409",))
+                "post": _op(
+                    "Close without rating",
+                    {"200": _json(_ref("Question"))},
+                    params=[_QID],
+                    extra_errors=("409",),
+                )
             },
             "/questions/{qid}/attachments": {
                 "post": {
                     **_op(
                         "Attach a file (the raw bytes are the body)",
                         {"201": _json(_ref("Attachment"), "Created")},
-                        params=[_QID, {"name": "filename", "in": "query", "required": True, "schema": {"type": "string"}}],
+                        params=[
+                            _QID,
+                            {
+                                "name": "filename",
+                                "in": "query",
+                                "required": True,
+                                "schema": {"type": "string"},
+                            },
+                        ],
                         extra_errors=("409",),
                     ),
-                    "requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                        },
+                    },
                 }
             },
             "/questions/{qid}/attachments/{aid}": {
                 "get": _op(
                     "Download an attachment",
-                    {"200": {"description": "The file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
-                    params=[_QID, {"name": "aid", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+                    {
+                        "200": {
+                            "description": "The file",
+                            "content": {
+                                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                            },
+                        }
+                    },
+                    params=[
+                        _QID,
+                        {
+                            "name": "aid",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1},
+                        },
+                    ],
                 )
             },
             "/agent/take": {
@@ -221,7 +288,13 @@ def document() -> dict:
                 "get": _op(
                     "Waiting questions, advertisers first, then oldest",
                     {"200": _json({"type": "array", "items": _ref("Question")})},
-                    params=[{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                    params=[
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                        }
+                    ],
                     extra_errors=("403",),
                 )
             },
@@ -242,8 +315,12 @@ def document() -> dict:
                 "Unauthorized": _error_response("No token, or a token the desk rejects (code: unauthorized)"),
                 "Forbidden": _error_response("The account's role may not do this (code: not_allowed)"),
                 "NotFound": _error_response("No such thing, or not yours (code: not_found)"),
-                "Conflict": _error_response("open_question_exists (details.question_id), not_editable, or conflict"),
-                "RateLimited": _error_response("Too many requests (code: rate_limited)", {"Retry-After": {"schema": {"type": "integer"}}}),
+                "Conflict": _error_response(
+                    "open_question_exists (details.question_id), not_editable, or conflict"
+                ),
+                "RateLimited": _error_response(
+                    "Too many requests (code: rate_limited)", {"Retry-After": {"schema": {"type": "integer"}}}
+                ),
                 "Unavailable": _error_response("The desk is not accepting questions (code: not_accepting)"),
             },
             "schemas": {
@@ -257,7 +334,18 @@ def document() -> dict:
                             "properties": {
                                 "code": {
                                     "type": "string",
-                                    "enum": ["invalid", "unauthorized", "not_allowed", "not_found", "conflict", "open_question_exists", "not_editable", "rate_limited", "not_accepting", "unavailable"],
+                                    "enum": [
+                                        "invalid",
+                                        "unauthorized",
+                                        "not_allowed",
+                                        "not_found",
+                                        "conflict",
+                                        "open_question_exists",
+                                        "not_editable",
+                                        "rate_limited",
+                                        "not_accepting",
+                                        "unavailable",
+                                    ],
                                 },
                                 "message": {"type": "string"},
                                 "details": {"type": "object"},
@@ -268,7 +356,11 @@ def document() -> dict:
                 "User": {
                     "type": "object",
                     "required": ["id", "name", "role"],
-                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "role": {"type": "string", "enum": ["user", "agent"]}},
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "role": {"type": "string", "enum": ["user", "agent"]},
+                    },
                 },
                 "SearchHit": {
                     "type": "object",
@@ -321,7 +413,15 @@ def document() -> dict:
                 },
                 "Attachment": {
                     "type": "object",
-                    "required": ["id", "question_id", "filename", "content_type", "size", "sha256", "created_at"],
+                    "required": [
+                        "id",
+                        "question_id",
+                        "filename",
+                        "content_type",
+                        "size",
+                        "sha256",
+                        "created_at",
+                    ],
                     "properties": {
                         "id": {"type": "integer"},
                         "question_id": {"type": "integer"},
@@ -334,7 +434,21 @@ def document() -> dict:
                 },
                 "Question": {
                     "type": "object",
-                    "required": ["id", "author", "kind", "topic", "title", "body", "status", "created_at", "updated_at", "queued_at", "unprocessed", "comments", "attachments"],
+                    "required": [
+                        "id",
+                        "author",
+                        "kind",
+                        "topic",
+                        "title",
+                        "body",
+                        "status",
+                        "created_at",
+                        "updated_at",
+                        "queued_at",
+                        "unprocessed",
+                        "comments",
+                        "attachments",
+                    ],
                     "properties": {
                         "id": {"type": "integer"},
                         "author": {"type": "string"},
@@ -343,7 +457,10 @@ def document() -> dict:
                         "title": {"type": "string"},
                         "body": {"type": "string"},
                         "link": _nullable("string"),
-                        "status": {"type": "string", "enum": ["waiting", "in_progress", "answered", "closed"]},
+                        "status": {
+                            "type": "string",
+                            "enum": ["waiting", "in_progress", "answered", "closed"],
+                        },
                         "agent": _nullable("string"),
                         "created_at": _TIME,
                         "updated_at": _TIME,
@@ -363,7 +480,10 @@ def document() -> dict:
                 "QuestionPage": {
                     "type": "object",
                     "required": ["questions", "next_cursor"],
-                    "properties": {"questions": {"type": "array", "items": _ref("Question")}, "next_cursor": _nullable("string")},
+                    "properties": {
+                        "questions": {"type": "array", "items": _ref("Question")},
+                        "next_cursor": _nullable("string"),
+                    },
                 },
                 "AskResult": {
                     "type": "object",
