@@ -490,7 +490,7 @@ STEPS = [
         "ask refused",
         ["ask", "--topic", "account", "--title", "Не меняется имя", "--body", "Пишет, что нельзя."],
         True,
-        ["Ошибка: Поддержка сейчас не принимает новые вопросы", "сохранён в черновике"],
+        ["Ошибка: сервер поддержки сейчас не принимает новые вопросы", "сохранён в черновике"],
         ["Error: The desk is not accepting new questions", "kept as draft"],
     ),
     (
@@ -504,7 +504,7 @@ STEPS = [
         "not found",
         ["show", "99"],
         True,
-        ["Ошибка: У вас нет вопроса #99."],
+        ["Ошибка: у вас нет вопроса #99."],
         ["Error: There is no question 99 of yours."],
     ),
     (
@@ -518,7 +518,7 @@ STEPS = [
         "click usage error",
         ["show", "abc"],
         True,
-        ["Использование: vksupport show", "'abc' — не число.", "Справка: 'vksupport show --help'."],
+        ["Использование: vksupport show", "'abc' — не целое число.", "Справка: 'vksupport show --help'."],
         ["Usage: vksupport show", "'abc' is not a valid integer", "Try 'vksupport show --help' for help."],
     ),
     (
@@ -642,7 +642,7 @@ def test_the_override_and_the_locale_variables_in_a_real_process(tmp_path, envir
     outcome = run_cli(tmp_path, environ.pop("LANG"), "rate", "1", "meh", extra=environ)
     assert outcome.code == exits.USAGE
     expected = (
-        "Ошибка: Оцените ответ: good (хорошо) или bad (плохо)."
+        "Ошибка: оцените ответ: good (хорошо) или bad (плохо)."
         if language == "ru"
         else "Error: Rate the answer as good or bad."
     )

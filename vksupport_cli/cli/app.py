@@ -10,7 +10,7 @@ import typer.core
 
 from .. import __version__
 from ..i18n import _
-from . import agent, auth, drafts, helpcentre, operator, questions
+from . import agent, auth, clickwords, drafts, helpcentre, operator, questions
 from .context import Context
 
 
@@ -86,6 +86,7 @@ def _keep_argument_help() -> None:
 
 _translate_completion_help()
 _keep_argument_help()
+clickwords.install()
 
 app = typer.Typer(
     name="vksupport",

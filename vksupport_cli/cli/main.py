@@ -59,7 +59,7 @@ def report(ctx, error: BaseException) -> int:
     import click
 
     from ..errors import DeskError
-    from ..i18n import _
+    from ..i18n import _, after_colon
     from . import exits
     from .context import Aborted, UsageError, WaitTimedOut
 
@@ -93,7 +93,7 @@ def report(ctx, error: BaseException) -> int:
         import traceback
 
         traceback.print_exception(error, file=ctx.stderr)
-    print(_("Error: {message}").format(message=message), file=ctx.stderr)
+    print(_("Error: {message}").format(message=after_colon(message)), file=ctx.stderr)
     return code
 
 

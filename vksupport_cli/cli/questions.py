@@ -226,14 +226,18 @@ def keeping(ctx: Context, draft: Draft):
         yield draft
     except BaseException as error:
         if draft.has_text:
-            draft.save(error=error.__class__.__name__)
+            reason = getattr(error, "details", {}).get("reason")
+            name = error.__class__.__name__
+            draft.save(error=f"{name}:{reason}" if isinstance(reason, str) else name)
             from .drafts import resend_command
 
-            ctx.note(
-                _("Your text is kept as draft {id}; send it again with: {command}").format(
-                    id=draft.id, command=resend_command(draft)
-                )
+            kept = (
+                # the person said no: nothing was sent, so nothing is sent "again"
+                _("Your text is kept as draft {id}; send it with: {command}")
+                if isinstance(error, Aborted)
+                else _("Your text is kept as draft {id}; send it again with: {command}")
             )
+            ctx.note(kept.format(id=draft.id, command=resend_command(draft)))
         else:
             draft.discard()
         raise
