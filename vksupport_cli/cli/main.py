@@ -124,6 +124,12 @@ def describe(error) -> str:
         return error.message + " " + _("Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN.")
     if isinstance(error, Unavailable):
         return error.message + " " + _("Try again later.")
+    if error.details.get("reason") == "reopened" and isinstance(error.details.get("question_id"), int):
+        return (
+            error.message
+            + " "
+            + _("Wait for the new answer with: vksupport wait {id}").format(id=error.details["question_id"])
+        )
     return error.message
 
 
