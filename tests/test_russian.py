@@ -21,6 +21,7 @@ from cli_support import Outcome
 
 from vksupport_cli import credentials, i18n
 from vksupport_cli.cli import exits
+from vksupport_cli.errors import Conflict, NotEditable
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "vksupport_cli" / "locale"
@@ -449,3 +450,57 @@ def test_rich_help_in_a_terminal_is_russian_too(home):
     text = " ".join(terminal.seen.split())
     assert "[ПАРАМЕТРЫ]" in text and "Мои вопросы, сначала новые." in text, text
     assert not re.search(r"\[OPTIONS\]|\bUsage\b|\bOptions\b|\bTEXT\b|INTEGER", text), text
+
+
+# -- refusals that give the true reason (issue 17), in Russian ----------------------------------
+
+
+def test_russian_refusals_name_the_true_reason(desk, user, agent, monkeypatch):
+    monkeypatch.setattr(i18n, "_forced", None)
+    monkeypatch.setenv("VKSUPPORT_LANG", "ru")
+    from conftest import ask as ask_on
+
+    closed = ask_on(desk, user)
+    desk.close_question(user, closed.id)
+    with pytest.raises(NotEditable, match=r"^Вопрос #\d+ закрыт, изменить его уже нельзя") as refused:
+        desk.edit_question(user, closed.id, title="Новый")
+    assert "агент" not in refused.value.message
+
+    reopened = ask_on(desk, user)
+    desk.take(agent)
+    desk.answer(agent, reopened.id, "Смените пароль.")
+    desk.comment(user, reopened.id, "Не помогло.")
+    with pytest.raises(Conflict, match="снова у поддержки после вашего дополнения") as refused:
+        desk.rate(user, reopened.id, "good")
+    assert "ещё нет ответа" not in refused.value.message
+
+
+def test_edit_in_a_terminal_on_a_closed_question_says_it_is_closed(home):
+    assert cli(home, *ASK).code == 0
+    assert cli(home, "close", "1").code == 0
+    terminal = Terminal(home, "edit", "1")
+    code = terminal.finish()
+    text = " ".join(terminal.seen.split())
+    assert code == exits.CONFLICT, text
+    assert "Ошибка: вопрос #1 закрыт, изменить его уже нельзя. Задайте новый вопрос." in text, text
+    assert "агент" not in text
+    english = Terminal(home, "edit", "1", lang="C")
+    english.finish()
+    assert (
+        "Question 1 is closed and can no longer be edited" in english.seen and "agent" not in english.seen
+    ), english.seen
+
+
+def test_rate_after_a_follow_up_says_what_to_do(home):
+    assert cli(home, *ASK).code == 0
+    assert cli(home, "agent", "take").code == 0
+    assert cli(home, "agent", "answer", "1", "--body", "Смените пароль.").code == 0
+    assert cli(home, "comment", "1", "--body", "Не помогло.").code == 0
+    russian, english = cli(home, "rate", "1", "good"), cli(home, "rate", "1", "good", lang="C")
+    assert russian.code == english.code == exits.CONFLICT
+    assert "после вашего дополнения" in russian.stderr and "ещё нет ответа" not in russian.stderr, (
+        russian.stderr
+    )
+    assert "vksupport wait 1" in russian.stderr, russian.stderr
+    assert "follow-up" in english.stderr and "no answer" not in english.stderr, english.stderr
+    assert "vksupport wait 1" in english.stderr, english.stderr

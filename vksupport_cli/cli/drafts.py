@@ -110,6 +110,7 @@ def failure_words(error: str) -> str:
         "NotEditable": _("an agent has taken the question, so it can no longer be changed"),
         "NotEditable:taken": _("an agent has taken the question, so it can no longer be changed"),
         "NotEditable:closed": _("the question is closed"),
+        "Conflict:closed": _("the question is closed"),
         "NotAccepting": _("the desk was not accepting new questions"),
         "RateLimited": _("the desk asked to slow down"),
         "Unavailable": _("the desk could not be reached"),
@@ -125,7 +126,7 @@ def failure_words(error: str) -> str:
         "KeyboardInterrupt": _("it was interrupted"),
         "EOFError": _("it was interrupted"),
     }
-    return words.get(error, _("an unexpected error"))
+    return words.get(error) or words.get(error.partition(":")[0]) or _("an unexpected error")
 
 
 def field_words() -> dict[str, str]:

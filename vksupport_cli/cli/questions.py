@@ -12,7 +12,7 @@ import typer
 
 from ..desk.models import Question
 from ..drafts import Draft
-from ..errors import NotEditable, NotFound
+from ..errors import NotFound
 from ..i18n import _, ngettext
 from .. import drafts
 from . import compose
@@ -459,12 +459,9 @@ def edit(
     with keeping(ctx, draft):
         if not any(draft.fields.get(name) for name in ("title", "body", "link", "clear_link")):
             current = ctx.client.get_question(question_id)
-            if not current.editable:  # say so before the person spends time in the editor
-                raise NotEditable(
-                    _(
-                        "Question #{id} can no longer be edited: an agent has taken it. Add a comment instead."
-                    ).format(id=question_id)
-                )
+            refusal = current.edit_refusal("edited")
+            if refusal is not None:  # say so, with the desk's reason, before the person opens the editor
+                raise refusal
             message = compose.edit(ctx, draft, "message", f"{current.title}\n\n{current.body}\n")
             draft.fields["title"], draft.fields["body"] = _split_message(message)
             draft.save()
