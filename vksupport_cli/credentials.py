@@ -11,6 +11,7 @@ argv; ``Token`` keeps it out of ``repr`` too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from . import paths
 from .errors import DeskError, NotSignedIn
 from .i18n import _
 
-TOKEN_ENV = "VKSUPPORT_TOKEN"
+TOKEN_ENV = "VKSUPPORT_TOKEN"  # noqa: S105 - the variable's name, not a token
 KEYRING_SERVICE = "vksupport"
 
 
@@ -90,13 +91,11 @@ def forget(server: str) -> list[tuple[str, str]]:
     if tokens.pop(server, None) is not None:
         _write_plain(tokens)
         removed.append(("file", str(plain_file())))
-    try:
+    with contextlib.suppress(Exception):  # nothing can be stored where there is no keyring
         backend = _keyring()
         if backend.get_password(KEYRING_SERVICE, server) is not None:
             backend.delete_password(KEYRING_SERVICE, server)
             removed.append(("keyring", _backend_name(backend)))
-    except Exception:  # noqa: BLE001 - nothing can be stored where there is no keyring
-        pass
     return removed
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import click
 import typer
@@ -25,7 +25,7 @@ class DeskGroup(typer.core.TyperGroup):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.UsageError):
             raise
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             from .main import report
 
             raise click.exceptions.Exit(report(ctx.obj, error)) from error
@@ -68,7 +68,7 @@ def _keep_argument_help() -> None:
     if getattr(original, "_keeps_help", False):
         return
 
-    def __init__(self, *args, help=None, **kwargs):  # noqa: A002 - click's and Typer's name
+    def __init__(self, *args, help=None, **kwargs):
         original(self, *args, help=help, **kwargs)
         if self.help is None:
             self.help = help
@@ -110,7 +110,7 @@ def _print_version(value: bool) -> None:
 def root(
     tctx: typer.Context,
     server: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--server",
             help=_(

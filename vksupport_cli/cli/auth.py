@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 ServerOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--server", help=_("The desk's URL (default: the configured one)."), show_default=False),
 ]
 

@@ -121,7 +121,7 @@ def edit(ctx: Context, draft, field: str, template: str) -> str:
             handle.write(f"{COMMENT_PREFIX} {line}\n")
     try:
         try:
-            status = subprocess.call([*shlex.split(editor), str(buffer)])
+            status = subprocess.call([*shlex.split(editor), str(buffer)])  # noqa: S603 - the person's own $EDITOR
         except (OSError, ValueError) as exc:
             raise UsageError(
                 _("Could not run your editor {editor} ({reason}); set $EDITOR or pass --body.").format(

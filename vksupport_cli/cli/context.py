@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import IO, TYPE_CHECKING
 
-
 if TYPE_CHECKING:
     from ..client import DeskClient
 
@@ -131,7 +130,6 @@ class Context:
     def _connect(self) -> DeskClient:
         if self.server == SANDBOX:
             from ..client.local import LocalClient
-
             from ..paths import sandbox_db
 
             return LocalClient.open(sandbox_db())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,7 +22,7 @@ def search_help(
         ),
     ],
     category: Annotated[
-        Optional[str], typer.Option("--category", "-c", help=_("Only articles of this category."))
+        str | None, typer.Option("--category", "-c", help=_("Only articles of this category."))
     ] = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=100, help=_("How many articles to show."))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 DbOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--db", help=_("The desk's SQLite file. Default: the sandbox's."), dir_okay=False),
 ]
 

@@ -6,15 +6,15 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
+from .. import drafts
 from ..desk.models import Question
 from ..drafts import Draft
 from ..errors import NotEditable, NotFound
 from ..i18n import _, ngettext
-from .. import drafts
 from . import compose
 from .context import Aborted, Context, UsageError, WaitTimedOut
 from .helpcentre import JsonOption, show_article
@@ -40,9 +40,9 @@ QuestionId = Annotated[
         show_default=False,
     ),
 ]
-BodyOption = Annotated[Optional[str], typer.Option("--body", "-b", help=_("The text itself."))]
+BodyOption = Annotated[str | None, typer.Option("--body", "-b", help=_("The text itself."))]
 BodyFileOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--body-file", "-F", help=_("Read the text from a UTF-8 file, or '-' for standard input.")),
 ]
 LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
@@ -66,7 +66,7 @@ class AskOptions:
 
 
 ResumeOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--resume",
         help=_("Resend a saved draft without prompts: give its id, or 'latest'."),
@@ -78,7 +78,7 @@ ResumeOption = Annotated[
 def ask(
     tctx: typer.Context,
     topic: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--topic",
             "-t",
@@ -86,16 +86,16 @@ def ask(
         ),
     ] = None,
     title: Annotated[
-        Optional[str], typer.Option("--title", "-s", help=_("A short summary of the problem."))
+        str | None, typer.Option("--title", "-s", help=_("A short summary of the problem."))
     ] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
     link: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--link", help=_("Link to the page concerned, e.g. a friend's blocked page.")),
     ] = None,
     attach: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--attach", "-a", help=_("Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable.")
         ),
@@ -153,9 +153,13 @@ def run_ask(ctx: Context, options: AskOptions):
             if not draft.has_text and not _help_flow(ctx, draft, options):
                 return None
             _ask_for_missing(ctx, draft, options)
-        if ctx.interactive and not options.yes and options.resume is None:
-            if not compose.confirm(ctx, _("Send this question to support?"), default=True):
-                raise Aborted(_("Not sent."))
+        if (
+            ctx.interactive
+            and not options.yes
+            and options.resume is None
+            and not compose.confirm(ctx, _("Send this question to support?"), default=True)
+        ):
+            raise Aborted(_("Not sent."))
         return ctx.client.ask(
             topic=fields["topic"],
             title=fields["title"],
@@ -433,12 +437,10 @@ def show_question(ctx: Context, q: Question) -> None:
 def edit(
     tctx: typer.Context,
     question_id: QuestionId,
-    title: Annotated[Optional[str], typer.Option("--title", "-s", help=_("A new summary."))] = None,
+    title: Annotated[str | None, typer.Option("--title", "-s", help=_("A new summary."))] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
-    link: Annotated[
-        Optional[str], typer.Option("--link", help=_("A new link to the page concerned."))
-    ] = None,
+    link: Annotated[str | None, typer.Option("--link", help=_("A new link to the page concerned."))] = None,
     no_link: Annotated[bool, typer.Option("--no-link", help=_("Remove the link."))] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
@@ -537,7 +539,7 @@ def rate(
     question_id: QuestionId,
     rating: Annotated[str, typer.Argument(help=_("good or bad."), metavar="good|bad", show_default=False)],
     comment_text: Annotated[
-        Optional[str], typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))
+        str | None, typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -566,7 +568,7 @@ def wait(
     tctx: typer.Context,
     question_id: QuestionId,
     timeout: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             "--timeout",
             help=_("Give up after this many seconds (exit 7). Default: wait as long as it takes."),

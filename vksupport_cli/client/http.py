@@ -13,19 +13,14 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import os
 import random
+import sys
 import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
-
-import os
-import sys
-
-# httpx's command-line module drags in rich, pygments and click (~60 ms) for nothing here.
-sys.modules.setdefault("httpx._main", None)
-import httpx  # noqa: E402
 
 from .. import __version__
 from ..desk.models import (
@@ -52,6 +47,11 @@ from ..errors import (
     Unavailable,
 )
 from ..i18n import _
+
+# httpx's command-line module drags in rich, pygments and click (~60 ms) for nothing here: a None
+# entry in sys.modules makes its import fail, and httpx then goes without it.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None is what blocks an import
+import httpx  # noqa: E402 - after the line above, by design
 
 API_PREFIX = "/api/v1"
 TIMEOUT_ENV = "VKSUPPORT_TIMEOUT"  # seconds to wait for each reply (default 15)
@@ -194,7 +194,7 @@ class HttpClient:
 
     def _pause(self, attempt: int, retry_after: float | None = None) -> None:
         delay = retry_after if retry_after is not None else BACKOFF * 2**attempt
-        self._sleep(delay + random.uniform(0, delay / 2 if retry_after is None else 0.1))
+        self._sleep(delay + random.uniform(0, delay / 2 if retry_after is None else 0.1))  # noqa: S311 - jitter, not a secret
 
     def _call(
         self, method: str, path: str, *, safe: bool, auth: bool = True, expect_json: bool = True, **kwargs

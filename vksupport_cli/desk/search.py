@@ -171,7 +171,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
     for table in _TABLES[1:]:
-        conn.execute(f"DELETE FROM {table}")
+        conn.execute(f"DELETE FROM {table}")  # noqa: S608 - a name from the constant _TABLES
 
     stems = _Stems()
     term_id: dict[str, int] = {}
@@ -450,7 +450,7 @@ def _lookup_words(conn: sqlite3.Connection, words: set[str]) -> set[str]:
     found: set[str] = set()
     for part in _chunked(sorted(words)):
         marks = ",".join("?" * len(part))
-        sql = f"SELECT word FROM search_words WHERE word IN ({marks})"
+        sql = f"SELECT word FROM search_words WHERE word IN ({marks})"  # noqa: S608 - only ? marks; values bound
         found.update(r[0] for r in conn.execute(sql, part))
     return found
 
@@ -460,7 +460,7 @@ def _lookup_stems(conn: sqlite3.Connection, stems: set[str]) -> dict[str, tuple[
     found: dict[str, tuple[int, int]] = {}
     for part in _chunked(sorted(stems)):
         marks = ",".join("?" * len(part))
-        sql = f"SELECT stem, id, df FROM search_terms WHERE stem IN ({marks})"
+        sql = f"SELECT stem, id, df FROM search_terms WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
         found.update((r[0], (r[1], r[2])) for r in conn.execute(sql, part))
     return found
 
@@ -476,7 +476,7 @@ def _typo_fixes(conn: sqlite3.Connection, words: list[str]) -> dict[str, list[tu
     for part in _chunked(sorted(keys)):
         marks = ",".join("?" * len(part))
         rows = conn.execute(
-            f"SELECT t.key, w.word, w.stem, w.df FROM search_typo AS t"
+            f"SELECT t.key, w.word, w.stem, w.df FROM search_typo AS t"  # noqa: S608 - only ? marks; values bound
             f" JOIN search_words AS w ON w.word = t.word WHERE t.key IN ({marks})",
             part,
         )
@@ -523,7 +523,8 @@ def _candidates(conn: sqlite3.Connection, terms: list[int], category: str | None
     if category is not None:
         match = f'({match}) AND category : "{_category_token(category)}"'
     return conn.execute(
-        f"SELECT d.slug, d.terms, d.counts, d.len_title, d.len_title_en, d.len_keywords, d.len_body"
+        # S608: FTS_WEIGHTS is a constant; the query's words are bound (MATCH ?)
+        f"SELECT d.slug, d.terms, d.counts, d.len_title, d.len_title_en, d.len_keywords, d.len_body"  # noqa: S608
         f" FROM (SELECT rowid, bm25(search_fts, {FTS_WEIGHTS}) AS score FROM search_fts"
         f"       WHERE search_fts MATCH ? ORDER BY score LIMIT ?) AS f"
         f" JOIN search_docs AS d ON d.rowid = f.rowid",

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 # -- normalising -------------------------------------------------------------
 
@@ -88,7 +88,7 @@ def words(text: str) -> list[str]:
 # -- stemming ----------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stemmer(language: str):
     import Stemmer  # PyStemmer: a C extension, imported on first use
 
@@ -298,7 +298,7 @@ def translit_variants(word: str) -> list[str]:
     variants = [""]
     i = 0
     while i < len(word):
-        for latin, cyrillic in _TRANSLIT:
+        for latin, cyrillic in _TRANSLIT:  # noqa: B007 - the pair `break` stops at is read below
             if word.startswith(latin, i):
                 i += len(latin)
                 break

@@ -8,6 +8,7 @@ option per connection removes that stall for any number of workers.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -17,8 +18,6 @@ class NoDelayH11Protocol(H11Protocol):
     def connection_made(self, transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            try:
+            with contextlib.suppress(OSError):  # not a TCP socket after all: nothing to tune
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass  # not a TCP socket after all: nothing to tune
         super().connection_made(transport)
