@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -167,7 +167,7 @@ def status(tctx: typer.Context, server: ServerOption = None, as_json: JsonOption
         raise typer.Exit(exits.NOT_SIGNED_IN)
 
 
-def _show_status(ctx: Context, report: dict) -> None:
+def _show_status(ctx: Context, report: dict[str, Any]) -> None:
     source = _token_from(report["source"], report["where"])
     if report["accepted"]:
         signed_in = (

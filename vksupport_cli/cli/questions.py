@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from .. import drafts
-from ..desk.models import Question
+from ..desk.models import AskResult, Comment, Question, SearchHit
 from ..drafts import Draft
 from ..errors import NotEditable, NotFound
 from ..i18n import _, ngettext
@@ -62,7 +63,7 @@ class AskOptions:
     ads: bool = False
     yes: bool = False
     resume: str | None = None  # a draft id, or "latest"
-    suggestions: list = field(default_factory=list)  # the help flow's articles, offered as topics
+    suggestions: list[SearchHit] = field(default_factory=list)  # the help flow's articles, offered as topics
 
 
 ResumeOption = Annotated[
@@ -121,7 +122,7 @@ def ask(
     emit(ctx, result, as_json, _show_asked)
 
 
-def run_ask(ctx: Context, options: AskOptions):
+def run_ask(ctx: Context, options: AskOptions) -> AskResult | None:
     """Compose the question into a draft (flags, prompts, editor), then send it."""
     draft = _open_draft(ctx, "ask", options.resume)
     fields = draft.fields
@@ -223,7 +224,7 @@ def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | 
 
 
 @contextmanager
-def keeping(ctx: Context, draft: Draft):
+def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
     """Save the draft before sending; discard it once the desk confirmed; keep it on any failure."""
     draft.save()
     try:
@@ -293,7 +294,7 @@ def _choose_topic(ctx: Context, options: AskOptions) -> str:
         )
 
 
-def _show_asked(ctx: Context, result) -> None:
+def _show_asked(ctx: Context, result: AskResult) -> None:
     question = result.question
     ctx.console.print(
         "[green]"
@@ -332,13 +333,13 @@ def list_questions(
     emit(ctx, summaries, as_json, _show_list)
 
 
-def _summary(question: Question) -> dict:
+def _summary(question: Question) -> dict[str, Any]:
     data = question.to_dict()
     del data["comments"], data["attachments"]
     return data
 
 
-def _show_list(ctx: Context, questions: list[dict]) -> None:
+def _show_list(ctx: Context, questions: list[dict[str, Any]]) -> None:
     if not questions:
         ctx.note(_("You have no questions here. Ask one with: vksupport ask"))
         return
@@ -372,7 +373,7 @@ def show(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = Fal
 
 
 def show_question(ctx: Context, q: Question) -> None:
-    lines: list = [f"[bold]#{q.id} {escape(q.title)}[/]"]
+    lines: list[str] = [f"[bold]#{q.id} {escape(q.title)}[/]"]
     facts = [styled_status(q.status), _("topic {topic}").format(topic=q.topic)]
     if q.kind == "ads":
         facts.append(_("advertiser"))
@@ -507,7 +508,7 @@ def comment(
     emit(ctx, added, as_json, _show_commented)
 
 
-def _show_commented(ctx: Context, added) -> None:
+def _show_commented(ctx: Context, added: Comment) -> None:
     question = ctx.client.get_question(added.question_id)
     if question.status == "waiting" and not question.unprocessed and question.answered_at:
         ctx.console.print(_("Your follow-up put question #{id} back in the queue.").format(id=question.id))
@@ -605,10 +606,10 @@ def wait_for_answer(
     question_id: int,
     timeout: float | None,
     interval: float,
-    report=None,
+    report: Callable[[Question], None] | None = None,
     *,
-    sleep=time.sleep,
-    clock=time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Question:
     """Poll until the question has an answer; one last look at the deadline, then give up."""
     deadline = None if timeout is None else clock() + timeout
@@ -625,7 +626,7 @@ def wait_for_answer(
         if report is not None:
             report(question)
         now = clock()
-        if deadline is not None and now >= deadline:
+        if deadline is not None and timeout is not None and now >= deadline:
             raise WaitTimedOut(
                 _(
                     "Question #{id} is still {status} after {duration}; run `vksupport wait {id}` again later."

@@ -90,8 +90,10 @@ def since(text: str, now: datetime | None = None) -> str:
     return span((now - parse_time(text)).total_seconds())
 
 
-def answer_due(text: str, now: datetime | None = None) -> str:
+def answer_due(text: str | None, now: datetime | None = None) -> str:
     """When the answer is due, as a whole clause: 'answer expected in 5 hours' or 'the answer is overdue by 2 hours'."""
+    if not text:
+        return "—"
     now = now or datetime.now(UTC)
     seconds = (parse_time(text) - now).total_seconds()
     if seconds <= 0:
@@ -119,7 +121,7 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-def print_long(ctx: Context, renderables: list) -> None:
+def print_long(ctx: Context, renderables: list[Any]) -> None:
     """Print to a terminal, through a pager when it would not fit on one screen."""
     console = ctx.console
     if ctx.interactive:

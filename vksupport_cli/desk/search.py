@@ -44,7 +44,8 @@ import sqlite3
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..errors import BadInput
 from ..i18n import _
@@ -132,7 +133,7 @@ def _pack(values: Iterable[int]) -> bytes:
     return packed.tobytes()
 
 
-def _unpack(blob: bytes) -> array:
+def _unpack(blob: bytes) -> array[int]:
     values = array(_U32)
     values.frombytes(blob)
     if _SWAP:
@@ -178,8 +179,8 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     term_df: dict[str, int] = {}
     word_df: dict[str, int] = {}
     lengths = [0] * len(FIELDS)
-    docs: list[tuple] = []
-    fts: list[tuple] = []
+    docs: list[tuple[Any, ...]] = []
+    fts: list[tuple[Any, ...]] = []
     count = 0
 
     def flush() -> None:
@@ -245,7 +246,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
             for key in textnorm.deletes(word)
         ),
     )
-    meta = {"documents": count}
+    meta: dict[str, float] = {"documents": count}
     meta.update((f"avglen_{f}", lengths[i] / max(count, 1)) for i, f in enumerate(FIELDS))
     conn.executemany("INSERT INTO search_meta (name, value) VALUES (?, ?)", meta.items())
     conn.execute(
@@ -373,7 +374,7 @@ class _Vocabulary:
         self.fixes.update(_typo_fixes(self.conn, sorted(set(words) - set(self.fixes))))
 
 
-def _best_reading(readings: list[list[list[str]]], value) -> tuple[float, list[str]]:
+def _best_reading(readings: list[list[list[str]]], value: Callable[[str], float]) -> tuple[float, list[str]]:
     """The reading with the highest mean word value, as typed on ties; its chosen words."""
     best_score, best_words = -1.0, []
     for reading in readings:
@@ -441,7 +442,7 @@ def _near_stop_word(word: str) -> bool:
     )
 
 
-def _chunked(items: list, size: int = 500) -> Iterable[list]:
+def _chunked(items: list[str], size: int = 500) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -517,7 +518,9 @@ def _related(conn: sqlite3.Connection, stem: str) -> list[str]:
     return found + [r[0] for r in rows]
 
 
-def _candidates(conn: sqlite3.Connection, terms: list[int], category: str | None, limit: int) -> list[tuple]:
+def _candidates(
+    conn: sqlite3.Connection, terms: list[int], category: str | None, limit: int
+) -> list[sqlite3.Row]:
     """The ``limit`` best articles by FTS5's bm25 for any of the term ids."""
     match = " OR ".join(f"t{t}" for t in terms)
     if category is not None:

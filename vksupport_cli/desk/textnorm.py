@@ -31,6 +31,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import Stemmer
 
 # -- normalising -------------------------------------------------------------
 
@@ -89,7 +93,7 @@ def words(text: str) -> list[str]:
 
 
 @cache
-def _stemmer(language: str):
+def _stemmer(language: str) -> Stemmer.Stemmer:
     import Stemmer  # PyStemmer: a C extension, imported on first use
 
     return Stemmer.Stemmer(language, 50_000)
