@@ -651,7 +651,7 @@ def test_the_override_and_the_locale_variables_in_a_real_process(tmp_path, envir
 
 
 def test_an_argument_help_shows_once_and_translated(tmp_path):
-    """Typer 0.24 on click 8.5 lost arguments' help, then listed it twice (see cli/app.py)."""
+    """Typer 0.24/0.25 on click 8.5 lost arguments' help, then listed it twice (why click < 8.5)."""
     russian, english = (run_cli(tmp_path, lang, "show", "--help") for lang in (RU, C))
     assert russian.code == english.code == 0
     assert russian.stdout.count("Номер вопроса — как в `vksupport list`.") == 1, russian.stdout
