@@ -17,11 +17,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_support import Outcome
 
 from vksupport_cli import credentials, i18n
 from vksupport_cli.cli import exits
 from vksupport_cli.errors import Conflict, NotEditable
+
+from cli_support import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "vksupport_cli" / "locale"

@@ -22,7 +22,7 @@ def install() -> None:
 
     from ..i18n import _
 
-    type_names: dict[type[click.ParamType], str] = {
+    type_names: dict[type[click.ParamType[Any]], str] = {
         click.types.StringParamType: _("text"),
         click.types.IntParamType: _("integer"),
         click.types.FloatParamType: _("float"),

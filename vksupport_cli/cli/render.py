@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..i18n import _, ngettext
@@ -77,7 +77,7 @@ def span(seconds: float) -> str:
 def ago(text: str | None, now: datetime | None = None) -> str:
     if not text:
         return "—"
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     seconds = (now - parse_time(text)).total_seconds()
     if seconds < 10:
         return _("just now")
@@ -86,16 +86,18 @@ def ago(text: str | None, now: datetime | None = None) -> str:
 
 def since(text: str, now: datetime | None = None) -> str:
     """How long since ``text``: the bare duration (a waiting time), or "less than a minute"."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     seconds = (now - parse_time(text)).total_seconds()
     if seconds < 60:
         return _("less than a minute")
     return span(seconds)
 
 
-def answer_due(text: str, now: datetime | None = None) -> str:
+def answer_due(text: str | None, now: datetime | None = None) -> str:
     """When the answer is due, as a whole clause: 'answer expected in 5 hours' or 'the answer is overdue by 2 hours'."""
-    now = now or datetime.now(timezone.utc)
+    if not text:
+        return "—"
+    now = now or datetime.now(UTC)
     seconds = (parse_time(text) - now).total_seconds()
     if seconds <= 0:
         return _("the answer is overdue by {duration}").format(duration=span(-seconds))
@@ -112,7 +114,8 @@ def category_name(slug: str, fallback: str | None = None) -> str:
     """A help-centre category as a person reads it, in their language; one this CLI does not know
     (a deployed desk may have its own) is ``fallback`` (the desk's name for it) or its slug."""
     from .. import i18n
-    from ..desk.categories import CATEGORIES, category_name as name_in
+    from ..desk.categories import CATEGORIES
+    from ..desk.categories import category_name as name_in
 
     if slug not in CATEGORIES:
         return fallback or slug
@@ -133,7 +136,7 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-def print_long(ctx: Context, renderables: list) -> None:
+def print_long(ctx: Context, renderables: list[Any]) -> None:
     """Print to a terminal, through a pager when it would not fit on one screen."""
     console = ctx.console
     if ctx.interactive:
