@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -38,8 +39,18 @@ def _tool():
     return module
 
 
-def _catalogue() -> dict:
-    return _tool().read_po(LOCALE / "ru.po")
+def _catalogue() -> dict[str, SimpleNamespace]:
+    """ru.po as msgid -> (plural, strings), read with Babel."""
+    found = {}
+    for message in _tool().catalogue():
+        if not message.id:
+            continue
+        msgid, plural = (
+            (message.id[0], message.id[1]) if isinstance(message.id, tuple) else (message.id, None)
+        )
+        strings = list(message.string) if isinstance(message.string, tuple) else [message.string]
+        found[msgid] = SimpleNamespace(plural=plural, strings=strings)
+    return found
 
 
 # -- the glossary -----------------------------------------------------------------------------
@@ -144,11 +155,11 @@ def test_every_plural_form_keeps_the_count():
     for msgid, entry in _catalogue().items():
         if entry.plural is None:
             continue
-        wanted = tool._fields(entry.plural)
+        wanted = tool.fields(entry.plural)
         lost += [
             f"{msgid!r} form {i}: {text!r}"
             for i, text in enumerate(entry.strings)
-            if not wanted <= tool._fields(text)
+            if not wanted <= tool.fields(text)
         ]
     assert not lost, "\n".join(lost)
 
