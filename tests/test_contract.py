@@ -152,6 +152,22 @@ def test_edit_and_delete_only_while_unprocessed(people):
         people.user.delete_question(second.id)
 
 
+def test_ids_are_never_reused(people):
+    """The newest question deleted, the next one (anyone's) gets a new id; its thread too."""
+    mine = ask(people.user, attachments=[("shot.png", PNG)])
+    detail = people.user.comment(mine.id, "Деталь.")
+    people.user.delete_question(mine.id)  # the newest question, comment and attachment in the desk
+    theirs = ask(people.stranger, attachments=[("shot.png", PNG)])
+    their_detail = people.stranger.comment(theirs.id, "Другая деталь.")
+    assert theirs.id > mine.id
+    assert theirs.attachments[0].id > mine.attachments[0].id
+    assert their_detail.id > detail.id
+    with pytest.raises(NotFound):
+        people.user.get_question(mine.id)
+    again = ask(people.user, title="Снова", body="Снова.")
+    assert again.id > theirs.id
+
+
 def test_comment_follow_up_rate_close(people):
     question = ask(people.user)
     comment = people.user.comment(question.id, "Деталь.")

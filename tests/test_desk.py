@@ -503,6 +503,105 @@ def test_schema_is_versioned_and_migrations_are_idempotent(db_path):
     conn.close()
 
 
+def test_ids_are_never_reused_after_the_newest_is_deleted(desk, user, db_path):
+    first = ask(desk, user, attachments=[("a.png", PNG)])
+    comment = desk.comment(user, first.id, "Деталь")
+    desk.delete_question(user, first.id)
+    second = ask(desk, user, attachments=[("a.png", PNG)])
+    assert second.id == first.id + 1
+    assert second.attachments[0].id == first.attachments[0].id + 1
+    assert desk.comment(user, second.id, "Деталь").id == comment.id + 1
+    desk.delete_question(user, second.id)
+    reopened = Desk.open(db_path)  # the highest id is kept in the file, not in a process
+    try:
+        assert ask(reopened, user, title="Третий", body="Третий").id == second.id + 1
+    finally:
+        reopened.close()
+
+
+def _schema_v1(path) -> sqlite3.Connection:
+    """A database as the first schema made it (the migration under test starts from here)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("BEGIN")
+    for statement in db._statements(db.MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("COMMIT")
+    return conn
+
+
+def test_migration_keeps_every_row_and_ids_are_never_reused_after_it(tmp_path, clock):
+    path = tmp_path / "old.sqlite3"
+    old = _schema_v1(path)
+    t = "2026-11-01T10:00:00.000Z"
+    old.executemany(
+        "INSERT INTO users (id, name, role, created_at) VALUES (?, ?, ?, ?)",
+        [(1, "alice", "user", t), (2, "bob", "user", t), (3, "agent-smith", "agent", t)],
+    )
+    old.executemany(
+        "INSERT INTO questions (id, user_id, kind, topic, title, body, status, agent_id, created_at,"
+        " updated_at, queued_at, taken_at, answered_at) VALUES (?, ?, 'standard', 'account', ?, ?, ?, ?,"
+        " ?, ?, ?, ?, ?)",
+        [
+            (1, 1, "Старый", "Отвеченный", "answered", 3, t, t, t, t, t),
+            (2, 2, "Ждёт", "Ждущий", "waiting", None, t, t, t, None, None),
+            (3, 1, "Третий", "Удалят", "closed", None, t, t, t, None, None),
+        ],
+    )
+    old.executemany(
+        "INSERT INTO comments (id, question_id, author_id, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(1, 1, 1, "comment", "Деталь", t), (2, 1, 3, "answer", "Ответ", t), (3, 2, 2, "comment", "Моё", t)],
+    )
+    old.execute(
+        "INSERT INTO attachments (id, question_id, filename, content_type, size, sha256, content, created_at)"
+        " VALUES (1, 2, 'a.png', 'image/png', ?, 'x', ?, ?)",
+        (len(PNG), PNG, t),
+    )
+    # A key whose question (id 5) is gone: the newest id this database ever gave out.
+    old.execute(
+        "INSERT INTO idempotency_keys (user_id, key, resource, resource_id, created_at)"
+        " VALUES (2, 'k', 'question', 5, ?)",
+        (t,),
+    )
+    old.execute("DELETE FROM questions WHERE id = 3")
+    old.close()
+
+    desk = Desk.open(path, clock=clock)
+    conn = desk.conn
+    assert db.schema_version(conn) == db.SCHEMA_VERSION
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert [tuple(r) for r in conn.execute("SELECT id, user_id, status FROM questions ORDER BY id")] == [
+        (1, 1, "answered"),
+        (2, 2, "waiting"),
+    ]
+    assert [tuple(r) for r in conn.execute("SELECT id, question_id, body FROM comments ORDER BY id")] == [
+        (1, 1, "Деталь"),
+        (2, 1, "Ответ"),
+        (3, 2, "Моё"),
+    ]
+    alice, bob = desk.ensure_user("alice"), desk.ensure_user("bob")
+    _, content = desk.attachment_content(bob, 2, 1)
+    assert content == PNG
+    with pytest.raises(OpenQuestionExists):  # the one-open-question index came through
+        ask(desk, bob)
+    # The next ids follow the highest ever seen, not the highest left.
+    mine = ask(desk, alice, attachments=[("b.png", PNG)])
+    assert mine.id == 6
+    assert mine.attachments[0].id == 2
+    desk.delete_question(alice, mine.id)
+    again = ask(desk, alice, title="Снова", body="Снова")
+    assert again.id == 7
+    assert desk.comment(alice, again.id, "ещё").id == 4
+    desk.delete_question(bob, 2)  # cascades still work: its comment and attachment go with it
+    assert conn.execute("SELECT count(*) FROM comments WHERE question_id = 2").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 0
+    assert ask(desk, bob).id == 8
+    desk.close()
+
+
 def test_a_newer_schema_is_refused(tmp_path):
     conn = sqlite3.connect(tmp_path / "new.sqlite3")
     conn.execute(f"PRAGMA user_version = {db.SCHEMA_VERSION + 1}")
