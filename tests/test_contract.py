@@ -16,6 +16,7 @@ from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import (
     BadInput,
     Conflict,
+    IdempotencyMismatch,
     NotAccepting,
     NotAllowed,
     NotEditable,
@@ -193,6 +194,24 @@ def test_idempotent_comment(people):
     again = people.user.comment(question.id, "Один раз.", idempotency_key="c-key")
     assert first.id == again.id
     assert len(people.user.get_question(question.id).comments) == 1
+
+
+def test_an_idempotency_key_answers_only_for_its_own_request(people):
+    question = ask(people.user)
+    people.user.comment(question.id, "Один раз.", idempotency_key="bound-key")
+    with pytest.raises(IdempotencyMismatch) as refused:
+        people.user.comment(question.id, "Другой текст.", idempotency_key="bound-key")
+    assert refused.value.details["question_id"] == question.id
+    with pytest.raises(IdempotencyMismatch):
+        people.user.ask(topic="account", title="Т", body="Б", idempotency_key="bound-key")
+    assert [c.body for c in people.user.get_question(question.id).comments] == ["Один раз."]
+
+
+def test_an_ads_question_takes_an_advertising_topic(people):
+    with pytest.raises(BadInput, match="ads-business"):
+        ask(people.user, kind="ads")  # "hacked-page" is not about advertising
+    assert people.user.list_questions().questions == []
+    assert ask(people.user, kind="ads", topic="ad-account-moderation").kind == "ads"
 
 
 def test_strangers_see_nothing(people):

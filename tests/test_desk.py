@@ -10,11 +10,12 @@ import textwrap
 import pytest
 
 from conftest import ask
-from vksupport_cli.desk import db, records, service
+from vksupport_cli.desk import db, idempotency, records, service
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import (
     BadInput,
     Conflict,
+    IdempotencyMismatch,
     NotAccepting,
     NotAllowed,
     NotEditable,
@@ -269,8 +270,76 @@ def test_idempotent_comment(desk, user):
     again = desk.comment(user, question.id, "Деталь.", idempotency_key="c1")
     assert first.id == again.id
     assert len(desk.get_question(user, question.id).comments) == 1
-    with pytest.raises(BadInput):  # a key belongs to one kind of request
+    with pytest.raises(IdempotencyMismatch):  # a key belongs to one kind of request
         ask(desk, user, idempotency_key="c1")
+
+
+def test_a_comment_key_replayed_on_another_question_is_refused(desk, user, agent):
+    """The attack of issue 12: K on question A, then K on question B answered with A's comment."""
+    first = ask(desk, user)
+    made = desk.comment(user, first.id, "К первому.", idempotency_key="K")
+    desk.take(agent)
+    desk.answer(agent, first.id, "Ответ.")
+    desk.close_question(user, first.id)
+    second = ask(desk, user, title="Второй", body="Совсем другое.")
+    with pytest.raises(IdempotencyMismatch) as refused:
+        desk.comment(user, second.id, "К первому.", idempotency_key="K")
+    assert refused.value.details["question_id"] == first.id
+    assert desk.get_question(user, second.id).comments == []
+    assert [c.id for c in desk.get_question(user, first.id).comments if c.kind == "comment"] == [made.id]
+
+
+def test_a_comment_key_replayed_with_another_text_is_refused(desk, user):
+    question = ask(desk, user)
+    made = desk.comment(user, question.id, "Первый текст.", idempotency_key="K")
+    with pytest.raises(IdempotencyMismatch):
+        desk.comment(user, question.id, "Другой текст.", idempotency_key="K")
+    assert desk.comment(user, question.id, "  Первый текст.\r\n", idempotency_key="K").id == made.id
+    assert [c.body for c in desk.get_question(user, question.id).comments] == ["Первый текст."]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Другой заголовок"},
+        {"body": "Другое описание."},
+        {"topic": "account"},
+        {"link": "vk.com/id2"},
+        {"attachments": [("shot.png", PNG + b"\x01")]},
+        {"attachments": [("other.png", PNG)]},
+        {"attachments": []},
+    ],
+    ids=lambda change: next(iter(change)) + ("" if change.get("attachments", 1) else "-none"),
+)
+def test_an_ask_key_replayed_with_another_request_is_refused(desk, user, change):
+    fields = {"link": "vk.com/id1", "attachments": [("shot.png", PNG)]}
+    first = ask(desk, user, idempotency_key="K", **fields)
+    with pytest.raises(IdempotencyMismatch) as refused:
+        ask(desk, user, idempotency_key="K", **{**fields, **change})
+    assert refused.value.details["question_id"] == first.id
+    assert "another" in str(refused.value)
+    assert [q.id for q in desk.list_questions(user).questions] == [first.id]
+    # The very same request, however often, is the first question.
+    assert ask(desk, user, idempotency_key="K", **fields).id == first.id
+
+
+def test_idempotency_keys_expire_after_the_documented_time(desk, user, clock):
+    first = ask(desk, user, idempotency_key="K")
+    desk.close_question(user, first.id)
+    clock.advance(hours=23, minutes=59)
+    with pytest.raises(IdempotencyMismatch):
+        ask(desk, user, idempotency_key="K", title="Новый", body="Новый вопрос.")
+    clock.advance(minutes=2)  # past idempotency.KEY_TTL: the key is free again
+    assert idempotency.KEY_TTL.total_seconds() == 24 * 3600
+    second = ask(desk, user, idempotency_key="K", title="Новый", body="Новый вопрос.")
+    assert second.id != first.id
+    comment = desk.comment(user, second.id, "Деталь.", idempotency_key="C")
+    clock.advance(hours=25)
+    again = desk.comment(user, second.id, "Другая деталь.", idempotency_key="C")
+    assert again.id != comment.id
+    # Expired keys are dropped from the table, not kept for ever.
+    keys = desk.conn.execute("SELECT key FROM idempotency_keys ORDER BY key").fetchall()
+    assert [row[0] for row in keys] == ["C"]
 
 
 # -- agents -----------------------------------------------------------------
@@ -295,6 +364,25 @@ def test_take_serves_advertisers_first(desk, agent):
     ads = ask(desk, desk.ensure_user("shop"), kind="ads", topic="ads-business")
     assert desk.queue(agent)[0].id == ads.id
     assert desk.take(agent).id == ads.id
+
+
+def test_an_ads_question_takes_an_advertising_topic(desk):
+    shop = desk.ensure_user("shop")
+    for topic in ("hacked-page", "account", "payments"):
+        with pytest.raises(BadInput, match="ads-business"):
+            ask(desk, shop, kind="ads", topic=topic)
+    assert desk.conn.execute("SELECT count(*) FROM questions").fetchone()[0] == 0
+    advertising = [t.slug for t in desk.topics() if t.category == "ads-business"]
+    assert set(advertising) == {
+        "advertiser-support-form",
+        "ad-account-moderation",
+        "ad-payment-problems",
+        "ads-business",
+    }
+    for number, topic in enumerate(advertising):
+        asked = ask(desk, desk.ensure_user(f"shop-{number}"), kind="ads", topic=topic)
+        assert (asked.kind, asked.topic) == ("ads", topic)
+    assert ask(desk, shop, topic="ad-payment-problems").kind == "standard"  # anyone may ask about ads
 
 
 def test_take_picks_at_random(desk, agent):
@@ -564,6 +652,11 @@ def test_migration_keeps_every_row_and_ids_are_never_reused_after_it(tmp_path, c
         " VALUES (2, 'k', 'question', 5, ?)",
         (t,),
     )
+    # A comment key from an hour ago (schema 1 kept neither its question nor a fingerprint).
+    old.execute(
+        "INSERT INTO idempotency_keys (user_id, key, resource, resource_id, created_at)"
+        " VALUES (1, 'kc', 'comment', 1, '2026-11-26T11:00:00.000Z')"
+    )
     old.execute("DELETE FROM questions WHERE id = 3")
     old.close()
 
@@ -595,6 +688,11 @@ def test_migration_keeps_every_row_and_ids_are_never_reused_after_it(tmp_path, c
     again = ask(desk, alice, title="Снова", body="Снова")
     assert again.id == 7
     assert desk.comment(alice, again.id, "ещё").id == 4
+    # The old comment key now knows its question: a replay there is the old comment, elsewhere refused.
+    assert desk.comment(alice, 1, "Деталь", idempotency_key="kc").id == 1
+    with pytest.raises(IdempotencyMismatch) as refused:
+        desk.comment(alice, again.id, "Деталь", idempotency_key="kc")
+    assert refused.value.details["question_id"] == 1
     desk.delete_question(bob, 2)  # cascades still work: its comment and attachment go with it
     assert conn.execute("SELECT count(*) FROM comments WHERE question_id = 2").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 0

@@ -19,7 +19,7 @@ from conftest import ask
 from vksupport_cli.desk import service
 from vksupport_cli.desk.models import SearchHit
 from vksupport_cli.desk.service import Desk
-from vksupport_cli.errors import BadInput, NotFound, NotSignedIn
+from vksupport_cli.errors import BadInput, IdempotencyMismatch, NotFound, NotSignedIn
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -115,8 +115,17 @@ def test_injection_in_question_fields_is_stored_verbatim(desk, evil, bystander):
     assert f"{evil}.txt".replace("\\", "/").endswith(stored.filename)
     assert desk.attachment_content(alice, question.id, stored.id)[1] == evil.encode()
 
-    replay = desk.ask(alice, topic="hacked-page", title="другое", body="другое", idempotency_key=evil)
+    replay = desk.ask(
+        alice,
+        topic="hacked-page",
+        title=evil,
+        body=evil,
+        idempotency_key=evil,
+        attachments=[(f"{evil}.txt", evil.encode())],
+    )
     assert replay.question.id == question.id  # the key is a key, not SQL
+    with pytest.raises(IdempotencyMismatch):  # and bound to its request
+        desk.ask(alice, topic="hacked-page", title="другое", body="другое", idempotency_key=evil)
 
     edited = desk.edit_question(alice, question.id, title=evil + "!", body=evil + "?")
     assert (edited.title, edited.body) == (evil + "!", evil + "?")

@@ -55,6 +55,7 @@ from vksupport_cli.errors import (
     BadInput,
     Conflict,
     DeskError,
+    IdempotencyMismatch,
     NotAccepting,
     NotAllowed,
     NotEditable,
@@ -87,7 +88,7 @@ USERS = ("alice", "bob", "carol")
 AGENTS = ("agent-smith", "agent-jones")
 OPEN = ("waiting", "in_progress")
 #: Idempotency keys: a small pool shared by asks and comments, so that replays
-#: and a key reused for the other kind of request both happen often.
+#: and a key reused for another request (the other kind, another question or text) happen often.
 KEYS = (None, None, "k1", "k2", "k3")
 #: Ids no question ever has: far beyond any given out, or near the 64-bit edge.
 MISSING_IDS = (10**9, 2**62)
@@ -153,7 +154,8 @@ class DeskMachine(RuleBasedStateMachine):
         # the model
         self.model: dict[int, Q] = {}
         self.ever: set[int] = set()  # every id the desk gave out, deleted ones too
-        self.keys: dict[tuple[str, str], tuple[str, int]] = {}  # (user, key) -> (resource, id)
+        #: (user, key) -> (resource, id, request): an ask's fields, or the question a comment went to
+        self.keys: dict[tuple[str, str], tuple[str, int, object]] = {}
         self.comment_of: dict[int, int] = {}  # live comment (or answer) id -> its question id
         self.accepting = True
         self.asked = 0
@@ -217,30 +219,31 @@ class DeskMachine(RuleBasedStateMachine):
     def seed(self, askers):
         """Some examples start with questions already waiting, to reach deeper states."""
         for user, key in askers:
-            self.ask(user, ads=False, key=key)
+            self.ask(user, ads=False, key=key, resend=False)
 
-    @rule(user=st.sampled_from(USERS), ads=st.booleans(), key=st.sampled_from(KEYS))
-    def ask(self, user, ads, key):
+    @rule(user=st.sampled_from(USERS), ads=st.booleans(), key=st.sampled_from(KEYS), resend=st.booleans())
+    def ask(self, user, ads, key, resend):
         self.tick()
         self.asked += 1
-        title = f"Вопрос номер {self.asked} от {user}"
-        kind = "ads" if ads else "standard"
+        remembered = self.keys.get((user, key)) if key else None
+        if resend and remembered is not None and remembered[0] == "question":
+            payload = remembered[2]  # the very request the key first made: a replay
+        else:
+            payload = {
+                "topic": "ads-business" if ads else "hacked-page",
+                "title": f"Вопрос номер {self.asked} от {user}",
+                "body": f"Подробности {self.asked}: страницу взломали, пароль не подходит.",
+                "kind": "ads" if ads else "standard",
+            }
+        title, kind = payload["title"], payload["kind"]
         before = len(self.model)
 
         def call():
-            return self.desk.ask(
-                self.people[user],
-                topic="ads-business" if ads else "hacked-page",
-                title=title,
-                body=f"Подробности {self.asked}: страницу взломали, пароль не подходит.",
-                kind=kind,
-                idempotency_key=key,
-            )
+            return self.desk.ask(self.people[user], **payload, idempotency_key=key)
 
-        remembered = self.keys.get((user, key)) if key else None
         if remembered is not None:  # replays come first, even when not accepting
-            resource, earlier = remembered
-            if resource == "question":  # the first question, nothing new
+            resource, earlier, first_payload = remembered
+            if resource == "question" and payload == first_payload:  # the first question, nothing new
                 replayed = call().question
                 assert (replayed.id, replayed.title, replayed.status) == (
                     earlier,
@@ -248,8 +251,10 @@ class DeskMachine(RuleBasedStateMachine):
                     self.model[earlier].status,
                 )
                 event("ask: replayed")
-            else:  # the key was used for a comment
-                self.refused("ask", BadInput, call)
+            else:  # the key was used for a comment, or for another question
+                error = self.refused("ask", IdempotencyMismatch, call)
+                first_question = earlier if resource == "question" else self.comment_of[earlier]
+                assert error.details["question_id"] == first_question
         elif not self.accepting:
             self.refused("ask", NotAccepting, call)
         elif (open_q := self.open_of(user)) is not None:
@@ -268,7 +273,7 @@ class DeskMachine(RuleBasedStateMachine):
             self.model[question.id] = Q(question.id, user, kind, title)
             self.ever.add(question.id)
             if key:
-                self.keys[(user, key)] = ("question", question.id)
+                self.keys[(user, key)] = ("question", question.id, payload)
             event(f"ask: created {kind}")
             return
         self.check_count(before)
@@ -327,8 +332,8 @@ class DeskMachine(RuleBasedStateMachine):
             self.comment_of = {c: q for c, q in self.comment_of.items() if q != qid}
             # A deleted question's keys go with it, its comments' too: they ask anew.
             self.keys = {
-                k: (resource, rid)
-                for k, (resource, rid) in self.keys.items()
+                k: (resource, rid, request)
+                for k, (resource, rid, request) in self.keys.items()
                 if (resource, rid) != ("question", qid) and not (resource == "comment" and rid in gone)
             }
             self.refused("get deleted", NotFound, lambda: self.desk.get_question(self.people[name], qid))
@@ -351,10 +356,12 @@ class DeskMachine(RuleBasedStateMachine):
 
         remembered = self.keys.get((name, key)) if key else None
         if remembered is not None:  # replays come first, whatever the question
-            resource, earlier = remembered
-            if resource == "question":
-                self.refused("comment", BadInput, call)
-            else:  # the first comment, nothing new
+            resource, earlier, first_target = remembered
+            if resource == "question" or first_target != qid:  # another operation, or question
+                error = self.refused("comment", IdempotencyMismatch, call)
+                first_question = earlier if resource == "question" else first_target
+                assert error.details["question_id"] == first_question
+            else:  # the first comment (same question, same text), nothing new
                 assert call().id == earlier
                 assert len(self.desk.get_question(self.people[name], self.comment_of[earlier]).comments) == (
                     self.model[self.comment_of[earlier]].comments
@@ -382,7 +389,7 @@ class DeskMachine(RuleBasedStateMachine):
         q.comments += 1
         self.comment_of[made.id] = qid
         if key:
-            self.keys[(name, key)] = ("comment", made.id)
+            self.keys[(name, key)] = ("comment", made.id, qid)
         event(f"comment: added ({q.status})")
 
     # -- agents ---------------------------------------------------------------
@@ -573,7 +580,12 @@ def test_a_deleted_questions_key_asks_anew(desk):
     desk.delete_question(alice, first.id)
     again = desk.ask(alice, topic="account", title="Второй", body="Текст", idempotency_key="k").question
     assert again.title == "Второй"
-    assert desk.ask(alice, topic="account", title="x", body="y", idempotency_key="k").question.id == again.id
+    assert (
+        desk.ask(alice, topic="account", title="Второй", body="Текст", idempotency_key="k").question.id
+        == again.id
+    )
+    with pytest.raises(IdempotencyMismatch):
+        desk.ask(alice, topic="account", title="x", body="y", idempotency_key="k")
 
 
 # -- regression tests of bugs the walk once found ---------------------------------

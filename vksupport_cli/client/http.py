@@ -44,6 +44,7 @@ from ..errors import (
     BadInput,
     Conflict,
     DeskError,
+    IdempotencyMismatch,
     NotAllowed,
     NotFound,
     NotSignedIn,
@@ -67,6 +68,7 @@ _BY_STATUS = {
     403: NotAllowed,
     404: NotFound,
     409: Conflict,
+    422: IdempotencyMismatch,
     429: RateLimited,
 }
 

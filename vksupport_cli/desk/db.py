@@ -191,6 +191,18 @@ MIGRATIONS: list[str] = [
             (SELECT coalesce(max(resource_id), 0) FROM idempotency_keys WHERE resource = 'comment'))),
         ('attachments', (SELECT coalesce(max(id), 0) FROM attachments));
     """,
+    # 3: an idempotency key is bound to its request (desk/idempotency.py): besides its user
+    # and operation (``resource``), the question a comment went to and a fingerprint of the
+    # content. Keys kept from before have no fingerprint and match on the rest; they expire
+    # within a day like any other, found by their age.
+    """
+    ALTER TABLE idempotency_keys ADD COLUMN target INTEGER;
+    ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT;
+    UPDATE idempotency_keys
+        SET target = (SELECT question_id FROM comments WHERE comments.id = idempotency_keys.resource_id)
+        WHERE resource = 'comment';
+    CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
