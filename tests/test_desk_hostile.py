@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ask
 from vksupport_cli.desk import service
 from vksupport_cli.desk.models import SearchHit
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import BadInput, IdempotencyMismatch, NotFound, NotSignedIn
+
+from conftest import ask
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -467,7 +468,7 @@ def _comment(desk, size):
 
 
 def _answer(desk, size):
-    alice, question = _question(desk)
+    _alice, question = _question(desk)
     agent = desk.ensure_user("agent-smith", "agent")
     desk.take(agent)
     return len(desk.answer(agent, question.id, "о" * size).answer.body)

@@ -74,7 +74,8 @@ def replayed(store: Store, user: User, key: str, request: Request, now: datetime
     ).fetchone()
     if row is None:
         return None
-    resource, resource_id = row["resource"], row["resource_id"]
+    resource: str = row["resource"]
+    resource_id: int = row["resource_id"]
     owner = store.execute(_OWNER_OF[resource], (resource_id,)).fetchone() if resource in _OWNER_OF else None
     if row["created_at"] < iso(now - KEY_TTL) or owner is None or owner[0] != user.id:
         # Expired, or what the key made is gone: the key is free, and the request is a new one.
