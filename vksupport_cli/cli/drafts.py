@@ -116,6 +116,7 @@ def failure_words(error: str) -> str:
         "Unavailable": _("the desk could not be reached"),
         "NotSignedIn": _("you were not signed in"),
         "OpenQuestionExists": _("you already had an open question"),
+        "IdempotencyMismatch": _("an earlier send of this draft had already made another request"),
         "Conflict": _("the question's state did not allow it"),
         "NotFound": _("the question was not found"),
         "NotAllowed": _("your account may not do this"),

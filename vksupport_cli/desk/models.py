@@ -19,6 +19,8 @@ from ..i18n import _
 STATUSES = ("waiting", "in_progress", "answered", "closed")
 OPEN_STATUSES = ("waiting", "in_progress")
 KINDS = ("standard", "ads")
+#: The help-centre category of advertising: the only topics an ``ads`` question may take.
+ADS_CATEGORY = "ads-business"
 RATINGS = ("good", "bad")
 ROLES = ("user", "agent")
 
