@@ -158,7 +158,7 @@ class Desk:
     # -- help centre ------------------------------------------------------
 
     def search_help(self, query: str, *, category: str | None = None, limit: int = 10) -> list[SearchHit]:
-        ranked = search.search(self.conn, query, category=category, limit=limit)
+        ranked, interpreted_as = search.interpret(self.conn, query, category=category, limit=limit)
         if not ranked:
             return []
         slugs = [slug for slug, _ in ranked]
@@ -179,6 +179,7 @@ class Desk:
                 can_ask=bool(rows[slug]["can_ask"]),
                 score=round(score, 4),
                 snippet=_snippet(rows[slug]["body"]),
+                interpreted_as=interpreted_as,
             )
             for slug, score in ranked
             if slug in rows
