@@ -75,6 +75,8 @@ SYNONYM_WEIGHT = 0.7
 #: A word no article has counts through its nearest corpus words (navec): NEAR_WEIGHT × similarity.
 NEAR_WEIGHT = 0.8
 NEAR_MAX = 4  # neighbours taken per word
+NEAR_MIN = 0.45  # and at least this similar
+NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
 NEAR_KNOWN_MIN = 0.6
 NEAR_KNOWN_WEIGHT = 0.5
@@ -542,10 +544,11 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
             typo = REAL_WORD_TYPO if near else 1.0
             group = {fix: weight * typo for fix, weight, _ in fixes}
             for other, similarity in near:
-                group.setdefault(other, NEAR_WEIGHT * similarity)
-            if fixes and (not near or fixes[0][1] * typo >= NEAR_WEIGHT * near[0][1]):
+                if similarity >= NEAR_MIN:
+                    group.setdefault(other, NEAR_WEIGHT * similarity)
+            if fixes and not near:
                 shown[word] = fixes[0][2]
-            elif near:
+            elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
                 shown[word] = vocab.shown.get(near[0][0], word)
         for related in _related(conn, stem):
             group.setdefault(related, RELATED_WEIGHT)
