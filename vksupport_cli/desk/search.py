@@ -45,6 +45,7 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -568,10 +569,20 @@ def _near_stop_word(word: str) -> bool:
     """A misspelt stop word ("помогище", "пожайлуста") must not be "corrected" into a topic."""
     if len(word) < 5:
         return False
-    return any(
-        abs(len(stop) - len(word)) <= 1 and textnorm.osa_distance(word, stop, 1) <= 1
-        for stop in textnorm.STOP_WORDS
-    )
+    keys = _stop_word_keys()
+    candidates = {stop for key in textnorm.deletes(word) for stop in keys.get(key, ())}
+    return any(textnorm.osa_distance(word, stop, 1) <= 1 for stop in candidates)
+
+
+@lru_cache(maxsize=1)
+def _stop_word_keys() -> dict[str, tuple[str, ...]]:
+    """One-deletion keys of the stop words of 4+ letters (two words one edit apart share one)."""
+    keys: dict[str, list[str]] = {}
+    for stop in textnorm.STOP_WORDS:
+        if len(stop) >= 4:
+            for key in textnorm.deletes(stop):
+                keys.setdefault(key, []).append(stop)
+    return {key: tuple(stops) for key, stops in keys.items()}
 
 
 def _chunked(items: list, size: int = 500) -> Iterable[list]:

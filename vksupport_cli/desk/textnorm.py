@@ -115,6 +115,7 @@ def _morph():  # pymorphy3's analyzer: ~0.2 s to load its dictionaries, so only 
 NAME_TAGS = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
 
 
+@lru_cache(maxsize=200_000)
 def lemma(word: str) -> str | None:
     """The dictionary form of a Russian word pymorphy3 knows ("друзья" → "друг"), else None."""
     if not _ONLY_CYRILLIC.match(word):
