@@ -333,14 +333,19 @@ def test_a_word_in_no_article_finds_the_article_of_its_nearest_word(small):
 
 
 def test_a_paraphrase_counts_through_the_nearest_words(small):
-    # "поменять" is in the other article; "сменить", its nearest word, decides with "аватарку".
+    # Both words of the query are in the other article; "сменить", the nearest word to
+    # "поменять", makes the article about avatars the one that matches the whole query.
     helpcenter.load(
         small,
         [
             article(
                 "avatar", "Как сменить аватарку", "Откройте профиль и нажмите на фото, чтобы сменить его."
             ),
-            article("name", "Имя", "Имя можно поменять раз в месяц. Поменять, поменять, поменять."),
+            article(
+                "name",
+                "Имя",
+                "Имя можно поменять раз в месяц, а поменять имя рядом с аватаркой — в настройках.",
+            ),
         ],
     )
     assert top(small, "поменять аватарку") == "avatar"
