@@ -64,6 +64,8 @@ K1 = 1.2
 #: FTS5 bm25 weights for the candidate pass (the category column never scores).
 FTS_WEIGHTS = "10.0, 6.0, 5.0, 1.0, 0.0"
 CANDIDATES = 200
+#: Alternatives weighing less than this find no candidates by themselves, they only score them.
+CANDIDATE_WEIGHT = 0.55
 #: Terms in more than this share of the articles are left out of the first candidate pass.
 COMMON_SHARE = 0.25
 #: How much a match through an alternative counts, relative to the word itself.
@@ -706,8 +708,11 @@ def _rank(
     avglen = [meta.get(f"avglen_{f}", 1.0) or 1.0 for f in FIELDS]
 
     wanted = max(CANDIDATES, limit)
-    terms = list(dict.fromkeys(info[s][0] for g in groups for s in g))
-    dfs = {info[s][0]: info[s][1] for g in groups for s in g}
+    # Candidates come from each word and its close alternatives; the loose ones (words of
+    # like meaning to a word the corpus has) only re-score them: FTS5 stays as fast as before.
+    close = [[s for s, w in g.items() if w >= CANDIDATE_WEIGHT] or list(g) for g in groups]
+    terms = list(dict.fromkeys(info[s][0] for g in close for s in g))
+    dfs = {info[s][0]: info[s][1] for g in close for s in g}
     rare = [t for t in terms if dfs[t] <= n * COMMON_SHARE]
     rows = _candidates(conn, rare, category, wanted) if rare and len(rare) < len(terms) else []
     if len(rows) < wanted:
