@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .. import paths
 from ..i18n import _, ngettext
 from .context import Context
+
+if TYPE_CHECKING:
+    from ..desk.service import Desk
 
 app = typer.Typer(
     help=_("Run and manage a desk: its help centre and whether it takes questions."),
@@ -18,12 +21,12 @@ app = typer.Typer(
 )
 
 DbOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--db", help=_("The desk's SQLite file. Default: the sandbox's."), dir_okay=False),
 ]
 
 
-def _open(db: Path | None):
+def _open(db: Path | None) -> Desk:
     from ..desk.service import Desk
 
     return Desk.open(db or paths.sandbox_db())

@@ -44,10 +44,10 @@ import sqlite3
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import BadInput
 from ..i18n import _
@@ -163,7 +163,7 @@ def _pack(values: Iterable[int]) -> bytes:
     return packed.tobytes()
 
 
-def _unpack(blob: bytes) -> array:
+def _unpack(blob: bytes) -> array[int]:
     values = array(_U32)
     values.frombytes(blob)
     if _SWAP:
@@ -238,7 +238,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
     for table in _TABLES[1:]:
-        conn.execute(f"DELETE FROM {table}")
+        conn.execute(f"DELETE FROM {table}")  # noqa: S608 - a name from the constant _TABLES
 
     stems = _Stems()
     term_id: dict[str, int] = {}
@@ -246,8 +246,8 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     word_df: dict[str, int] = {}
     word_tf: dict[str, int] = {}
     lengths = [0] * len(FIELDS)
-    docs: list[tuple] = []
-    fts: list[tuple] = []
+    docs: list[tuple[Any, ...]] = []
+    fts: list[tuple[Any, ...]] = []
     count = 0
 
     def flush() -> None:
@@ -324,7 +324,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
             for key in textnorm.deletes(word)
         ),
     )
-    meta = {"documents": count}
+    meta: dict[str, float] = {"documents": count}
     meta.update((f"avglen_{f}", lengths[i] / max(count, 1)) for i, f in enumerate(FIELDS))
     conn.executemany("INSERT INTO search_meta (name, value) VALUES (?, ?)", meta.items())
     conn.execute(
@@ -480,7 +480,9 @@ class _Vocabulary:
         self.fixes.update(_typo_fixes(self.conn, sorted(set(words) - set(self.fixes))))
 
 
-def _best_reading(readings: list[list[list[str]]], value) -> tuple[float, int, list[str]]:
+def _best_reading(
+    readings: list[list[list[str]]], value: Callable[[str], float]
+) -> tuple[float, int, list[str]]:
     """The reading with the highest mean word value, as typed on ties: score, index, its words."""
     best_score, best_index, best_words = -1.0, 0, []
     for index, reading in enumerate(readings):
@@ -587,7 +589,7 @@ def _stop_word_keys() -> dict[str, tuple[str, ...]]:
     return {key: tuple(stops) for key, stops in keys.items()}
 
 
-def _chunked(items: list, size: int = 500) -> Iterable[list]:
+def _chunked(items: list[str], size: int = 500) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -596,7 +598,7 @@ def _lookup_words(conn: sqlite3.Connection, words: set[str]) -> dict[str, tuple[
     found: dict[str, tuple[str, int]] = {}
     for part in _chunked(sorted(words)):
         marks = ",".join("?" * len(part))
-        sql = f"SELECT word, stem, df FROM search_words WHERE word IN ({marks})"
+        sql = f"SELECT word, stem, df FROM search_words WHERE word IN ({marks})"  # noqa: S608 - only ? marks; values bound
         found.update((r[0], (r[1], r[2])) for r in conn.execute(sql, part))
     return found
 
@@ -606,7 +608,7 @@ def _lookup_stems(conn: sqlite3.Connection, stems: set[str]) -> dict[str, tuple[
     found: dict[str, tuple[int, int, str]] = {}
     for part in _chunked(sorted(stems)):
         marks = ",".join("?" * len(part))
-        sql = f"SELECT stem, id, df, word FROM search_terms WHERE stem IN ({marks})"
+        sql = f"SELECT stem, id, df, word FROM search_terms WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
         found.update((r[0], (r[1], r[2], r[3])) for r in conn.execute(sql, part))
     return found
 
@@ -616,7 +618,7 @@ def _lookup_near(conn: sqlite3.Connection, stems: set[str]) -> dict[str, list[tu
     found: dict[str, list[tuple[str, float]]] = {}
     for part in _chunked(sorted(stems)):
         marks = ",".join("?" * len(part))
-        sql = f"SELECT stem, near, similarity FROM search_near WHERE stem IN ({marks})"
+        sql = f"SELECT stem, near, similarity FROM search_near WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
         for stem, near, similarity in conn.execute(sql, part):
             found.setdefault(stem, []).append((near, similarity))
     for pairs in found.values():
@@ -637,7 +639,7 @@ def _typo_fixes(conn: sqlite3.Connection, words: list[str]) -> dict[str, list[tu
     for part in _chunked(sorted(keys)):
         marks = ",".join("?" * len(part))
         rows = conn.execute(
-            f"SELECT t.key, w.word, w.stem, w.df FROM search_typo AS t"
+            f"SELECT t.key, w.word, w.stem, w.df FROM search_typo AS t"  # noqa: S608 - only ? marks; values bound
             f" JOIN search_words AS w ON w.word = t.word WHERE t.key IN ({marks})",
             part,
         )
@@ -681,13 +683,16 @@ def _related(conn: sqlite3.Connection, stem: str) -> list[str]:
     return found + [r[0] for r in rows]
 
 
-def _candidates(conn: sqlite3.Connection, terms: list[int], category: str | None, limit: int) -> list[tuple]:
+def _candidates(
+    conn: sqlite3.Connection, terms: list[int], category: str | None, limit: int
+) -> list[sqlite3.Row]:
     """The ``limit`` best articles by FTS5's bm25 for any of the term ids."""
     match = " OR ".join(f"t{t}" for t in terms)
     if category is not None:
         match = f'({match}) AND category : "{_category_token(category)}"'
     return conn.execute(
-        f"SELECT d.slug, d.terms, d.counts, d.len_title, d.len_title_en, d.len_keywords, d.len_body"
+        # S608: FTS_WEIGHTS is a constant; the query's words are bound (MATCH ?)
+        f"SELECT d.slug, d.terms, d.counts, d.len_title, d.len_title_en, d.len_keywords, d.len_body"  # noqa: S608
         f" FROM (SELECT rowid, bm25(search_fts, {FTS_WEIGHTS}) AS score FROM search_fts"
         f"       WHERE search_fts MATCH ? ORDER BY score LIMIT ?) AS f"
         f" JOIN search_docs AS d ON d.rowid = f.rowid",

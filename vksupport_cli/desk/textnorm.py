@@ -24,13 +24,20 @@ both sides always agree on what a "term" is:
 
 Only the standard library and PyStemmer are imported, and the stemmers are built
 on first use, so importing this module stays cheap for a one-query CLI process.
+pymorphy3 (``lemma``, ``term``, ``forms``) is loaded only by the index build: a
+query finds every form of the corpus's words in the index.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pymorphy3
+    import Stemmer
 
 # -- normalising -------------------------------------------------------------
 
@@ -88,8 +95,8 @@ def words(text: str) -> list[str]:
 # -- stemming ----------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
-def _stemmer(language: str):
+@cache
+def _stemmer(language: str) -> Stemmer.Stemmer:
     import Stemmer  # PyStemmer: a C extension, imported on first use
 
     return Stemmer.Stemmer(language, 50_000)
@@ -105,7 +112,9 @@ def stem(word: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _morph():  # pymorphy3's analyzer: ~0.2 s to load its dictionaries, so only the index build does
+def _morph() -> (
+    pymorphy3.MorphAnalyzer
+):  # pymorphy3's analyzer: ~0.2 s to load its dictionaries, so only the index build does
     import pymorphy3
 
     return pymorphy3.MorphAnalyzer()
@@ -365,7 +374,7 @@ def translit_variants(word: str) -> list[str]:
     variants = [""]
     i = 0
     while i < len(word):
-        for latin, cyrillic in _TRANSLIT:
+        for latin, cyrillic in _TRANSLIT:  # noqa: B007 - the pair `break` stops at is read below
             if word.startswith(latin, i):
                 i += len(latin)
                 break
