@@ -83,6 +83,7 @@ NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
 NEAR_KNOWN_MIN = 0.6
 NEAR_KNOWN_WEIGHT = 0.5
+LONG_QUERY = 6  # meaningful words from which a query is a description
 REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
 #: The share of the query an article matches scales its score: counted in words, or in idf
 #: (the informative words), mixed in this proportion.
@@ -538,8 +539,9 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
             group: Group = {stem: 1.0}
             if word in retyped and word not in vocab.words:  # "parol" read as "парол": show "пароль"
                 shown[word] = vocab.shown[stem]
-            # a paraphrase: "поменять" where the article says "сменить"
-            for other, similarity in vocab.near.get(stem, []):
+            # a paraphrase: "поменять" where the article says "сменить"; not in a description
+            # of several sentences, whose many words say enough and whose loose neighbours add noise
+            for other, similarity in vocab.near.get(stem, []) if len(words) < LONG_QUERY else ():
                 if similarity >= NEAR_KNOWN_MIN:
                     group.setdefault(other, NEAR_KNOWN_WEIGHT * similarity)
         else:
