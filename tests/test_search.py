@@ -281,7 +281,7 @@ def test_bundled_corpus_is_the_articles_with_english_titles():
     assert len(articles) == 80
     assert all(a["title_en"] and a["keywords"] == [] for a in articles)
     for a in articles:
-        assert json.dumps(a["title_en"], ensure_ascii=False)
+        assert a["title_en"] == a["title_en"].strip() and a["title_en"].isascii(), a["slug"]
 
 
 # -- meaning: dictionary forms, words of like meaning, long descriptions ----------------
