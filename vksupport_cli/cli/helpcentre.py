@@ -43,6 +43,10 @@ def _show_hits(ctx: Context, hits: list[SearchHit]) -> None:
         return
     from rich.table import Table
 
+    if hits[0].interpreted_as:
+        ctx.console.print(
+            "[dim]" + _("Showing results for: {query}").format(query=escape(hits[0].interpreted_as)) + "[/]\n"
+        )
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
     table.add_column("#", justify="right")
     table.add_column(_("Article"))

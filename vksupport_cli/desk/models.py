@@ -148,6 +148,10 @@ class SearchHit(Record):
     can_ask: bool
     score: float
     snippet: str
+    #: The query as the search read it, when that differs from what was typed (wrong keyboard
+    #: layout, transliteration, a typo, a word of like meaning); None when taken as typed.
+    #: The same on every hit of one search.
+    interpreted_as: str | None = None
 
 
 @dataclass(frozen=True)

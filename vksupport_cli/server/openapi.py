@@ -390,6 +390,11 @@ def document() -> dict[str, Any]:
                         "can_ask": {"type": "boolean"},
                         "score": {"type": "number"},
                         "snippet": {"type": "string"},
+                        "interpreted_as": _nullable(
+                            "string",
+                            description="The query as the search read it (layout, transliteration,"
+                            " typo, a word of like meaning), or null when taken as typed.",
+                        ),
                     },
                 },
                 "Article": {
