@@ -84,7 +84,12 @@ def store(server: str, token: str, *, insecure_storage: bool = False) -> Token:
 
 
 def forget(server: str) -> list[tuple[str, str]]:
-    """Remove the token for ``server`` from the file and the keyring: [(source, where)]."""
+    """Remove the token for ``server`` from the file and the keyring: [(source, where)].
+
+    Raises ``KeyringUnavailable`` when the keyring exists but cannot be read or
+    changed (locked, dismissed, broken): the token may still be there, and
+    saying "nothing to remove" would be a lie.
+    """
     removed = []
     tokens = _read_plain()
     if tokens.pop(server, None) is not None:
@@ -92,11 +97,20 @@ def forget(server: str) -> list[tuple[str, str]]:
         removed.append(("file", str(plain_file())))
     try:
         backend = _keyring()
+    except NoBackend:
+        return removed  # nothing can be stored where there is no keyring
+    try:
         if backend.get_password(KEYRING_SERVICE, server) is not None:
             backend.delete_password(KEYRING_SERVICE, server)
             removed.append(("keyring", _backend_name(backend)))
-    except Exception:  # noqa: BLE001 - nothing can be stored where there is no keyring
-        pass
+    except Exception as exc:  # locked, dismissed, broken: the token may still be stored
+        raise KeyringUnavailable(
+            _(
+                "Could not remove the token for {url} from the OS keyring ({reason}); it may still be stored. "
+                "Unlock the keyring and run `vksupport auth logout` again."
+            ).format(url=server, reason=_reason(exc)),
+            removed=[source for source, _where in removed],
+        ) from None
     return removed
 
 
