@@ -8,7 +8,7 @@ import typer
 
 from ..i18n import _
 from .context import Context
-from .render import emit, escape, print_long
+from .render import emit, escape, inert, print_long
 
 JsonOption = Annotated[bool, typer.Option("--json", help=_("Print one JSON document for scripts."))]
 
@@ -46,8 +46,10 @@ def _show_hits(ctx: Context, hits) -> None:
     table.add_column(_("Category"))
     table.add_column(_("Slug"), style="dim")
     for number, hit in enumerate(hits, start=1):
-        title = escape(hit.title) + (" [green](" + _("you can ask support") + ")[/]" if hit.can_ask else "")
-        table.add_row(str(number), title, hit.category, hit.slug)
+        title = escape(hit.title, line=True) + (
+            " [green](" + _("you can ask support") + ")[/]" if hit.can_ask else ""
+        )
+        table.add_row(str(number), title, escape(hit.category, line=True), escape(hit.slug, line=True))
     ctx.console.print(table)
     ctx.console.print("\n[dim]" + _("Read one with: vksupport article SLUG") + "[/]")
 
@@ -67,17 +69,17 @@ def show_article(ctx: Context, item) -> None:
     from rich.markdown import Markdown
 
     parts = [
-        f"[bold]{escape(item.title)}[/]",
-        f"[dim]{item.category} · {item.slug}[/]",
+        f"[bold]{escape(item.title, line=True)}[/]",
+        f"[dim]{escape(item.category, line=True)} · {escape(item.slug, line=True)}[/]",
         "",
-        Markdown(item.body),
+        Markdown(inert(item.body)),
     ]
     if item.can_ask:
         parts += [
             "",
             "[green]"
             + _("Not solved? Ask support on this topic:")
-            + f"[/] vksupport ask --topic {item.slug}",
+            + f"[/] vksupport ask --topic {escape(item.slug, line=True)}",
         ]
     print_long(ctx, parts)
 
@@ -95,5 +97,7 @@ def _show_topics(ctx: Context, items) -> None:
     table.add_column(_("What it is about"))
     table.add_column(_("Category"), style="dim")
     for topic in items:
-        table.add_row(topic.slug, escape(topic.title), topic.category)
+        table.add_row(
+            escape(topic.slug, line=True), escape(topic.title, line=True), escape(topic.category, line=True)
+        )
     ctx.console.print(table)

@@ -93,7 +93,10 @@ def report(ctx, error: BaseException) -> int:
         import traceback
 
         traceback.print_exception(error, file=ctx.stderr)
-    print(_("Error: {message}").format(message=message), file=ctx.stderr)
+    from .render import inert
+
+    # A desk's words (or a file name, a path) may hold escape sequences: never raw to the terminal.
+    print(_("Error: {message}").format(message=inert(message)), file=ctx.stderr)
     return code
 
 
