@@ -9,6 +9,7 @@ from ..errors import (
     NotAllowed,
     NotFound,
     NotSignedIn,
+    QuotaExceeded,
     Unavailable,
 )
 
@@ -18,7 +19,7 @@ USAGE = 2  # bad option or value, or a required value missing with no terminal t
 NOT_SIGNED_IN = 3  # no token, or the desk rejected it
 NOT_FOUND = 4  # no such question (or not yours), article, attachment or draft
 CONFLICT = 5  # an open question exists, or the question can no longer be edited/deleted
-UNAVAILABLE = 6  # network error, desk unavailable, rate limited, not accepting questions
+UNAVAILABLE = 6  # network error, desk unavailable, rate limited, a quota used up, not accepting questions
 TIMEOUT = 7  # `wait` gave up before the answer came
 INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
@@ -29,6 +30,7 @@ _BY_ERROR: list[tuple[type[DeskError], int]] = [
     (NotFound, NOT_FOUND),
     (Conflict, CONFLICT),
     (Unavailable, UNAVAILABLE),
+    (QuotaExceeded, UNAVAILABLE),
     (NotAllowed, ERROR),
 ]
 

@@ -102,9 +102,16 @@ def report(ctx, error: BaseException) -> int:
 
 def describe(error) -> str:
     """The sentence a person reads for a desk error: what happened and what to do."""
-    from ..errors import NotAccepting, NotSignedIn, OpenQuestionExists, RateLimited, Unavailable
+    from ..errors import (
+        NotAccepting,
+        NotSignedIn,
+        OpenQuestionExists,
+        QuotaExceeded,
+        RateLimited,
+        Unavailable,
+    )
     from ..i18n import _
-    from .render import span
+    from .render import local_time, parse_time, span
 
     if isinstance(error, OpenQuestionExists):
         qid = error.question_id
@@ -123,6 +130,24 @@ def describe(error) -> str:
                 duration=span(float(retry))
             )
         return _("The desk asks to slow down; try again in a minute.")
+    if isinstance(error, QuotaExceeded):
+        resets = error.details.get("resets_at")
+        try:
+            moment = parse_time(resets) if isinstance(resets, str) else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            return error.message + " " + _("Ask the desk's operator if you need more.")
+        from datetime import datetime, timezone
+
+        seconds = (moment - datetime.now(timezone.utc)).total_seconds()
+        return (
+            error.message
+            + " "
+            + _("The limit resets in {duration} (at {time}).").format(
+                duration=span(seconds), time=local_time(resets)
+            )
+        )
     if isinstance(error, NotSignedIn):
         return error.message + " " + _("Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN.")
     if isinstance(error, Unavailable):

@@ -46,6 +46,44 @@ def serve(
             help=_("Requests a second per token (bursts of twice that); 0 turns it off."),
         ),
     ] = 50.0,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help=_(
+                "Addresses of your proxies (comma-separated IPs or networks) whose X-Forwarded-For is "
+                "trusted; from anyone else it is ignored. Default: none."
+            ),
+        ),
+    ] = "",
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            "--max-connections",
+            min=1,
+            help=_("Open connections a worker serves at once; past it, new requests get 503."),
+        ),
+    ] = 1000,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            "--header-timeout", min=0.1, help=_("Seconds a client has to send a request's headers.")
+        ),
+    ] = 10.0,
+    body_timeout: Annotated[
+        float,
+        typer.Option(
+            "--body-timeout", min=0.1, help=_("Seconds a client has to send a request's body (an upload).")
+        ),
+    ] = 60.0,
+    auth_failures: Annotated[
+        float,
+        typer.Option(
+            "--auth-failures",
+            min=0,
+            help=_("Failed sign-ins a minute per client address before 429; 0 turns it off."),
+        ),
+    ] = 20.0,
 ) -> None:
     import os
 
@@ -53,6 +91,7 @@ def serve(
         import uvicorn
 
         from ..server import app as server_app
+        from ..server import protocol
     except ImportError:
         from .context import UsageError
 
@@ -61,6 +100,10 @@ def serve(
     _open(Path(path)).close()  # create or migrate once, before the workers start
     os.environ[server_app.DB_ENV] = path
     os.environ[server_app.RATE_ENV] = str(rate_limit)
+    os.environ[server_app.AUTH_FAILURES_ENV] = str(auth_failures)
+    os.environ[protocol.HEADER_TIMEOUT_ENV] = str(header_timeout)
+    os.environ[protocol.BODY_TIMEOUT_ENV] = str(body_timeout)
+    forwarded = forwarded_allow_ips.strip()
     uvicorn.run(
         "vksupport_cli.server.app:create_app",
         factory=True,
@@ -71,6 +114,12 @@ def serve(
         log_level="warning",
         access_log=False,
         server_header=False,
+        # X-Forwarded-For only from the proxies the operator names (uvicorn's default trusts loopback).
+        proxy_headers=bool(forwarded),
+        forwarded_allow_ips=forwarded or None,
+        limit_concurrency=max_connections,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,
     )
 
 

@@ -930,6 +930,8 @@ def _check_attachment(filename: str, content: bytes) -> tuple[str, str, bytes]:
         raise BadInput(_("An attachment needs a file name."))
     if len(name) > 255:
         raise BadInput(_("An attachment's file name is longer than 255 characters."))
+    if hasattr(content, "read"):  # a file (the server's spooled upload)
+        content = content.read(ATTACHMENT_MAX_BYTES + 1)
     if not isinstance(content, (bytes, bytearray)):
         raise BadInput(_("Attachment {name} has no content.").format(name=name))
     if not content:

@@ -9,23 +9,29 @@ from __future__ import annotations
 from ..errors import (
     BadInput,
     Conflict,
+    DailyLimitReached,
     DeskError,
     NotAccepting,
     NotAllowed,
     NotFound,
     NotSignedIn,
+    QuotaExceeded,
     RateLimited,
+    TooLarge,
     Unavailable,
 )
 
 #: Most specific class first: the first match wins.
 STATUS_BY_ERROR: list[tuple[type[DeskError], int]] = [
+    (TooLarge, 413),
     (BadInput, 400),
     (NotSignedIn, 401),
     (NotAllowed, 403),
     (NotFound, 404),
     (Conflict, 409),
     (RateLimited, 429),
+    (DailyLimitReached, 429),
+    (QuotaExceeded, 413),
     (NotAccepting, 503),
     (Unavailable, 503),
 ]

@@ -38,7 +38,7 @@ _IDEMPOTENCY = {
 }
 
 
-_ERROR_RESPONSES = {"403": "Forbidden", "409": "Conflict", "503": "Unavailable"}
+_ERROR_RESPONSES = {"403": "Forbidden", "409": "Conflict", "413": "TooLarge", "503": "Unavailable"}
 
 
 def _op(
@@ -50,7 +50,12 @@ def _op(
     if params:
         operation["parameters"] = list(params)
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        operation["requestBody"] = {
+            "required": True,
+            "description": "A JSON object of at most 1 MiB.",
+            "content": {"application/json": {"schema": body}},
+        }
+        operation["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
     if not auth:
         operation["security"] = []
     return operation
@@ -148,18 +153,6 @@ def document() -> dict:
                             "body": question_text,
                             "link": _nullable("string"),
                             "kind": {"type": "string", "enum": ["standard", "ads"]},
-                            "attachments": {
-                                "type": "array",
-                                "maxItems": 10,
-                                "items": {
-                                    "type": "object",
-                                    "required": ["filename", "content_base64"],
-                                    "properties": {
-                                        "filename": {"type": "string"},
-                                        "content_base64": {"type": "string", "format": "byte"},
-                                    },
-                                },
-                            },
                         },
                     },
                     extra_errors=("409", "503"),
@@ -234,7 +227,8 @@ def document() -> dict:
             "/questions/{qid}/attachments": {
                 "post": {
                     **_op(
-                        "Attach a file (the raw bytes are the body)",
+                        "Attach a file: the raw bytes are the body, at most 10 MiB (413 as soon as a "
+                        "body passes it); counts against the author's attachment quota (413 quota_exceeded)",
                         {"201": _json(_ref("Attachment"), "Created")},
                         params=[
                             _QID,
@@ -245,7 +239,7 @@ def document() -> dict:
                                 "schema": {"type": "string"},
                             },
                         ],
-                        extra_errors=("409",),
+                        extra_errors=("409", "413"),
                     ),
                     "requestBody": {
                         "required": True,
@@ -319,7 +313,13 @@ def document() -> dict:
                     "open_question_exists (details.question_id), not_editable, or conflict"
                 ),
                 "RateLimited": _error_response(
-                    "Too many requests (code: rate_limited)", {"Retry-After": {"schema": {"type": "integer"}}}
+                    "Too many requests or failed sign-ins (code: rate_limited), or the author's questions "
+                    "for the day are used up (code: daily_limit; details.limit, details.resets_at)",
+                    {"Retry-After": {"schema": {"type": "integer"}}},
+                ),
+                "TooLarge": _error_response(
+                    "The body is over its limit (code: too_large; details.limit in bytes), or the author's "
+                    "attachment quota is used up (code: quota_exceeded; details.limit, details.resets_at)"
                 ),
                 "Unavailable": _error_response("The desk is not accepting questions (code: not_accepting)"),
             },
