@@ -9,9 +9,9 @@ bounds each whole attempt, the documented retries bound the command.
 from __future__ import annotations
 
 import pytest
-
 from cli_support import subprocess_run
 from hostile_server import ImpostorDesk, endless, trickle
+
 from vksupport_cli.cli import exits
 from vksupport_cli.client.http import ATTEMPTS, MAX_REPLY_BYTES
 

@@ -14,8 +14,8 @@ import socket
 
 import httpx
 import pytest
-
 from server_support import DeskServer
+
 from vksupport_cli.desk.service import Desk
 
 API = "/api/v1"

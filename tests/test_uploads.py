@@ -12,9 +12,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from cli_support import subprocess_run
 from server_support import DeskServer
+
 from vksupport_cli.cli import exits
 from vksupport_cli.desk.service import Desk
 

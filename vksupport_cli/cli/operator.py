@@ -84,6 +84,24 @@ def serve(
             help=_("Failed sign-ins a minute per client address before 429; 0 turns it off."),
         ),
     ] = 20.0,
+    questions_per_day: Annotated[
+        Optional[int],
+        typer.Option(
+            "--questions-per-day",
+            min=0,
+            help=_("Questions one user may create in 24 hours; 0 turns it off. Default: 20."),
+            show_default=False,
+        ),
+    ] = None,
+    attachment_quota: Annotated[
+        Optional[int],
+        typer.Option(
+            "--attachment-quota",
+            min=0,
+            help=_("MiB of attachments one user may store in 30 days; 0 turns it off. Default: 200."),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     import os
 
@@ -103,6 +121,13 @@ def serve(
     os.environ[server_app.AUTH_FAILURES_ENV] = str(auth_failures)
     os.environ[protocol.HEADER_TIMEOUT_ENV] = str(header_timeout)
     os.environ[protocol.BODY_TIMEOUT_ENV] = str(body_timeout)
+    from ..desk import limits
+
+    # An option wins; otherwise the environment (VKSUPPORT_QUESTIONS_PER_DAY, ...), else the default.
+    if questions_per_day is not None:
+        os.environ[limits.QUESTIONS_ENV] = str(questions_per_day)
+    if attachment_quota is not None:
+        os.environ[limits.QUOTA_ENV] = str(attachment_quota)
     forwarded = forwarded_allow_ips.strip()
     uvicorn.run(
         "vksupport_cli.server.app:create_app",

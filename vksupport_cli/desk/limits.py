@@ -13,12 +13,12 @@ sandbox has none: it is one person's desk on their own disk.
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..errors import DailyLimitReached, QuotaExceeded
 from ..i18n import _, ngettext
+from .store import Store
 
 QUESTIONS_ENV = "VKSUPPORT_QUESTIONS_PER_DAY"
 QUOTA_ENV = "VKSUPPORT_ATTACHMENT_QUOTA_MIB"
@@ -59,19 +59,13 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
-def _iso(moment: datetime) -> str:
-    from .service import iso
-
-    return iso(moment)
-
-
-def check_question(conn: sqlite3.Connection, limits: Limits, user_id: int, now: datetime) -> None:
+def check_question(store: Store, limits: Limits, user_id: int, now: datetime) -> None:
     """Refuse a new question once the user has created ``questions_per_day`` in the last 24 hours."""
     limit = limits.questions_per_day
     if not limit:
         return
     since = _iso(now - QUESTION_WINDOW)
-    rows = conn.execute(
+    rows = store.execute(
         "SELECT created_at FROM usage WHERE user_id = ? AND kind = 'question' AND created_at > ?"
         " ORDER BY created_at",
         (user_id, since),
@@ -94,15 +88,13 @@ def check_question(conn: sqlite3.Connection, limits: Limits, user_id: int, now: 
     )
 
 
-def check_attachments(
-    conn: sqlite3.Connection, limits: Limits, user_id: int, now: datetime, incoming: int
-) -> None:
+def check_attachments(store: Store, limits: Limits, user_id: int, now: datetime, incoming: int) -> None:
     """Refuse ``incoming`` bytes of attachments that would take the user past the quota."""
     quota = limits.attachment_quota_bytes
     if not quota or incoming <= 0:
         return
     since = _iso(now - ATTACHMENT_WINDOW)
-    rows = conn.execute(
+    rows = store.execute(
         "SELECT created_at, amount FROM usage WHERE user_id = ? AND kind = 'attachment' AND created_at > ?"
         " ORDER BY created_at",
         (user_id, since),
@@ -131,15 +123,21 @@ def check_attachments(
     )
 
 
-def record(conn: sqlite3.Connection, user_id: int, kind: str, amount: int, now: datetime) -> None:
+def record(store: Store, user_id: int, kind: str, amount: int, now: datetime) -> None:
     """Count a question (amount 1) or an attachment (its bytes); forget what left every window."""
-    conn.execute(
+    store.execute(
         "INSERT INTO usage (user_id, kind, amount, created_at) VALUES (?, ?, ?, ?)",
         (user_id, kind, amount, _iso(now)),
     )
-    conn.execute(
+    store.execute(
         "DELETE FROM usage WHERE user_id = ? AND created_at < ?", (user_id, _iso(now - ATTACHMENT_WINDOW))
     )
+
+
+def _iso(moment: datetime) -> str:
+    from .records import iso  # records.py imports this module: read it late
+
+    return iso(moment)
 
 
 def _parse(text: str) -> datetime:

@@ -30,6 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..desk.models import User
+from ..desk.limits import Limits
 from ..desk.service import ATTACHMENT_MAX_BYTES, Desk
 from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, TooLarge
 from ..i18n import _
@@ -121,18 +122,19 @@ def create_app(
     if auth_failures is None:
         auth_failures = float(os.environ.get(AUTH_FAILURES_ENV, DEFAULT_AUTH_FAILURES))
     state = {"desk": None}
+    limits = Limits.server_defaults()  # $VKSUPPORT_QUESTIONS_PER_DAY, $VKSUPPORT_ATTACHMENT_QUOTA_MIB
     buckets = TokenBuckets(limit)
     failures = FailureLimit(auth_failures)
 
     @asynccontextmanager
     async def lifespan(app):
-        state["desk"] = Desk.open(path)
+        state["desk"] = Desk.open(path, limits=limits)
         yield
         state["desk"].close()
 
     def desk() -> Desk:
         if state["desk"] is None:  # used without lifespan (some test clients)
-            state["desk"] = Desk.open(path)
+            state["desk"] = Desk.open(path, limits=limits)
         return state["desk"]
 
     def endpoint(handler: Callable[..., Awaitable[Response]], *, auth: bool = True) -> Handler:
