@@ -29,11 +29,13 @@ class DeskServer:
         rate_limit: float = 0,
         port: int | None = None,
         options: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
     ):
         self.db = db
         self.workers = workers
         self.rate_limit = rate_limit
         self.options = options
+        self.env = env or {}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -56,7 +58,7 @@ class DeskServer:
             *self.options,
         ]
         self.process = subprocess.Popen(
-            args, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            args, env={**os.environ, **self.env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import time
 
 import httpx
 import pytest
@@ -41,8 +42,9 @@ def token_for(db, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(desk_db):
-    options = ("--header-timeout", "1", "--body-timeout", "2", "--auth-failures", "20")
-    with DeskServer(desk_db, options=options) as running:
+    # Set through the environment, which `desk serve` reads too (and an old server ignores).
+    env = {"VKSUPPORT_HEADER_TIMEOUT": "1", "VKSUPPORT_BODY_TIMEOUT": "2", "VKSUPPORT_AUTH_FAILURES": "20"}
+    with DeskServer(desk_db, env=env) as running:
         yield running
 
 
@@ -272,3 +274,21 @@ def test_x_forwarded_for_is_ignored_unless_the_proxy_is_named(desk_db):
         assert 429 in search_statuses(untrusting)  # rotating the header does not escape the limit
     with DeskServer(desk_db, rate_limit=1, options=("--forwarded-allow-ips", "127.0.0.1")) as behind_proxy:
         assert search_statuses(behind_proxy) == [200] * 10  # each forwarded address has its own bucket
+
+
+def test_connections_past_the_limit_are_refused_not_queued(desk_db):
+    """--max-connections bounds what one worker holds open: past it, a new request gets 503 at once."""
+    with DeskServer(desk_db, options=("--max-connections", "4", "--header-timeout", "30")) as running:
+        holders = [socket.create_connection(("127.0.0.1", running.port), timeout=30) for _ in range(6)]
+        try:
+            refused = httpx.get(f"{running.url}{API}/health", timeout=30)
+        finally:
+            for sock in holders:
+                sock.close()
+        assert refused.status_code == 503
+        for _ in range(100):  # the server notices the closed connections within moments
+            if httpx.get(f"{running.url}{API}/health", timeout=30).status_code == 200:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the server did not serve again once the connections closed")

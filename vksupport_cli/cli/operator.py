@@ -65,25 +65,32 @@ def serve(
         ),
     ] = 1000,
     header_timeout: Annotated[
-        float,
+        Optional[float],
         typer.Option(
-            "--header-timeout", min=0.1, help=_("Seconds a client has to send a request's headers.")
+            "--header-timeout",
+            min=0.1,
+            help=_("Seconds a client has to send a request's headers. Default: 10."),
+            show_default=False,
         ),
-    ] = 10.0,
+    ] = None,
     body_timeout: Annotated[
-        float,
+        Optional[float],
         typer.Option(
-            "--body-timeout", min=0.1, help=_("Seconds a client has to send a request's body (an upload).")
+            "--body-timeout",
+            min=0.1,
+            help=_("Seconds a client has to send a request's body (an upload). Default: 60."),
+            show_default=False,
         ),
-    ] = 60.0,
+    ] = None,
     auth_failures: Annotated[
-        float,
+        Optional[float],
         typer.Option(
             "--auth-failures",
             min=0,
-            help=_("Failed sign-ins a minute per client address before 429; 0 turns it off."),
+            help=_("Failed sign-ins a minute per client address before 429; 0 turns it off. Default: 20."),
+            show_default=False,
         ),
-    ] = 20.0,
+    ] = None,
     questions_per_day: Annotated[
         Optional[int],
         typer.Option(
@@ -118,12 +125,16 @@ def serve(
     _open(Path(path)).close()  # create or migrate once, before the workers start
     os.environ[server_app.DB_ENV] = path
     os.environ[server_app.RATE_ENV] = str(rate_limit)
-    os.environ[server_app.AUTH_FAILURES_ENV] = str(auth_failures)
-    os.environ[protocol.HEADER_TIMEOUT_ENV] = str(header_timeout)
-    os.environ[protocol.BODY_TIMEOUT_ENV] = str(body_timeout)
+    # An option wins; otherwise the environment ($VKSUPPORT_HEADER_TIMEOUT, ...), else the default.
+    for variable, value in (
+        (server_app.AUTH_FAILURES_ENV, auth_failures),
+        (protocol.HEADER_TIMEOUT_ENV, header_timeout),
+        (protocol.BODY_TIMEOUT_ENV, body_timeout),
+    ):
+        if value is not None:
+            os.environ[variable] = str(value)
     from ..desk import limits
 
-    # An option wins; otherwise the environment (VKSUPPORT_QUESTIONS_PER_DAY, ...), else the default.
     if questions_per_day is not None:
         os.environ[limits.QUESTIONS_ENV] = str(questions_per_day)
     if attachment_quota is not None:
