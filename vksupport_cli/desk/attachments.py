@@ -13,7 +13,7 @@ import codecs
 import hashlib
 import io
 import re
-from typing import BinaryIO
+from typing import IO
 
 from ..errors import BadInput, Conflict, NotFound
 from ..i18n import _, ngettext
@@ -29,7 +29,7 @@ _NAME_HAZARDS = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u206
 
 
 class Attachments(DeskPart):
-    def attach(self, user: User, question_id: int, filename: str, content: bytes | BinaryIO) -> Attachment:
+    def attach(self, user: User, question_id: int, filename: str, content: bytes | IO[bytes]) -> Attachment:
         name, content_type, content = check_attachment(filename, content)
         now = self._now()
         with self.store.write():
@@ -118,7 +118,7 @@ _PDF_TRAILER = re.compile(rb"startxref\s+\d+\s+%%EOF\s*")
 CHUNK = 64 * 1024
 
 
-def check_attachment(filename: str, content: bytes | BinaryIO) -> tuple[str, str, bytes]:
+def check_attachment(filename: str, content: bytes | IO[bytes]) -> tuple[str, str, bytes]:
     """Validate an attachment; returns (safe file name, sniffed content type, content).
 
     The type comes from the bytes, not from the name a client claims; the name
@@ -145,7 +145,7 @@ def check_attachment(filename: str, content: bytes | BinaryIO) -> tuple[str, str
     return _with_extension(name, content_type), content_type, data
 
 
-def _read_bounded(name: str, content: bytes | BinaryIO) -> bytes:
+def _read_bounded(name: str, content: bytes | IO[bytes]) -> bytes:
     """The attachment's bytes, refused past ATTACHMENT_MAX_BYTES without reading much further."""
     if isinstance(content, (bytes, bytearray, memoryview)):
         data = bytes(content)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from ..errors import BadInput, Conflict, NotAccepting, NotEditable, OpenQuestionExists
 from ..i18n import _
@@ -65,7 +65,7 @@ class Questions(DeskPart):
         body: str,
         link: str | None = None,
         kind: str = "standard",
-        attachments: Sequence[tuple[str, bytes | BinaryIO]] = (),
+        attachments: Sequence[tuple[str, bytes | IO[bytes]]] = (),
         idempotency_key: str | None = None,
     ) -> AskResult:
         """Put a new question in the queue, under the one-open-question rule."""
