@@ -30,9 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from attack_support import MiB, Slowloris, median_ms, memory_attack, peak_rss_mib, request_latencies, rss_mib  # noqa: E402
-from server_support import DeskServer  # noqa: E402
 
 from vksupport_cli.desk.service import Desk  # noqa: E402
+
+from server_support import DeskServer  # noqa: E402
 
 
 def main() -> int:

@@ -9,11 +9,12 @@ bounds each whole attempt, the documented retries bound the command.
 from __future__ import annotations
 
 import pytest
-from cli_support import subprocess_run
 from hostile_server import ImpostorDesk, endless, trickle
 
 from vksupport_cli.cli import exits
 from vksupport_cli.client.http import ATTEMPTS, MAX_REPLY_BYTES
+
+from cli_support import subprocess_run
 
 #: Far beyond 4 attempts of 1 s plus the backoff between them; the impostor alone would go on for 120 s.
 BOUND = 60

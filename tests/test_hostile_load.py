@@ -14,9 +14,10 @@ import threading
 import httpx
 import pytest
 from attack_support import MiB, Slowloris, median_ms, memory_attack, peak_rss_mib, request_latencies, rss_mib
-from server_support import DeskServer
 
 from vksupport_cli.desk.service import Desk
+
+from server_support import DeskServer
 
 pytestmark = pytest.mark.skipif(not __import__("os").path.exists("/proc/self/status"), reason="needs /proc")
 

@@ -12,14 +12,15 @@ import shutil
 
 import httpx
 import pytest
-from cli_support import subprocess_run
-from conftest import ask
-from server_support import DeskServer
 
 from vksupport_cli.cli import exits
 from vksupport_cli.desk.limits import Limits
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import BadInput, DailyLimitReached, QuotaExceeded
+
+from cli_support import subprocess_run
+from conftest import ask
+from server_support import DeskServer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 1000
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nxref\n0 1\ntrailer << >>\nstartxref\n9\n%%EOF\n"

@@ -15,9 +15,10 @@ import time
 
 import httpx
 import pytest
-from server_support import DeskServer
 
 from vksupport_cli.desk.service import Desk
+
+from server_support import DeskServer
 
 API = "/api/v1"
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_support import subprocess_run
 from hostile_server import ImpostorDesk, json_reply
 
 from vksupport_cli.desk.service import Desk
+
+from cli_support import subprocess_run
 
 CLEAR = "\x1b[2J\x1b[H"
 TITLE = "\x1b]0;pwned\x07"  # OSC 0: set the window title, ended by BEL

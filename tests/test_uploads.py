@@ -12,11 +12,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from cli_support import subprocess_run
-from server_support import DeskServer
 
 from vksupport_cli.cli import exits
 from vksupport_cli.desk.service import Desk
+
+from cli_support import subprocess_run
+from server_support import DeskServer
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40
 

@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC
+from typing import IO, TYPE_CHECKING
 
 from .. import __version__
+
+if TYPE_CHECKING:
+    from ..errors import DeskError
+    from .context import Context
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     return run(args)
 
 
-def run(args: list[str], ctx=None) -> int:
+def run(args: list[str], ctx: Context | None = None) -> int:
     """Run one command line; returns the exit code (see exits.py)."""
     from .. import i18n
     from ..i18n import _
@@ -54,7 +60,7 @@ def run(args: list[str], ctx=None) -> int:
         ctx.close()
 
 
-def report(ctx, error: BaseException) -> int:
+def report(ctx: Context, error: BaseException) -> int:
     """Print ``error`` as one sentence on stderr (details with --debug); return its exit code."""
     import click
 
@@ -100,7 +106,7 @@ def report(ctx, error: BaseException) -> int:
     return code
 
 
-def describe(error) -> str:
+def describe(error: DeskError) -> str:
     """The sentence a person reads for a desk error: what happened and what to do."""
     from ..errors import (
         NotAccepting,
@@ -138,9 +144,9 @@ def describe(error) -> str:
             moment = None
         if moment is None:
             return error.message + " " + _("Ask the desk's operator if you need more.")
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        seconds = (moment - datetime.now(timezone.utc)).total_seconds()
+        seconds = (moment - datetime.now(UTC)).total_seconds()
         return (
             error.message
             + " "
@@ -155,8 +161,8 @@ def describe(error) -> str:
     return error.message
 
 
-def _is_terminal(stream) -> bool:
+def _is_terminal(stream: IO[str]) -> bool:
     try:
-        return stream.isatty()
+        return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False

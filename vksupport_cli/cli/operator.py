@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .. import paths
 from ..i18n import _, ngettext
 from .context import Context
+
+if TYPE_CHECKING:
+    from ..desk.service import Desk
 
 app = typer.Typer(
     help=_("Run and manage a desk: its help centre and whether it takes questions."),
@@ -18,12 +21,12 @@ app = typer.Typer(
 )
 
 DbOption = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--db", help=_("The desk's SQLite file. Default: the sandbox's."), dir_okay=False),
 ]
 
 
-def _open(db: Path | None):
+def _open(db: Path | None) -> Desk:
     from ..desk.service import Desk
 
     return Desk.open(db or paths.sandbox_db())
@@ -65,7 +68,7 @@ def serve(
         ),
     ] = 1000,
     header_timeout: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             "--header-timeout",
             min=0.1,
@@ -74,7 +77,7 @@ def serve(
         ),
     ] = None,
     body_timeout: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             "--body-timeout",
             min=0.1,
@@ -83,7 +86,7 @@ def serve(
         ),
     ] = None,
     auth_failures: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             "--auth-failures",
             min=0,
@@ -92,7 +95,7 @@ def serve(
         ),
     ] = None,
     questions_per_day: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(
             "--questions-per-day",
             min=0,
@@ -101,7 +104,7 @@ def serve(
         ),
     ] = None,
     attachment_quota: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(
             "--attachment-quota",
             min=0,

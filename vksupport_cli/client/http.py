@@ -17,19 +17,15 @@ import ipaddress
 import json
 import os
 import random
+import ssl
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 from urllib.parse import quote, urlsplit
-
-# httpx's command-line module drags in rich, pygments and click (~60 ms) for nothing here.
-sys.modules.setdefault("httpx._main", None)
-import httpcore  # noqa: E402
-import httpx  # noqa: E402
 
 from .. import __version__
 from ..desk.models import (
@@ -39,6 +35,7 @@ from ..desk.models import (
     Comment,
     Question,
     QuestionPage,
+    Record,
     SearchHit,
     Topic,
     User,
@@ -56,6 +53,14 @@ from ..errors import (
     Unavailable,
 )
 from ..i18n import _
+
+# httpx's command-line module drags in rich, pygments and click (~60 ms) for nothing here: a None
+# entry in sys.modules makes its import fail, and httpx then goes without it.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None is what blocks an import
+import httpcore  # noqa: E402 - after the line above, by design
+import httpx  # noqa: E402 - after the line above, by design
+
+R = TypeVar("R", bound=Record)
 
 API_PREFIX = "/api/v1"
 TIMEOUT_ENV = "VKSUPPORT_TIMEOUT"  # seconds for each whole request attempt (default 15)
@@ -121,9 +126,9 @@ class HttpClient:
         *,
         insecure: bool = False,
         transport: httpx.BaseTransport | None = None,
-        sleep=time.sleep,
+        sleep: Callable[[float], None] = time.sleep,
         attempts: int = ATTEMPTS,
-    ):
+    ) -> None:
         self.location = check_url(url, insecure=insecure)
         self._token = token
         self._sleep = sleep
@@ -156,7 +161,14 @@ class HttpClient:
     # -- transport ----------------------------------------------------------
 
     def _send(
-        self, method: str, path: str, *, safe: bool, auth: bool = True, upload_bytes: int = 0, **kwargs
+        self,
+        method: str,
+        path: str,
+        *,
+        safe: bool,
+        auth: bool = True,
+        upload_bytes: int = 0,
+        **kwargs: Any,
     ) -> httpx.Response:
         """Send with retries; ``safe``: repeating the request cannot do anything twice.
 
@@ -225,7 +237,7 @@ class HttpClient:
             return response
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _fetch(self, method: str, path: str, seconds: float, **kwargs) -> httpx.Response:
+    def _fetch(self, method: str, path: str, seconds: float, **kwargs: Any) -> httpx.Response:
         """One attempt, within ``seconds`` in all; the reply's body is read as a stream and counted."""
         self._deadline.at = time.monotonic() + seconds
         try:
@@ -258,10 +270,17 @@ class HttpClient:
 
     def _pause(self, attempt: int, retry_after: float | None = None) -> None:
         delay = retry_after if retry_after is not None else BACKOFF * 2**attempt
-        self._sleep(delay + random.uniform(0, delay / 2 if retry_after is None else 0.1))
+        self._sleep(delay + random.uniform(0, delay / 2 if retry_after is None else 0.1))  # noqa: S311 - jitter, not a secret
 
     def _call(
-        self, method: str, path: str, *, safe: bool, auth: bool = True, expect_json: bool = True, **kwargs
+        self,
+        method: str,
+        path: str,
+        *,
+        safe: bool,
+        auth: bool = True,
+        expect_json: bool = True,
+        **kwargs: Any,
     ) -> Any:
         response = self._send(method, path, safe=safe, auth=auth, **kwargs)
         if response.status_code >= 400:
@@ -310,7 +329,11 @@ class HttpClient:
         """A desk's words with our token masked: whatever a server says, we never print it."""
         return text.replace(self._token, "[token]") if self._token else text
 
-    def _record(self, kind, data, *, many: bool = False):
+    @overload
+    def _record(self, kind: type[R], data: Any) -> R: ...
+    @overload
+    def _record(self, kind: type[R], data: Any, *, many: Literal[True]) -> list[R]: ...
+    def _record(self, kind: type[R], data: Any, *, many: bool = False) -> R | list[R]:
         """Build a record (or, ``many``, a list of them) from a reply; a wrong shape is a clear error."""
         try:
             if many:
@@ -533,7 +556,7 @@ def _fingerprint(content: bytes | Path) -> tuple[int, str]:
 def _final_refusal(response: httpx.Response) -> bool:
     """A 503 that says 'not accepting questions' is the desk's decision, not a hiccup."""
     try:
-        return json.loads(response.content)["error"]["code"] == "not_accepting"
+        return bool(json.loads(response.content)["error"]["code"] == "not_accepting")
     except (ValueError, UnicodeDecodeError, KeyError, TypeError):
         return False
 
@@ -617,7 +640,9 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._inner.close()
 
-    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:  # type: ignore[no-untyped-def]
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
         tls = self._inner.start_tls(
             ssl_context, server_hostname, self._deadline.clamp(timeout, httpcore.ConnectTimeout)
         )
@@ -632,13 +657,22 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner = httpcore.SyncBackend()
         self._deadline = deadline
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
         stream = self._inner.connect_tcp(
             host, port, self._deadline.clamp(timeout, httpcore.ConnectTimeout), local_address, socket_options
         )
         return _DeadlineStream(stream, self._deadline)
 
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):  # type: ignore[no-untyped-def]
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
         stream = self._inner.connect_unix_socket(
             path, self._deadline.clamp(timeout, httpcore.ConnectTimeout), socket_options
         )

@@ -20,17 +20,17 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import IO
+from typing import IO, Any, Literal, overload
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..desk.models import User
 from ..desk.limits import Limits
+from ..desk.models import User
 from ..desk.service import ATTACHMENT_MAX_BYTES, Desk
 from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, TooLarge
 from ..i18n import _
@@ -121,21 +121,22 @@ def create_app(
     limit = rate_limit if rate_limit is not None else float(os.environ.get(RATE_ENV, "50"))
     if auth_failures is None:
         auth_failures = float(os.environ.get(AUTH_FAILURES_ENV, DEFAULT_AUTH_FAILURES))
-    state = {"desk": None}
+    state: dict[str, Desk | None] = {"desk": None}
     limits = Limits.server_defaults()  # $VKSUPPORT_QUESTIONS_PER_DAY, $VKSUPPORT_ATTACHMENT_QUOTA_MIB
     buckets = TokenBuckets(limit)
     failures = FailureLimit(auth_failures)
 
     @asynccontextmanager
-    async def lifespan(app):
-        state["desk"] = Desk.open(path, limits=limits)
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state["desk"] = opened = Desk.open(path, limits=limits)
         yield
-        state["desk"].close()
+        opened.close()
 
     def desk() -> Desk:
-        if state["desk"] is None:  # used without lifespan (some test clients)
-            state["desk"] = Desk.open(path, limits=limits)
-        return state["desk"]
+        opened = state["desk"]
+        if opened is None:  # used without lifespan (some test clients)
+            opened = state["desk"] = Desk.open(path, limits=limits)
+        return opened
 
     def endpoint(handler: Callable[..., Awaitable[Response]], *, auth: bool = True) -> Handler:
         """Wrap a handler: authenticate, rate-limit, map desk errors to their status."""
@@ -198,7 +199,7 @@ def create_app(
 # -- plumbing -----------------------------------------------------------------
 
 
-def _reply(data, status: int = 200, headers: dict | None = None) -> Response:
+def _reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
@@ -215,16 +216,16 @@ def _error_reply(error: DeskError) -> Response:
     return _reply(error_body(error), status_for(error), headers)
 
 
-async def _not_found(request: Request, exc) -> Response:
+async def _not_found(request: Request, exc: Exception) -> Response:
     return _error_reply(NotFound(_("There is no {path} on this desk.").format(path=request.url.path)))
 
 
-async def _not_allowed_method(request: Request, exc) -> Response:
+async def _not_allowed_method(request: Request, exc: Exception) -> Response:
     message = _("{method} is not allowed here.").format(method=request.method)
     return _reply({"error": {"code": "invalid", "message": message, "details": {}}}, 405)
 
 
-async def _server_error(request: Request, exc) -> Response:
+async def _server_error(request: Request, exc: Exception) -> Response:
     message = _("The desk failed on this request.")
     return _reply({"error": {"code": "unavailable", "message": message, "details": {}}}, 500)
 
@@ -257,7 +258,7 @@ def _question_id(request: Request, name: str = "qid") -> int:
     return int(text)
 
 
-async def _json(request: Request) -> dict:
+async def _json(request: Request) -> dict[str, Any]:
     raw = await _read_body(request, MAX_JSON_BYTES)
     try:
         data = json.loads(raw)
@@ -318,7 +319,13 @@ async def _spool_body(request: Request, limit: int) -> IO[bytes]:
     return spool
 
 
-def _text(data: dict, name: str, *, required: bool = True, nullable: bool = False):
+@overload
+def _text(
+    data: dict[str, Any], name: str, *, required: Literal[True] = True, nullable: bool = False
+) -> str: ...
+@overload
+def _text(data: dict[str, Any], name: str, *, required: bool, nullable: bool = False) -> str | None: ...
+def _text(data: dict[str, Any], name: str, *, required: bool = True, nullable: bool = False) -> str | None:
     value = data.get(name)
     if value is None:
         if required:

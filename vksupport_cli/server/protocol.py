@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import os
 import socket
+from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -47,14 +48,15 @@ def _seconds(name: str, default: float) -> float:
 
 
 class NoDelayH11Protocol(H11Protocol):
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.header_timeout = _seconds(HEADER_TIMEOUT_ENV, DEFAULT_HEADER_TIMEOUT)
         self.body_timeout = _seconds(BODY_TIMEOUT_ENV, DEFAULT_BODY_TIMEOUT)
         self._deadline: asyncio.TimerHandle | None = None
         self._waiting_for: str | None = None  # "headers", "body" or None
 
-    def connection_made(self, transport) -> None:  # type: ignore[no-untyped-def, override]
+    # asyncio.Transport, as uvicorn's own signature (narrower than asyncio's BaseTransport)
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             with contextlib.suppress(OSError):  # not a TCP socket after all: nothing to tune
