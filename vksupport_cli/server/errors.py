@@ -13,6 +13,7 @@ from ..errors import (
     Conflict,
     DailyLimitReached,
     DeskError,
+    IdempotencyMismatch,
     NotAccepting,
     NotAllowed,
     NotFound,
@@ -30,6 +31,7 @@ STATUS_BY_ERROR: list[tuple[type[DeskError], int]] = [
     (NotSignedIn, 401),
     (NotAllowed, 403),
     (NotFound, 404),
+    (IdempotencyMismatch, 422),  # the key was first used for another request
     (Conflict, 409),
     (RateLimited, 429),
     (DailyLimitReached, 429),
