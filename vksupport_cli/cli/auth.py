@@ -13,7 +13,7 @@ from ..i18n import _
 from . import exits
 from .context import SANDBOX, Context, UsageError
 from .helpcentre import JsonOption
-from .render import emit
+from .render import emit, escape
 
 app = typer.Typer(
     help=_("Sign in to a desk, see who you are, sign out."),
@@ -97,7 +97,7 @@ def login(
     kept = credentials.store(url, token, insecure_storage=insecure_storage)
     _remember_server(ctx, url)
     ctx.console.print(
-        _("Signed in to {url} as {name}.").format(url=url, name=user.name)
+        _("Signed in to {url} as {name}.").format(url=url, name=escape(user.name, line=True))
         + " "
         + _kept_in(kept.source, kept.where)
     )
@@ -137,7 +137,9 @@ def status(tctx: typer.Context, server: ServerOption = None, as_json: JsonOption
             report,
             as_json,
             lambda c, r: c.console.print(
-                _("Using the embedded sandbox as {name}; no sign-in needed.").format(name=r["user"])
+                _("Using the embedded sandbox as {name}; no sign-in needed.").format(
+                    name=escape(r["user"], line=True)
+                )
             ),
         )
         return
@@ -175,7 +177,12 @@ def _show_status(ctx: Context, report: dict[str, Any]) -> None:
             if report["role"] == "agent"
             else _("Signed in to {url} as {name}")
         )
-        ctx.console.print(signed_in.format(url=report["server"], name=report["user"]) + "; " + source + ".")
+        ctx.console.print(
+            signed_in.format(url=report["server"], name=escape(report["user"], line=True))
+            + "; "
+            + source
+            + "."
+        )
     else:
         ctx.console.print(
             _("{url} rejects the token; {source}. Sign in again with `vksupport auth login`.").format(

@@ -56,13 +56,18 @@ def read_text_file(ctx: Context, source: str) -> str:
         ) from None
 
 
-def read_attachment(path_text: str) -> tuple[str, bytes]:
-    """(file name, bytes) of an attachment, refusing folders and missing files up front."""
+def read_attachment(path_text: str) -> tuple[str, Path]:
+    """(file name, path) of an attachment, refusing folders and missing or unreadable files up front.
+
+    The file itself is read only as it is sent, in chunks: never whole into memory.
+    """
     path = Path(path_text).expanduser()
     if path.is_dir():
         raise UsageError(_("{path} is a folder; attach files one by one with --attach.").format(path=path))
     try:
-        return path.name, path.read_bytes()
+        with path.open("rb") as handle:
+            handle.read(1)
+        return path.name, path
     except FileNotFoundError:
         raise UsageError(_("There is no file {path} to attach.").format(path=path)) from None
     except OSError as exc:

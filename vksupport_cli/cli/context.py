@@ -157,8 +157,13 @@ class Context:
     # -- small outputs ----------------------------------------------------
 
     def note(self, message: str) -> None:
-        """A line for the person (stderr), kept off stdout so pipes get only data."""
-        print(message, file=self.stderr)
+        """A line for the person (stderr), kept off stdout so pipes get only data.
+
+        Notes may quote the desk (a title, a draft's text): they go through ``inert`` too.
+        """
+        from .render import inert
+
+        print(inert(message), file=self.stderr)
 
 
 def _pipe_width() -> int:

@@ -8,7 +8,7 @@ import typer
 
 from ..i18n import _
 from .context import Context
-from .render import category_name, emit, escape, print_long
+from .render import category_name, emit, escape, inert, print_long
 
 if TYPE_CHECKING:
     from ..desk.models import Article, SearchHit, Topic
@@ -53,8 +53,12 @@ def _show_hits(ctx: Context, hits: list[SearchHit]) -> None:
     table.add_column(_("Category"))
     table.add_column(_("Slug"), style="dim")
     for number, hit in enumerate(hits, start=1):
-        title = escape(hit.title) + (" [green](" + _("you can ask support") + ")[/]" if hit.can_ask else "")
-        table.add_row(str(number), title, escape(category_name(hit.category)), hit.slug)
+        title = escape(hit.title, line=True) + (
+            " [green](" + _("you can ask support") + ")[/]" if hit.can_ask else ""
+        )
+        table.add_row(
+            str(number), title, escape(category_name(hit.category), line=True), escape(hit.slug, line=True)
+        )
     ctx.console.print(table)
     ctx.console.print("\n[dim]" + _("Read one with: vksupport article SLUG") + "[/]")
 
@@ -74,17 +78,17 @@ def show_article(ctx: Context, item: Article) -> None:
     from rich.markdown import Markdown
 
     parts = [
-        f"[bold]{escape(item.title)}[/]",
-        f"[dim]{escape(category_name(item.category))} · {item.slug}[/]",
+        f"[bold]{escape(item.title, line=True)}[/]",
+        f"[dim]{escape(category_name(item.category), line=True)} · {escape(item.slug, line=True)}[/]",
         "",
-        Markdown(item.body),
+        Markdown(inert(item.body)),
     ]
     if item.can_ask:
         parts += [
             "",
             "[green]"
             + _("Not solved? Ask support on this topic:")
-            + f"[/] vksupport ask --topic {item.slug}",
+            + f"[/] vksupport ask --topic {escape(item.slug, line=True)}",
         ]
     print_long(ctx, parts)
 
@@ -103,5 +107,9 @@ def _show_topics(ctx: Context, items: list[Topic]) -> None:
     table.add_column(_("Category"), style="dim")
     for topic in items:
         title = category_name(topic.slug, topic.title) if topic.kind == "category" else topic.title
-        table.add_row(topic.slug, escape(title), escape(category_name(topic.category)))
+        table.add_row(
+            escape(topic.slug, line=True),
+            escape(title, line=True),
+            escape(category_name(topic.category), line=True),
+        )
     ctx.console.print(table)

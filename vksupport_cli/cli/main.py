@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC
 from typing import IO, TYPE_CHECKING
 
 from .. import __version__
@@ -98,15 +99,25 @@ def report(ctx: Context, error: BaseException) -> int:
         import traceback
 
         traceback.print_exception(error, file=ctx.stderr)
-    print(_("Error: {message}").format(message=after_colon(message)), file=ctx.stderr)
+    from .render import inert
+
+    # A desk's words (or a file name, a path) may hold escape sequences: never raw to the terminal.
+    print(_("Error: {message}").format(message=after_colon(inert(message))), file=ctx.stderr)
     return code
 
 
 def describe(error: DeskError) -> str:
     """The sentence a person reads for a desk error: what happened and what to do."""
-    from ..errors import NotAccepting, NotSignedIn, OpenQuestionExists, RateLimited, Unavailable
+    from ..errors import (
+        NotAccepting,
+        NotSignedIn,
+        OpenQuestionExists,
+        QuotaExceeded,
+        RateLimited,
+        Unavailable,
+    )
     from ..i18n import _
-    from .render import span
+    from .render import local_time, parse_time, span
 
     if isinstance(error, OpenQuestionExists):
         qid = error.question_id
@@ -125,6 +136,24 @@ def describe(error: DeskError) -> str:
                 duration=span(float(retry))
             )
         return _("The desk asks to slow down; try again in a minute.")
+    if isinstance(error, QuotaExceeded):
+        resets = error.details.get("resets_at")
+        try:
+            moment = parse_time(resets) if isinstance(resets, str) else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            return error.message + " " + _("Ask the desk's operator if you need more.")
+        from datetime import datetime
+
+        seconds = (moment - datetime.now(UTC)).total_seconds()
+        return (
+            error.message
+            + " "
+            + _("The limit resets in {duration} (at {time}).").format(
+                duration=span(seconds), time=local_time(resets)
+            )
+        )
     if isinstance(error, NotSignedIn):
         return error.message + " " + _("Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN.")
     if isinstance(error, Unavailable):

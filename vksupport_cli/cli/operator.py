@@ -49,6 +49,69 @@ def serve(
             help=_("Requests a second per token (bursts of twice that); 0 turns it off."),
         ),
     ] = 50.0,
+    forwarded_allow_ips: Annotated[
+        str,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help=_(
+                "Addresses of your proxies (comma-separated IPs or networks) whose X-Forwarded-For is "
+                "trusted; from anyone else it is ignored. Default: none."
+            ),
+        ),
+    ] = "",
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            "--max-connections",
+            min=1,
+            help=_("Open connections a worker serves at once; past it, new requests get 503."),
+        ),
+    ] = 1000,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--header-timeout",
+            min=0.1,
+            help=_("Seconds a client has to send a request's headers. Default: 10."),
+            show_default=False,
+        ),
+    ] = None,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--body-timeout",
+            min=0.1,
+            help=_("Seconds a client has to send a request's body (an upload). Default: 60."),
+            show_default=False,
+        ),
+    ] = None,
+    auth_failures: Annotated[
+        float | None,
+        typer.Option(
+            "--auth-failures",
+            min=0,
+            help=_("Failed sign-ins a minute per client address before 429; 0 turns it off. Default: 20."),
+            show_default=False,
+        ),
+    ] = None,
+    questions_per_day: Annotated[
+        int | None,
+        typer.Option(
+            "--questions-per-day",
+            min=0,
+            help=_("Questions one user may create in 24 hours; 0 turns it off. Default: 20."),
+            show_default=False,
+        ),
+    ] = None,
+    attachment_quota: Annotated[
+        int | None,
+        typer.Option(
+            "--attachment-quota",
+            min=0,
+            help=_("MiB of attachments one user may store in 30 days; 0 turns it off. Default: 200."),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     import os
 
@@ -56,6 +119,7 @@ def serve(
         import uvicorn
 
         from ..server import app as server_app
+        from ..server import protocol
     except ImportError:
         from .context import UsageError
 
@@ -64,6 +128,21 @@ def serve(
     _open(Path(path)).close()  # create or migrate once, before the workers start
     os.environ[server_app.DB_ENV] = path
     os.environ[server_app.RATE_ENV] = str(rate_limit)
+    # An option wins; otherwise the environment ($VKSUPPORT_HEADER_TIMEOUT, ...), else the default.
+    for variable, value in (
+        (server_app.AUTH_FAILURES_ENV, auth_failures),
+        (protocol.HEADER_TIMEOUT_ENV, header_timeout),
+        (protocol.BODY_TIMEOUT_ENV, body_timeout),
+    ):
+        if value is not None:
+            os.environ[variable] = str(value)
+    from ..desk import limits
+
+    if questions_per_day is not None:
+        os.environ[limits.QUESTIONS_ENV] = str(questions_per_day)
+    if attachment_quota is not None:
+        os.environ[limits.QUOTA_ENV] = str(attachment_quota)
+    forwarded = forwarded_allow_ips.strip()
     uvicorn.run(
         "vksupport_cli.server.app:create_app",
         factory=True,
@@ -74,6 +153,12 @@ def serve(
         log_level="warning",
         access_log=False,
         server_header=False,
+        # X-Forwarded-For only from the proxies the operator names (uvicorn's default trusts loopback).
+        proxy_headers=bool(forwarded),
+        forwarded_allow_ips=forwarded or None,
+        limit_concurrency=max_connections,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,
     )
 
 

@@ -24,6 +24,7 @@ from .render import (
     answer_due,
     emit,
     escape,
+    inert,
     local_time,
     print_long,
     since,
@@ -215,7 +216,7 @@ def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | 
         if earlier is not None and compose.confirm(
             ctx,
             _("You have an unsent text from {when}: “{text}”. Resume it?").format(
-                when=ago(earlier.updated_at), text=earlier.summary()
+                when=ago(earlier.updated_at), text=inert(earlier.summary(), line=True)
             ),
             default=True,
         ):
@@ -276,7 +277,9 @@ def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
         return True
     ctx.console.print("\n" + _("These articles may already answer it:"))
     for number, hit in enumerate(hits, start=1):
-        ctx.console.print(f"  {number}. {escape(hit.title)} [dim]({hit.slug})[/]")
+        ctx.console.print(
+            f"  {number}. {escape(hit.title, line=True)} [dim]({escape(hit.slug, line=True)})[/]"
+        )
     while True:
         choice = compose.prompt(
             ctx, _("Open an article by number, or press Enter to write to support"), required=False
@@ -307,7 +310,9 @@ def _choose_topic(ctx: Context, options: AskOptions) -> str:
         ]
     ctx.console.print("\n" + _("What is the question about?"))
     for number, topic in enumerate(ordered, start=1):
-        ctx.console.print(f"  {number}. {escape(topic.title)} [dim]({topic.slug})[/]")
+        ctx.console.print(
+            f"  {number}. {escape(topic.title, line=True)} [dim]({escape(topic.slug, line=True)})[/]"
+        )
     while True:
         choice = compose.prompt(ctx, _("Topic number or slug"))
         if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(ordered):
@@ -383,8 +388,8 @@ def _show_list(ctx: Context, questions: list[dict[str, Any]]) -> None:
         table.add_row(
             str(q["id"]),
             styled_status(q["status"]),
-            q["topic"],
-            escape(q["title"]),
+            escape(q["topic"], line=True),
+            escape(q["title"], line=True),
             ago(q["created_at"]),
             waiting,
         )
@@ -400,8 +405,8 @@ def show(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = Fal
 
 
 def show_question(ctx: Context, q: Question) -> None:
-    lines: list[str] = [f"[bold]#{q.id} {escape(q.title)}[/]"]
-    facts = [styled_status(q.status), _("topic {topic}").format(topic=q.topic)]
+    lines: list[str] = [f"[bold]#{q.id} {escape(q.title, line=True)}[/]"]
+    facts = [styled_status(q.status), _("topic {topic}").format(topic=escape(q.topic, line=True))]
     if q.kind == "ads":
         facts.append(_("advertiser"))
     lines.append(" · ".join(facts))
@@ -420,19 +425,28 @@ def show_question(ctx: Context, q: Question) -> None:
         )
     if q.taken_at:
         taken = _("taken {time} by {agent}") if q.agent else _("taken {time}")
-        lines.append("[dim]" + taken.format(time=local_time(q.taken_at), agent=escape(q.agent or "")) + "[/]")
+        lines.append(
+            "[dim]"
+            + taken.format(time=local_time(q.taken_at), agent=escape(q.agent or "", line=True))
+            + "[/]"
+        )
     if q.answered_at:
         lines.append("[dim]" + _("answered {time}").format(time=local_time(q.answered_at)) + "[/]")
     lines += ["", escape(q.body)]
     if q.link:
-        lines.append("\n" + _("Page concerned: {link}").format(link=escape(q.link)))
+        lines.append("\n" + _("Page concerned: {link}").format(link=escape(q.link, line=True)))
     if q.attachments:
         lines.append("\n" + _("Attachments:"))
         lines += [
             "  "
             + ngettext(
                 "{id}. {name} ({type}, {size} byte)", "{id}. {name} ({type}, {size} bytes)", a.size
-            ).format(id=a.id, name=escape(a.filename), type=a.content_type, size=a.size)
+            ).format(
+                id=a.id,
+                name=escape(a.filename, line=True),
+                type=escape(a.content_type, line=True),
+                size=a.size,
+            )
             for a in q.attachments
         ]
     for comment in q.comments:
@@ -552,7 +566,10 @@ def delete(
         compose.require_terminal(ctx, "--yes")
         question = ctx.client.get_question(question_id)
         if not compose.confirm(
-            ctx, _("Delete question #{id} “{title}” for good?").format(id=question.id, title=question.title)
+            ctx,
+            _("Delete question #{id} “{title}” for good?").format(
+                id=question.id, title=inert(question.title, line=True)
+            ),
         ):
             raise Aborted(_("Nothing was deleted."))
     ctx.client.delete_question(question_id)

@@ -7,6 +7,7 @@ JSON path imports nothing but ``json``; rich is loaded only for people.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -123,17 +124,52 @@ def category_name(slug: str, fallback: str | None = None) -> str:
 
 
 def status_word(status: str) -> str:
-    return status_words().get(status, status)
+    return status_words().get(status, inert(status, line=True))
 
 
 def styled_status(status: str) -> str:
-    return f"[{STATUS_STYLES.get(status, 'white')}]{status_word(status)}[/]"
+    return f"[{STATUS_STYLES.get(status, 'white')}]{escape(status_word(status))}[/]"
 
 
-def escape(text: str) -> str:
+#: What may not reach a terminal from the desk or another person: C0 controls but
+#: tab and newline (ESC starts CSI/OSC sequences, BEL ends OSC, CR rewrites the line,
+#: BS rubs characters out), DEL, the C1 controls (U+009B is an 8-bit CSI, U+009D an
+#: 8-bit OSC), and the bidirectional marks, embeddings, overrides and isolates that
+#: make text read in another order than it is stored.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile("[\n\t\r\u0085\u2028\u2029]+")
+
+
+def _picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Unicode control pictures: ESC shows as ␛
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return "\ufffd"
+
+
+def inert(text: object, *, line: bool = False) -> str:
+    """``text`` from the desk or another person, made harmless for a terminal.
+
+    Every control character and bidi control becomes a visible placeholder, so a
+    title cannot clear the screen, set the window title or reorder what follows.
+    Newlines and tabs stay (``line``: they become spaces, for one-line fields).
+    The one function every human-readable output goes through; ``--json`` keeps
+    the exact text.
+    """
+    value = str(text) if text is not None else ""
+    value = value.replace("\r\n", "\n")
+    if line:
+        value = _BREAKS.sub(" ", value)
+    return _UNSAFE.sub(_picture, value)
+
+
+def escape(text: object, *, line: bool = False) -> str:
+    """Text from the desk, inert and with rich's markup escaped: safe to print with rich."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(inert(text, line=line))
 
 
 def print_long(ctx: Context, renderables: list[Any]) -> None:

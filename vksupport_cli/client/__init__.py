@@ -8,6 +8,7 @@ API. Both raise the typed errors of ``vksupport_cli.errors``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class DeskClient(Protocol):
         body: str,
         link: str | None = None,
         kind: str = "standard",
-        attachments: Sequence[tuple[str, bytes]] = (),
+        attachments: Sequence[tuple[str, bytes | Path]] = (),
         idempotency_key: str | None = None,
     ) -> AskResult: ...
     def list_questions(
@@ -67,7 +68,7 @@ class DeskClient(Protocol):
     def comment(self, question_id: int, body: str, *, idempotency_key: str | None = None) -> Comment: ...
     def rate(self, question_id: int, rating: str, comment: str | None = None) -> Question: ...
     def close_question(self, question_id: int) -> Question: ...
-    def attach(self, question_id: int, filename: str, content: bytes) -> Attachment: ...
+    def attach(self, question_id: int, filename: str, content: bytes | Path) -> Attachment: ...
     def attachment_content(self, question_id: int, attachment_id: int) -> tuple[Attachment, bytes]: ...
 
     # the agent's side (the sandbox's agent, or a signed-in agent)

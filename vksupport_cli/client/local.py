@@ -7,7 +7,9 @@ its agent, so the whole life of a question can be played on one machine.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
+from typing import BinaryIO
 
 from ..desk.models import (
     Article,
@@ -77,19 +79,20 @@ class LocalClient:
         body: str,
         link: str | None = None,
         kind: str = "standard",
-        attachments: Sequence[tuple[str, bytes]] = (),
+        attachments: Sequence[tuple[str, bytes | Path]] = (),
         idempotency_key: str | None = None,
     ) -> AskResult:
-        return self.desk.ask(
-            self.user,
-            topic=topic,
-            title=title,
-            body=body,
-            link=link,
-            kind=kind,
-            attachments=attachments,
-            idempotency_key=idempotency_key,
-        )
+        with ExitStack() as files:  # files are read by the desk in chunks, in one transaction
+            return self.desk.ask(
+                self.user,
+                topic=topic,
+                title=title,
+                body=body,
+                link=link,
+                kind=kind,
+                attachments=[(name, _opened(files, content)) for name, content in attachments],
+                idempotency_key=idempotency_key,
+            )
 
     def list_questions(
         self, *, status: str = "all", limit: int = 20, cursor: str | None = None
@@ -124,8 +127,9 @@ class LocalClient:
     def close_question(self, question_id: int) -> Question:
         return self.desk.close_question(self.user, question_id)
 
-    def attach(self, question_id: int, filename: str, content: bytes) -> Attachment:
-        return self.desk.attach(self.user, question_id, filename, content)
+    def attach(self, question_id: int, filename: str, content: bytes | Path) -> Attachment:
+        with ExitStack() as files:
+            return self.desk.attach(self.user, question_id, filename, _opened(files, content))
 
     def attachment_content(self, question_id: int, attachment_id: int) -> tuple[Attachment, bytes]:
         return self.desk.attachment_content(self.user, question_id, attachment_id)
@@ -141,3 +145,10 @@ class LocalClient:
 
     def close(self) -> None:
         self.desk.close()
+
+
+def _opened(files: ExitStack, content: bytes | Path) -> bytes | BinaryIO:
+    """An attachment for the desk: bytes as they are, a file opened for reading."""
+    if isinstance(content, Path):
+        return files.enter_context(content.open("rb"))
+    return content

@@ -203,6 +203,17 @@ MIGRATIONS: list[str] = [
         WHERE resource = 'comment';
     CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
     """,
+    # 4: the per-user usage ledger (limits.py): questions created, attachment bytes stored.
+    # Deleting a question does not shrink it, so ask -> delete -> ask counts too.
+    """
+    CREATE TABLE usage (
+        user_id    INTEGER NOT NULL REFERENCES users (id),
+        kind       TEXT NOT NULL CHECK (kind IN ('question', 'attachment')),
+        amount     INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX usage_by_user ON usage (user_id, kind, created_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

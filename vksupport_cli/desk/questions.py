@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
 from ..errors import BadInput, Conflict, NotAccepting, OpenQuestionExists
 from ..i18n import _
-from . import idempotency
+from . import idempotency, limits
 from .articles import check_topic
 from .attachments import check_attachment, store_attachment, too_many_attachments
 from .inputs import (
@@ -65,7 +65,7 @@ class Questions(DeskPart):
         body: str,
         link: str | None = None,
         kind: str = "standard",
-        attachments: Sequence[tuple[str, bytes]] = (),
+        attachments: Sequence[tuple[str, bytes | IO[bytes]]] = (),
         idempotency_key: str | None = None,
     ) -> AskResult:
         """Put a new question in the queue, under the one-open-question rule."""
@@ -100,6 +100,9 @@ class Questions(DeskPart):
             if not self.accepting():
                 raise NotAccepting(_("The desk is not accepting new questions right now; try again later."))
             refuse_if_open(self.store, user)
+            limits.check_question(self.store, self.limits, user.id, moment)
+            incoming = sum(len(content) for _name, _type, content in files)
+            limits.check_attachments(self.store, self.limits, user.id, moment, incoming)
             repeats = repeated_question(self.store, user, title, body)
             try:
                 question_id = self.store.insert(
@@ -115,6 +118,9 @@ class Questions(DeskPart):
                 raise
             for name, content_type, content in files:
                 store_attachment(self.store, question_id, name, content_type, content, now)
+            limits.record(self.store, user.id, "question", 1, moment)
+            if incoming:
+                limits.record(self.store, user.id, "attachment", incoming, moment)
             if key:
                 idempotency.remember(self.store, user, key, request, question_id, moment)
         return AskResult(self._question(user, question_id), repeats)

@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import NotFound
 from ..i18n import _
 from .inputs import check_id
+from .limits import Limits
 from .models import OPEN_STATUSES, Attachment, Comment, Question, User
 from .store import Store
 
@@ -49,9 +50,11 @@ def parse_iso(text: str) -> datetime:
 class DeskPart:
     """What every part of the desk shares: the store, the clock, and reading questions."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime] = utc_now):
+    def __init__(self, store: Store, clock: Callable[[], datetime] = utc_now, limits: Limits | None = None):
         self.store = store
         self.clock = clock
+        #: Per-user limits (questions a day, attachment storage); none unless the operator sets them.
+        self.limits = limits or Limits.none()
 
     def _now(self) -> str:
         return iso(self.clock())

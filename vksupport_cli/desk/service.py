@@ -40,6 +40,7 @@ from .inputs import (
     RATING_COMMENT_MAX,
     TITLE_MAX,
 )
+from .limits import Limits
 from .questions import LIST_FILTERS, Questions
 from .queue import AgentQueue
 from .records import LOAD_THRESHOLD, LOADED_ANSWER_TIME, STANDARD_ANSWER_TIME, iso, parse_iso, utc_now
@@ -72,17 +73,24 @@ __all__ = [
 class Desk(Accounts, HelpCentre, Questions, Comments, Attachments, AgentQueue):
     """The support desk: every part, over one store."""
 
-    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], datetime] = utc_now):
-        super().__init__(SQLiteStore(conn), clock)
+    def __init__(
+        self, conn: sqlite3.Connection, clock: Callable[[], datetime] = utc_now, limits: Limits | None = None
+    ):
+        super().__init__(SQLiteStore(conn), clock, limits)
         self.conn = conn
 
     @classmethod
-    def open(cls, path: str | Path, clock: Callable[[], datetime] = utc_now) -> Desk:
-        """Open (creating or migrating) the desk at ``path``, with the help centre loaded."""
+    def open(
+        cls, path: str | Path, clock: Callable[[], datetime] = utc_now, *, limits: Limits | None = None
+    ) -> Desk:
+        """Open (creating or migrating) the desk at ``path``, with the help centre loaded.
+
+        ``limits``: per-user limits (limits.py); none by default, as in the sandbox.
+        """
         conn = db.connect(path)
         helpcenter.ensure_loaded(conn)
         search.ensure_index(conn)
-        return cls(conn, clock)
+        return cls(conn, clock, limits)
 
     def close(self) -> None:
         self.store.close()

@@ -44,7 +44,13 @@ _IDEMPOTENCY = {
 }
 
 
-_ERROR_RESPONSES = {"403": "Forbidden", "409": "Conflict", "422": "IdempotencyMismatch", "503": "Unavailable"}
+_ERROR_RESPONSES = {
+    "403": "Forbidden",
+    "409": "Conflict",
+    "413": "TooLarge",
+    "422": "IdempotencyMismatch",
+    "503": "Unavailable",
+}
 
 
 def _op(
@@ -62,7 +68,12 @@ def _op(
     if params:
         operation["parameters"] = list(params)
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        operation["requestBody"] = {
+            "required": True,
+            "description": "A JSON object of at most 1 MiB.",
+            "content": {"application/json": {"schema": body}},
+        }
+        operation["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
     if not auth:
         operation["security"] = []
     return operation
@@ -160,18 +171,6 @@ def document() -> dict[str, Any]:
                             "body": question_text,
                             "link": _nullable("string"),
                             "kind": {"type": "string", "enum": ["standard", "ads"]},
-                            "attachments": {
-                                "type": "array",
-                                "maxItems": 10,
-                                "items": {
-                                    "type": "object",
-                                    "required": ["filename", "content_base64"],
-                                    "properties": {
-                                        "filename": {"type": "string"},
-                                        "content_base64": {"type": "string", "format": "byte"},
-                                    },
-                                },
-                            },
                         },
                     },
                     extra_errors=("409", "422", "503"),
@@ -246,7 +245,8 @@ def document() -> dict[str, Any]:
             "/questions/{qid}/attachments": {
                 "post": {
                     **_op(
-                        "Attach a file (the raw bytes are the body)",
+                        "Attach a file: the raw bytes are the body, at most 10 MiB (413 as soon as a "
+                        "body passes it); counts against the author's attachment quota (413 quota_exceeded)",
                         {"201": _json(_ref("Attachment"), "Created")},
                         params=[
                             _QID,
@@ -257,7 +257,7 @@ def document() -> dict[str, Any]:
                                 "schema": {"type": "string"},
                             },
                         ],
-                        extra_errors=("409",),
+                        extra_errors=("409", "413"),
                     ),
                     "requestBody": {
                         "required": True,
@@ -335,7 +335,13 @@ def document() -> dict[str, Any]:
                     " or content (code: idempotency_mismatch, details.question_id)"
                 ),
                 "RateLimited": _error_response(
-                    "Too many requests (code: rate_limited)", {"Retry-After": {"schema": {"type": "integer"}}}
+                    "Too many requests or failed sign-ins (code: rate_limited), or the author's questions "
+                    "for the day are used up (code: daily_limit; details.limit, details.resets_at)",
+                    {"Retry-After": {"schema": {"type": "integer"}}},
+                ),
+                "TooLarge": _error_response(
+                    "The body is over its limit (code: too_large; details.limit in bytes), or the author's "
+                    "attachment quota is used up (code: quota_exceeded; details.limit, details.resets_at)"
                 ),
                 "Unavailable": _error_response("The desk is not accepting questions (code: not_accepting)"),
             },
