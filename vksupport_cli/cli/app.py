@@ -10,7 +10,7 @@ import typer.core
 
 from .. import __version__
 from ..i18n import _
-from . import agent, auth, drafts, helpcentre, operator, questions
+from . import agent, attachments, auth, drafts, helpcentre, operator, questions, settings
 from .context import Context
 
 
@@ -180,7 +180,9 @@ app.command("close", help=_("Close a question without rating it; it stays in you
 app.command("wait", help=_("Wait until support answers a question (exit 0), or until --timeout (exit 7)."))(
     questions.wait
 )
+app.add_typer(attachments.app, name="attachment")
 app.add_typer(drafts.app, name="drafts")
 app.add_typer(auth.app, name="auth")
+app.add_typer(settings.app, name="config")
 app.add_typer(agent.app, name="agent")
 app.add_typer(operator.app, name="desk")

@@ -11,6 +11,15 @@ from .context import Context
 from .render import emit, escape, print_long
 
 JsonOption = Annotated[bool, typer.Option("--json", help=_("Print one JSON document for scripts."))]
+FieldOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--field",
+        help=_("Print only this field of the JSON output, as plain text (e.g. status; question.id)."),
+        metavar="NAME",
+        show_default=False,
+    ),
+]
 
 
 def search_help(
@@ -45,9 +54,13 @@ def _show_hits(ctx: Context, hits) -> None:
     table.add_column(_("Article"))
     table.add_column(_("Category"))
     table.add_column(_("Slug"), style="dim")
+    # Whether one may write to support has a column of its own: glued to a Russian title, an
+    # English remark reads as part of it.
+    table.add_column(_("Support"), style="green")
     for number, hit in enumerate(hits, start=1):
-        title = escape(hit.title) + (" [green](" + _("you can ask support") + ")[/]" if hit.can_ask else "")
-        table.add_row(str(number), title, hit.category, hit.slug)
+        table.add_row(
+            str(number), escape(hit.title), hit.category, hit.slug, _("you can ask") if hit.can_ask else ""
+        )
     ctx.console.print(table)
     ctx.console.print("\n[dim]" + _("Read one with: vksupport article SLUG") + "[/]")
 

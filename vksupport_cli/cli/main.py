@@ -61,7 +61,7 @@ def report(ctx, error: BaseException) -> int:
     from ..errors import DeskError
     from ..i18n import _
     from . import exits
-    from .context import Aborted, UsageError, WaitTimedOut
+    from .context import Aborted, Interrupted, UsageError, WaitTimedOut
 
     if isinstance(error, BrokenPipeError):
         # The reader went away (`| head`): nothing left to say, and not our failure.
@@ -76,10 +76,18 @@ def report(ctx, error: BaseException) -> int:
             (error.format_message() if isinstance(error, click.UsageError) else str(error)),
             exits.USAGE,
         )
+    elif isinstance(error, Interrupted):
+        message, code = str(error), exits.INTERRUPTED
     elif isinstance(error, (click.Abort, KeyboardInterrupt, EOFError)):
         message, code = _("Interrupted; nothing more was sent."), exits.INTERRUPTED
     elif isinstance(error, Aborted):
-        message, code = str(error), exits.ERROR
+        # The person's own choice ("no" at a prompt, an empty editor): said plainly, not as an error.
+        if ctx.debug:
+            import traceback
+
+            traceback.print_exception(error, file=ctx.stderr)
+        print(str(error), file=ctx.stderr)
+        return exits.ERROR
     elif isinstance(error, WaitTimedOut):
         message, code = str(error), exits.TIMEOUT
     elif isinstance(error, click.ClickException):
@@ -121,6 +129,8 @@ def describe(error) -> str:
             )
         return _("The desk asks to slow down; try again in a minute.")
     if isinstance(error, NotSignedIn):
+        if error.details.get("login"):  # the token `auth login` was given: signing in again is no help
+            return error.message
         return error.message + " " + _("Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN.")
     if isinstance(error, Unavailable):
         return error.message + " " + _("Try again later.")

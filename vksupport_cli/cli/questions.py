@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
 
 from ..desk.models import Question
@@ -16,8 +17,8 @@ from ..errors import NotEditable, NotFound
 from ..i18n import _, ngettext
 from .. import drafts
 from . import compose
-from .context import Aborted, Context, UsageError, WaitTimedOut
-from .helpcentre import JsonOption, show_article
+from .context import Aborted, Context, Interrupted, UsageError, WaitTimedOut
+from .helpcentre import FieldOption, JsonOption, show_article
 from .render import (
     ago,
     answer_due,
@@ -31,12 +32,33 @@ from .render import (
     styled_status,
 )
 
+
+class QuestionIdType(click.ParamType):
+    """A question id: a positive number; anything else is refused in one plain sentence."""
+
+    name = "ID"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+            return value
+        text = str(value).strip()
+        if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:
+            return int(text)
+        self.fail(
+            _("A question id is a positive number, as `vksupport list` shows it; {value} is not one.").format(
+                value=repr(str(value))
+            ),
+            param,
+            ctx,
+        )
+
+
 QuestionId = Annotated[
     int,
     typer.Argument(
         help=_("The question's number, as `vksupport list` shows it."),
-        min=1,
-        max=2**63 - 1,
+        metavar="ID",
+        click_type=QuestionIdType(),
         show_default=False,
     ),
 ]
@@ -46,6 +68,17 @@ BodyFileOption = Annotated[
     typer.Option("--body-file", "-F", help=_("Read the text from a UTF-8 file, or '-' for standard input.")),
 ]
 LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
+
+AttachOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--attach",
+        "-a",
+        help=_("Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable."),
+        metavar="FILE",
+        show_default=False,
+    ),
+]
 
 
 # -- ask --------------------------------------------------------------------
@@ -94,18 +127,14 @@ def ask(
         Optional[str],
         typer.Option("--link", help=_("Link to the page concerned, e.g. a friend's blocked page.")),
     ] = None,
-    attach: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--attach", "-a", help=_("Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable.")
-        ),
-    ] = None,
+    attach: AttachOption = None,
     ads: Annotated[bool, typer.Option("--ads", help=_("An advertiser's question (answered first)."))] = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help=_("Send without asking for confirmation."))
     ] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
     options = AskOptions(topic, title, body, body_file, link, attach or [], ads, yes, resume)
@@ -118,7 +147,7 @@ def ask(
                 "Note: this repeats your earlier question #{id}; see its answer with: vksupport show {id}"
             ).format(id=result.repeats)
         )
-    emit(ctx, result, as_json, _show_asked)
+    emit(ctx, result, as_json, _show_asked, field)
 
 
 def run_ask(ctx: Context, options: AskOptions):
@@ -170,6 +199,7 @@ def run_ask(ctx: Context, options: AskOptions):
 def _ask_for_missing(ctx: Context, draft: Draft, options: AskOptions) -> None:
     """Prompt for each missing field, saving the draft after every answer."""
     fields = draft.fields
+    draft.typed = True
     if not fields.get("topic"):
         fields["topic"] = _choose_topic(ctx, options)
         draft.save()
@@ -218,22 +248,60 @@ def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | 
     return Draft(kind=kind, server=server, question_id=question_id)
 
 
+#: Options that carry each field, for "send it again with the fix".
+FIX_OPTIONS = {
+    "topic": "--topic TOPIC",
+    "title": "--title TEXT",
+    "body": "--body-file FILE",
+    "link": "--link URL",
+    "attachments": "--attach FILE",
+}
+
+
+def resendable(error: BaseException) -> bool:
+    """Can the very same text succeed if sent again later (the desk or the network was the problem)?
+
+    A refusal of the content (bad input, no such question, a conflict with the question's state, a
+    usage mistake) fails again the same way: keeping it as a draft only piles drafts up.
+    """
+    from ..errors import BadInput, Conflict, NotAllowed
+
+    return not isinstance(error, (BadInput, NotFound, Conflict, NotAllowed, UsageError))
+
+
 @contextmanager
 def keeping(ctx: Context, draft: Draft):
-    """Save the draft before sending; discard it once the desk confirmed; keep it on any failure."""
+    """Save the draft before sending; discard it once the desk confirmed it.
+
+    On a failure a resend can fix (network, desk down or not accepting, rate limited, Ctrl-C, an
+    unknown outcome) the draft stays and the message says how to resend it. On a refusal of the
+    content it stays only if the person typed the text (or resumed this draft), with what to change.
+    """
+    resumed = draft.path.exists()
     draft.save()
     try:
         yield draft
     except BaseException as error:
-        if draft.has_text:
+        retry = resendable(error)
+        if draft.has_text and (retry or draft.typed or resumed):
             draft.save(error=error.__class__.__name__)
             from .drafts import resend_command
 
-            ctx.note(
-                _("Your text is kept as draft {id}; send it again with: {command}").format(
-                    id=draft.id, command=resend_command(draft)
+            command = resend_command(draft)
+            if retry:
+                ctx.note(
+                    _("Your text is kept as draft {id}; send it again with: {command}").format(
+                        id=draft.id, command=command
+                    )
                 )
-            )
+            else:
+                field_name = getattr(error, "details", {}).get("field")
+                fix = FIX_OPTIONS.get(field_name or "", "") if draft.kind == "ask" else ""
+                ctx.note(
+                    _(
+                        "Your text is kept as draft {id}; change what was refused and send it again with: {command}"
+                    ).format(id=draft.id, command=f"{command} {fix}".rstrip())
+                )
         else:
             draft.discard()
         raise
@@ -243,6 +311,7 @@ def keeping(ctx: Context, draft: Draft):
 def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
     """Show articles that may answer the problem; False when one of them solved it."""
     problem = compose.prompt(ctx, _("In a few words, what happened?"))
+    draft.typed = True
     draft.fields["problem"] = problem
     draft.save()
     hits = ctx.client.search_help(problem, limit=5)
@@ -319,13 +388,14 @@ def list_questions(
         int, typer.Option("--limit", "-n", min=1, max=1000, help=_("At most this many, newest first."))
     ] = 20,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
     if status not in LIST_STATUSES:
         raise UsageError(_("--status must be one of {choices}.").format(choices=", ".join(LIST_STATUSES)))
     page = ctx.client.list_questions(status=status, limit=limit)
     summaries = [_summary(q) for q in page.questions]
-    emit(ctx, summaries, as_json, _show_list)
+    emit(ctx, summaries, as_json, _show_list, field)
 
 
 def _summary(question: Question) -> dict:
@@ -341,30 +411,43 @@ def _show_list(ctx: Context, questions: list[dict]) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    headers = (_("ID"), _("Status"), _("Topic"), _("Summary"), _("Asked"), _("Waiting"))
+    # An agent lists everybody's questions: whose each one is matters then.
+    authors = ctx.client.me().role == "agent"
+    headers = [_("ID"), _("Status"), _("Topic"), _("Summary"), _("Asked"), _("Waiting")]
+    if authors:
+        headers.insert(1, _("Author"))
+    summary_column = headers.index(_("Summary"))
     for number, name in enumerate(headers):
         table.add_column(
-            name, justify="right" if number == 0 else "left", overflow="ellipsis", no_wrap=number != 3
+            name,
+            justify="right" if number == 0 else "left",
+            overflow="ellipsis",
+            no_wrap=number != summary_column,
         )
     for q in questions:
         waiting = since(q["queued_at"]) if q["status"] in ("waiting", "in_progress") else "—"
-        table.add_row(
+        row = [
             str(q["id"]),
             styled_status(q["status"]),
             q["topic"],
             escape(q["title"]),
             ago(q["created_at"]),
             waiting,
-        )
+        ]
+        if authors:
+            row.insert(1, escape(q["author"] or "—"))
+        table.add_row(*row)
     ctx.console.print(table)
 
 
 # -- show -------------------------------------------------------------------
 
 
-def show(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False) -> None:
+def show(
+    tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False, field: FieldOption = None
+) -> None:
     ctx: Context = tctx.obj
-    emit(ctx, ctx.client.get_question(question_id), as_json, show_question)
+    emit(ctx, ctx.client.get_question(question_id), as_json, show_question, field)
 
 
 def show_question(ctx: Context, q: Question) -> None:
@@ -399,10 +482,13 @@ def show_question(ctx: Context, q: Question) -> None:
         lines += [
             "  "
             + ngettext(
-                "{id}. {name} ({type}, {size} byte)", "{id}. {name} ({type}, {size} bytes)", a.size
+                "id {id}: {name} ({type}, {size} byte)", "id {id}: {name} ({type}, {size} bytes)", a.size
             ).format(id=a.id, name=escape(a.filename), type=a.content_type, size=a.size)
             for a in q.attachments
         ]
+        lines.append(
+            "[dim]" + _("Download one with: vksupport attachment download {id} AID").format(id=q.id) + "[/]"
+        )
     for comment in q.comments:
         if comment.role == "agent":
             heading = _("Support answered") if comment.kind == "answer" else _("Support commented")
@@ -442,6 +528,7 @@ def edit(
     no_link: Annotated[bool, typer.Option("--no-link", help=_("Remove the link."))] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
     if link is not None and no_link:
@@ -472,7 +559,13 @@ def edit(
             link=fields.get("link"),
             clear_link=bool(fields.get("clear_link")),
         )
-    emit(ctx, updated, as_json, lambda c, q: c.console.print(_("Question #{id} is updated.").format(id=q.id)))
+    emit(
+        ctx,
+        updated,
+        as_json,
+        lambda c, q: c.console.print(_("Question #{id} is updated.").format(id=q.id)),
+        field,
+    )
 
 
 def _split_message(text: str) -> tuple[str, str]:
@@ -488,11 +581,19 @@ def comment(
     question_id: QuestionId,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
+    attach: AttachOption = None,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
     text = compose.body_from(ctx, body, body_file)
+    files = [compose.read_attachment(path) for path in attach or []]
+    if text is None and resume is None and files:
+        # Only files to add: no comment text needed.
+        added_files = [ctx.client.attach(question_id, name, content) for name, content in files]
+        emit(ctx, added_files, as_json, _show_attached, field)
+        return
     if text is None and resume is None:
         compose.require_terminal(ctx, "--body")
     draft = _open_draft(ctx, "comment", resume, question_id)
@@ -502,7 +603,18 @@ def comment(
         if not draft.fields.get("body"):
             compose.edit(ctx, draft, "body", "")
         added = ctx.client.comment(question_id, draft.fields["body"], idempotency_key=draft.idempotency_key)
-    emit(ctx, added, as_json, _show_commented)
+    for name, content in files:
+        ctx.client.attach(question_id, name, content)
+    emit(ctx, added, as_json, _show_commented, field)
+
+
+def _show_attached(ctx: Context, added: list) -> None:
+    for attachment in added:
+        ctx.console.print(
+            _("Attached {name} to question #{id} (attachment id {aid}).").format(
+                name=escape(attachment.filename), id=attachment.question_id, aid=attachment.id
+            )
+        )
 
 
 def _show_commented(ctx: Context, added) -> None:
@@ -540,6 +652,7 @@ def rate(
         Optional[str], typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))
     ] = None,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
     if rating not in ("good", "bad"):
@@ -550,13 +663,22 @@ def rate(
         rated,
         as_json,
         lambda c, q: c.console.print(_("Thank you! Question #{id} is rated and closed.").format(id=q.id)),
+        field,
     )
 
 
-def close(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False) -> None:
+def close(
+    tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False, field: FieldOption = None
+) -> None:
     ctx: Context = tctx.obj
     closed = ctx.client.close_question(question_id)
-    emit(ctx, closed, as_json, lambda c, q: c.console.print(_("Question #{id} is closed.").format(id=q.id)))
+    emit(
+        ctx,
+        closed,
+        as_json,
+        lambda c, q: c.console.print(_("Question #{id} is closed.").format(id=q.id)),
+        field,
+    )
 
 
 # -- wait -------------------------------------------------------------------
@@ -577,25 +699,37 @@ def wait(
         float, typer.Option("--interval", help=_("Seconds between checks."), min=0.1, max=3600)
     ] = 10.0,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
-    if ctx.stdout_is_terminal and not as_json:
-        with ctx.err_console.status(_("Waiting for an answer to #{id}…").format(id=question_id)) as live:
+    try:
+        if ctx.stdout_is_terminal and not as_json and field is None:
+            with ctx.err_console.status(_("Waiting for an answer to #{id}…").format(id=question_id)) as live:
 
-            def report(q: Question) -> None:
-                live.update(
-                    _("#{id}: {status} for {duration}; {due}").format(
-                        id=q.id,
-                        status=status_word(q.status),
-                        duration=since(q.queued_at),
-                        due=answer_due(q.expected_answer_by),
+                def report(q: Question) -> None:
+                    live.update(
+                        _("#{id}: {status} for {duration}; {due}").format(
+                            id=q.id,
+                            status=status_word(q.status),
+                            duration=since(q.queued_at),
+                            due=answer_due(q.expected_answer_by),
+                        )
                     )
-                )
 
-            question = wait_for_answer(ctx, question_id, timeout, interval, report)
-    else:
-        question = wait_for_answer(ctx, question_id, timeout, interval)
-    emit(ctx, question, as_json, show_question)
+                question = wait_for_answer(ctx, question_id, timeout, interval, report)
+        else:
+            question = wait_for_answer(ctx, question_id, timeout, interval)
+    except WaitTimedOut as timed_out:
+        if (as_json or field is not None) and timed_out.question is not None:
+            emit(ctx, timed_out.question, as_json, show_question, field)  # the last state, for scripts
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted(
+            _("Stopped waiting; question #{id} stays as it was. Wait again with: vksupport wait {id}").format(
+                id=question_id
+            )
+        ) from None
+    emit(ctx, question, as_json, show_question, field)
 
 
 def wait_for_answer(
@@ -627,6 +761,7 @@ def wait_for_answer(
             raise WaitTimedOut(
                 _(
                     "Question #{id} is still {status} after {duration}; run `vksupport wait {id}` again later."
-                ).format(id=question_id, status=status_word(question.status), duration=span(timeout))
+                ).format(id=question_id, status=status_word(question.status), duration=span(timeout)),
+                question,
             )
         sleep(interval if deadline is None else min(interval, deadline - now))

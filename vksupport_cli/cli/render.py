@@ -40,12 +40,53 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def emit(ctx: Context, data: Any, as_json: bool, human: Callable[[Context, Any], None]) -> None:
-    """Print ``data`` as JSON (``--json``) or with ``human`` for a person."""
-    if as_json:
+def emit(
+    ctx: Context,
+    data: Any,
+    as_json: bool,
+    human: Callable[[Context, Any], None],
+    field: str | None = None,
+) -> None:
+    """Print ``data`` as JSON (``--json``), one field of it (``--field``), or with ``human`` for a person."""
+    if field is not None:
+        document = to_jsonable(data)
+        items = document if isinstance(document, list) else [document]
+        ctx.stdout.write("".join(plain_value(pick(item, field)) + "\n" for item in items))
+    elif as_json:
         ctx.stdout.write(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2) + "\n")
     else:
         human(ctx, data)
+
+
+def pick(document: Any, path: str) -> Any:
+    """The value at a dotted ``path`` (``status``, ``question.id``, ``comments.0.body``) of a JSON document."""
+    from .context import UsageError
+
+    value = document
+    for name in path.split("."):
+        if isinstance(value, dict) and name in value:
+            value = value[name]
+        elif isinstance(value, list) and name.isascii() and name.isdigit() and int(name) < len(value):
+            value = value[int(name)]
+        else:
+            names = ", ".join(sorted(value)) if isinstance(value, dict) else ""
+            raise UsageError(
+                _("There is no field {field!r} in the output; the fields are: {names}.").format(
+                    field=path, names=names
+                )
+                if names
+                else _("There is no field {field!r} in the output.").format(field=path)
+            )
+    return value
+
+
+def plain_value(value: Any) -> str:
+    """A field as a script reads it: text as it is, null as an empty line, the rest as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 # -- time -------------------------------------------------------------------
@@ -133,5 +174,8 @@ def print_long(ctx: Context, renderables: list) -> None:
             return
         ctx.stdout.write(text)
         return
-    for item in renderables:
-        console.print(item)
+    with console.capture() as capture:
+        for item in renderables:
+            console.print(item)
+    # rich pads each line to the width; a pipe gets the words without trailing blanks.
+    ctx.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))

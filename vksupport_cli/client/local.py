@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from ..desk.models import (
     Article,
@@ -129,6 +130,11 @@ class LocalClient:
 
     def attachment_content(self, question_id: int, attachment_id: int) -> tuple[Attachment, bytes]:
         return self.desk.attachment_content(self.user, question_id, attachment_id)
+
+    def download_attachment(self, question_id: int, attachment_id: int, sink: BinaryIO) -> Attachment:
+        meta, content = self.desk.attachment_content(self.user, question_id, attachment_id)
+        sink.write(content)
+        return meta
 
     def agent_take(self) -> Question | None:
         return self.desk.take(self.agent)
