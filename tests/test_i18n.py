@@ -518,8 +518,16 @@ STEPS = [
         "click usage error",
         ["show", "abc"],
         True,
-        ["Использование: vksupport show", "'abc' — не число.", "Справка: 'vksupport show --help'."],
-        ["Usage: vksupport show", "'abc' is not a valid integer", "Try 'vksupport show --help' for help."],
+        [
+            "Использование: vksupport show",
+            "Номер вопроса — положительное число",
+            "Справка: 'vksupport show --help'.",
+        ],
+        [
+            "Usage: vksupport show",
+            "A question id is a positive number",
+            "Try 'vksupport show --help' for help.",
+        ],
     ),
     (
         "--help",

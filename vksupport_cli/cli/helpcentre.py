@@ -59,7 +59,11 @@ def _show_hits(ctx: Context, hits) -> None:
     table.add_column(_("Support"), style="green")
     for number, hit in enumerate(hits, start=1):
         table.add_row(
-            str(number), escape(hit.title), hit.category, hit.slug, _("you can ask") if hit.can_ask else ""
+            str(number),
+            escape(hit.title),
+            hit.category,
+            hit.slug,
+            _("you can ask support") if hit.can_ask else "",
         )
     ctx.console.print(table)
     ctx.console.print("\n[dim]" + _("Read one with: vksupport article SLUG") + "[/]")
