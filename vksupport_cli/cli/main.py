@@ -2,6 +2,8 @@
 
 ``vksupport --version`` answers before Typer is even imported: scripts call it
 to check the tool is there, and it should cost no more than Python starting.
+The JSON data commands scripts run most take the fast path (fast.py), also
+without Typer, click or rich; every other command line goes through Typer.
 """
 
 from __future__ import annotations
@@ -11,12 +13,21 @@ import sys
 
 from .. import __version__
 
+#: VKSUPPORT_FAST_PATH=0 sends every command line through the Typer application (tests compare both).
+FAST_PATH_ENV = "VKSUPPORT_FAST_PATH"
+
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     if args in (["--version"], ["-V"]):
         print(f"vksupport {__version__}")
         return 0
+    if os.environ.get(FAST_PATH_ENV) != "0":
+        from .fast import attempt
+
+        code = attempt(args)
+        if code is not None:
+            return code
     return run(args)
 
 

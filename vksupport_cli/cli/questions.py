@@ -20,12 +20,14 @@ from . import compose
 from .context import Aborted, Context, Interrupted, UsageError, WaitTimedOut
 from .helpcentre import FieldOption, JsonOption, show_article
 from .render import (
+    LIST_STATUSES,
     ago,
     answer_due,
     emit,
     escape,
     local_time,
     print_long,
+    question_summaries,
     since,
     span,
     status_word,
@@ -67,7 +69,6 @@ BodyFileOption = Annotated[
     Optional[str],
     typer.Option("--body-file", "-F", help=_("Read the text from a UTF-8 file, or '-' for standard input.")),
 ]
-LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
 
 AttachOption = Annotated[
     Optional[list[str]],
@@ -394,14 +395,8 @@ def list_questions(
     if status not in LIST_STATUSES:
         raise UsageError(_("--status must be one of {choices}.").format(choices=", ".join(LIST_STATUSES)))
     page = ctx.client.list_questions(status=status, limit=limit)
-    summaries = [_summary(q) for q in page.questions]
+    summaries = question_summaries(page.questions)
     emit(ctx, summaries, as_json, _show_list, field)
-
-
-def _summary(question: Question) -> dict:
-    data = question.to_dict()
-    del data["comments"], data["attachments"]
-    return data
 
 
 def _show_list(ctx: Context, questions: list[dict]) -> None:

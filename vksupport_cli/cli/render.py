@@ -24,6 +24,19 @@ def status_words() -> dict[str, str]:
     }
 
 
+LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
+
+
+def question_summaries(questions: list) -> list[dict]:
+    """What `list --json` prints: each question without its comments and attachments."""
+    summaries = []
+    for question in questions:
+        data = question.to_dict()
+        del data["comments"], data["attachments"]
+        summaries.append(data)
+    return summaries
+
+
 STATUS_STYLES = {
     "waiting": "yellow",
     "in_progress": "cyan",
