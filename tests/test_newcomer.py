@@ -227,7 +227,17 @@ def test_comment_attach_and_download_over_http(tmp_path, _template_db):
         assert got.code == 0, got.stderr
         assert target.read_bytes() == PNG
         to_stdout = subprocess.run(
-            [sys.executable, "-m", "vksupport_cli", "attachment", "download", "1", str(meta[0]["id"]), "-o", "-"],
+            [
+                sys.executable,
+                "-m",
+                "vksupport_cli",
+                "attachment",
+                "download",
+                "1",
+                str(meta[0]["id"]),
+                "-o",
+                "-",
+            ],
             env={**os.environ, **env},
             capture_output=True,
             stdin=subprocess.DEVNULL,
@@ -361,3 +371,121 @@ def test_the_no_keyring_refusal_names_the_server_variable_too(tmp_path, _templat
     assert outcome.code == exits.ERROR
     assert "VKSUPPORT_SERVER" in outcome.stderr and "--server" in outcome.stderr
 
+
+# -- 3. global options anywhere ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("runner", [in_process, subprocess_run], ids=["cli-runner", "subprocess"])
+def test_global_options_work_after_the_command(runner):
+    in_process(*ASK)
+    debug = runner("show", "9", "--debug")
+    assert debug.code == exits.NOT_FOUND and "Traceback" in debug.stderr
+    plain = runner("list", "--no-color")
+    assert plain.code == 0 and "Взломали" in plain.stdout
+    served = runner("list", "--json", "--server", "ftp://desk.example")
+    assert served.code == exits.USAGE and "not a desk URL" in served.stderr
+    assert runner("show", "1", "--server", "sandbox", "--json").json()["id"] == 1
+    assert runner("--json", "show", "1").json()["id"] == 1
+    assert runner("--json", "list").json()[0]["id"] == 1
+
+
+def test_global_options_after_the_command_in_a_terminal_turn_colours_off():
+    in_process(*ASK)
+    with Terminal("list", "--no-color") as term:
+        assert term.wait() == 0
+    assert "\x1b[3" not in term.raw.decode() and "Взломали" in term.text
+
+
+# -- 4. completion of values ----------------------------------------------------------------------
+
+
+def complete(words: str, env: dict | None = None) -> list[str]:
+    """What bash completion offers for the command line ``words`` (ending in a space: a new word)."""
+    parts = words.split()
+    cword = len(parts) if words.endswith(" ") else len(parts) - 1
+    outcome = subprocess_run(
+        env={
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(cword),
+            "_VKSUPPORT_COMPLETE": "complete_bash",
+            **(env or {}),
+        }
+    )
+    assert outcome.code == 0 and outcome.stderr == "", outcome.stderr
+    return [line for line in outcome.stdout.splitlines() if line]
+
+
+def test_completion_of_values():
+    in_process(*ASK)
+    assert complete("vksupport ask --topic hacked") == ["hacked-page"]
+    assert "confirmation-code-not-arriving" in complete("vksupport article confirmation")
+    assert complete("vksupport list --status a") == ["all", "answered"]
+    assert complete("vksupport rate 1 ") == ["good", "bad"]
+    for command in ("show", "edit", "comment", "delete", "rate", "close", "wait"):
+        assert complete(f"vksupport {command} ") == ["1"], command
+    assert complete("vksupport config get s") == ["server"]
+
+
+def test_completion_is_silent_when_the_desk_is_away():
+    down = {"VKSUPPORT_SERVER": "http://127.0.0.1:9", "VKSUPPORT_TOKEN": "x"}
+    assert complete("vksupport show ", down) == []
+    assert complete("vksupport ask --topic ", down) == []
+    broken = subprocess_run(
+        env={
+            "COMP_WORDS": "vksupport --debug show ",
+            "COMP_CWORD": "3",
+            "_VKSUPPORT_COMPLETE": "complete_bash",
+            **down,
+        }
+    )
+    assert broken.code == 0 and broken.stdout.strip() == "" and "Traceback" in broken.stderr  # --debug: the details
+
+
+def test_completion_never_creates_a_sandbox():
+    paths.sandbox_db().unlink()
+    assert complete("vksupport show ") == []
+    assert not paths.sandbox_db().exists()
+
+
+# -- faster start: the fast path answers exactly as Typer does -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--json"],
+        ["list", "--status", "open", "--limit", "5", "--json"],
+        ["list", "--json", "-n", "1", "--debug"],
+        ["show", "1", "--json"],
+        ["show", "42", "--json"],
+        ["show", "abc", "--json"],
+        ["show", "0", "--json"],
+        ["list", "--status", "bogus", "--json"],
+        ["list", "--limit", "5000", "--json"],
+        ["search-help", "взломали страницу", "--json", "--limit", "3"],
+        ["search-help", "пароль", "-c", "security", "--json"],
+        ["--server", "ftp://desk.example", "list", "--json"],
+        ["list", "--json", "--server", "not a url"],
+        ["list", "--json", "--nonsense"],
+    ],
+)
+def test_the_fast_path_answers_as_typer_does(args):
+    in_process(*ASK)
+    fast = subprocess_run(*args)
+    typer_path = subprocess_run(*args, env={"VKSUPPORT_FAST_PATH": "0"})
+    assert (fast.code, fast.stdout, fast.stderr) == (typer_path.code, typer_path.stdout, typer_path.stderr)
+
+
+def test_the_fast_path_answers_as_typer_does_over_http(tmp_path, _template_db):
+    db = tmp_path / "desk.sqlite3"
+    shutil.copy(_template_db, db)
+    operator = Desk.open(db)
+    _, token = operator.add_user("alice")
+    operator.close()
+    with DeskServer(db) as server:
+        env = {"VKSUPPORT_SERVER": server.url, "VKSUPPORT_TOKEN": token}
+        assert subprocess_run(*ASK, env=env).code == 0
+        for args in (["show", "1", "--json"], ["list", "--json"], ["show", "2", "--json"]):
+            fast = subprocess_run(*args, env=env)
+            slow = subprocess_run(*args, env={**env, "VKSUPPORT_FAST_PATH": "0"})
+            assert (fast.code, fast.stdout, fast.stderr) == (slow.code, slow.stdout, slow.stderr)

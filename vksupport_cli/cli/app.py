@@ -20,6 +20,13 @@ class DeskGroup(typer.core.TyperGroup):
     Click's own usage errors pass through: click prints them with the usage line.
     """
 
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        """Each command, accepting the global options after its name too (see globals.py)."""
+        from .globals import accept_globals
+
+        command = super().get_command(ctx, cmd_name)
+        return None if command is None else accept_globals(command)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -139,6 +146,7 @@ def root(
             "--version", "-V", help=_("Print the version and exit."), callback=_print_version, is_eager=True
         ),
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
 ) -> None:
     if tctx.obj is None:
         tctx.obj = Context()
@@ -147,6 +155,7 @@ def root(
     ctx.debug = debug
     ctx.no_color = no_color
     ctx.insecure = insecure
+    ctx.json = as_json
 
 
 app.command(

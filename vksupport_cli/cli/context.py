@@ -52,6 +52,7 @@ class Context:
     debug: bool = False
     no_color: bool = False
     insecure: bool = False
+    json: bool = False  # --json before the command name: every command's --json defaults to it
     # None: the process's streams as they are when used (so test runners can swap them).
     stdin_override: IO[str] | None = None
     stdout_override: IO[str] | None = None

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..i18n import _
+from . import complete
 from .context import Context
 from .render import emit, escape, print_long
 
@@ -72,7 +73,13 @@ def _show_hits(ctx: Context, hits) -> None:
 def article(
     tctx: typer.Context,
     slug: Annotated[
-        str, typer.Argument(help=_("The article's slug, as search-help shows it."), show_default=False)
+        str,
+        typer.Argument(
+            help=_("The article's slug, as search-help shows it."),
+            metavar="SLUG",
+            show_default=False,
+            autocompletion=complete.articles,
+        ),
     ],
     as_json: JsonOption = False,
 ) -> None:

@@ -16,7 +16,7 @@ from ..drafts import Draft
 from ..errors import NotEditable, NotFound
 from ..i18n import _, ngettext
 from .. import drafts
-from . import compose
+from . import complete, compose
 from .context import Aborted, Context, Interrupted, UsageError, WaitTimedOut
 from .helpcentre import FieldOption, JsonOption, show_article
 from .render import (
@@ -62,12 +62,18 @@ QuestionId = Annotated[
         metavar="ID",
         click_type=QuestionIdType(),
         show_default=False,
+        autocompletion=complete.question_ids,
     ),
 ]
 BodyOption = Annotated[Optional[str], typer.Option("--body", "-b", help=_("The text itself."))]
 BodyFileOption = Annotated[
     Optional[str],
-    typer.Option("--body-file", "-F", help=_("Read the text from a UTF-8 file, or '-' for standard input.")),
+    typer.Option(
+        "--body-file",
+        "-F",
+        help=_("Read the text from a UTF-8 file, or '-' for standard input."),
+        metavar="FILE",
+    ),
 ]
 
 AttachOption = Annotated[
@@ -117,6 +123,8 @@ def ask(
             "--topic",
             "-t",
             help=_("An article slug that lets you ask, or a category (see `vksupport topics`)."),
+            metavar="TOPIC",
+            autocompletion=complete.topics,
         ),
     ] = None,
     title: Annotated[
@@ -382,7 +390,10 @@ def list_questions(
     status: Annotated[
         str,
         typer.Option(
-            "--status", help=_("Which questions: {choices}.").format(choices=", ".join(LIST_STATUSES))
+            "--status",
+            help=_("Which questions: {choices}.").format(choices=", ".join(LIST_STATUSES)),
+            metavar="STATUS",
+            autocompletion=complete.statuses,
         ),
     ] = "all",
     limit: Annotated[
@@ -642,7 +653,12 @@ def delete(
 def rate(
     tctx: typer.Context,
     question_id: QuestionId,
-    rating: Annotated[str, typer.Argument(help=_("good or bad."), metavar="good|bad", show_default=False)],
+    rating: Annotated[
+        str,
+        typer.Argument(
+            help=_("good or bad."), metavar="good|bad", show_default=False, autocompletion=complete.ratings
+        ),
+    ],
     comment_text: Annotated[
         Optional[str], typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))
     ] = None,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..i18n import _
+from . import complete
 from .context import SANDBOX, Context, UsageError
 from .helpcentre import JsonOption
 from .render import emit
@@ -65,7 +66,15 @@ def _check_key(key: str) -> None:
         )
 
 
-Key = Annotated[str, typer.Argument(help=_("server, pager or color."), metavar="KEY", show_default=False)]
+Key = Annotated[
+    str,
+    typer.Argument(
+        help=_("server, pager or color."),
+        metavar="KEY",
+        show_default=False,
+        autocompletion=complete.settings_keys,
+    ),
+]
 
 
 @app.command(help=_("Print one setting (its default when it is not set)."))

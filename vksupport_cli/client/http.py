@@ -114,6 +114,7 @@ class HttpClient:
         transport: httpx.BaseTransport | None = None,
         sleep=time.sleep,
         attempts: int = ATTEMPTS,
+        timeout: float | None = None,
     ):
         self.location = check_url(url, insecure=insecure)
         self._token = token
@@ -121,7 +122,7 @@ class HttpClient:
         self._attempts = attempts
         self._http = httpx.Client(
             base_url=self.location + API_PREFIX,
-            timeout=_timeout(),
+            timeout=_timeout() if timeout is None else httpx.Timeout(timeout),
             # Certificates are always checked for https; an http:// base URL (loopback, or
             # --insecure) has none, so building an SSL context for it is wasted start-up.
             verify=self.location.startswith("https://"),
