@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from conftest import ask
-from vksupport_cli.desk import db, service
+from vksupport_cli.desk import db, records, service
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import (
     BadInput,
@@ -160,7 +160,7 @@ def test_idempotency_key_is_bounded(desk, user):
 
 
 def test_expected_answer_time_grows_under_load(desk, user, monkeypatch):
-    monkeypatch.setattr(service, "LOAD_THRESHOLD", 2)
+    monkeypatch.setattr(records, "LOAD_THRESHOLD", 2)
     for n in range(3):
         ask(desk, desk.ensure_user(f"u{n}"))
     question = ask(desk, user)

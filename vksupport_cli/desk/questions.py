@@ -1,0 +1,268 @@
+"""Questions and their life: asking (one open question per user), listing, editing and deleting
+an untaken question, rating the answer, closing; and the switch that stops new questions.
+
+A question is ``waiting`` until an agent takes it (queue.py), ``in_progress``
+while the agent works on it, ``answered`` once answered (comments.py; a
+follow-up comment puts it back in the queue), and ``closed`` when rated or
+closed by its author.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import BadInput, Conflict, NotAccepting, NotEditable, OpenQuestionExists
+from ..i18n import _
+from . import idempotency
+from .articles import check_topic
+from .attachments import check_attachment, store_attachment, too_many_attachments
+from .inputs import (
+    ATTACHMENTS_MAX,
+    BODY_MAX,
+    LIST_LIMIT_MAX,
+    RATING_COMMENT_MAX,
+    TITLE_MAX,
+    clean_key,
+    clean_line,
+    clean_link,
+    clean_text,
+    is_int,
+)
+from .models import KINDS, OPEN_STATUSES, RATINGS, AskResult, Question, QuestionPage, User
+from .records import QUESTION_SELECT, DeskPart, status_word
+from .store import Store
+
+LIST_FILTERS = ("all", "open", *("waiting", "in_progress", "answered", "closed"))
+
+_WORD = re.compile(r"\w{3,}")
+
+
+class Questions(DeskPart):
+    # -- the switch -------------------------------------------------------
+
+    def accepting(self) -> bool:
+        row = self.store.execute("SELECT value FROM settings WHERE name = 'accepting'").fetchone()
+        return row is None or row["value"] == "1"
+
+    def set_accepting(self, accepting: bool) -> None:
+        with self.store.write():
+            self.store.execute(
+                "INSERT INTO settings (name, value) VALUES ('accepting', ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                ("1" if accepting else "0",),
+            )
+
+    # -- a question's life ------------------------------------------------
+
+    def ask(
+        self,
+        user: User,
+        *,
+        topic: str,
+        title: str,
+        body: str,
+        link: str | None = None,
+        kind: str = "standard",
+        attachments: Sequence[tuple[str, bytes]] = (),
+        idempotency_key: str | None = None,
+    ) -> AskResult:
+        """Put a new question in the queue, under the one-open-question rule."""
+        if kind not in KINDS:
+            raise BadInput(_("Kind must be one of {choices}.").format(choices=", ".join(KINDS)))
+        topic = check_topic(self.store, topic)
+        title = clean_line(title, "summary", TITLE_MAX)
+        body = clean_text(body, "description", BODY_MAX)
+        link = clean_link(link)
+        files = [check_attachment(name, content) for name, content in attachments]
+        if len(files) > ATTACHMENTS_MAX:
+            raise BadInput(too_many_attachments())
+        key = clean_key(idempotency_key)
+        now = self._now()
+        with self.store.write():
+            if key and (earlier := idempotency.replayed(self.store, user, key, "question")) is not None:
+                return AskResult(self._question(user, earlier), None)
+            if not self.accepting():
+                raise NotAccepting(_("The desk is not accepting new questions right now; try again later."))
+            refuse_if_open(self.store, user)
+            repeats = repeated_question(self.store, user, title, body)
+            try:
+                question_id = self.store.insert(
+                    """
+                    INSERT INTO questions (user_id, kind, topic, title, body, link, status,
+                                           created_at, updated_at, queued_at)
+                    VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)
+                    """,
+                    (user.id, kind, topic, title, body, link, now, now, now),
+                )
+            except self.store.IntegrityError:  # another writer won the race
+                refuse_if_open(self.store, user)
+                raise
+            for name, content_type, content in files:
+                store_attachment(self.store, question_id, name, content_type, content, now)
+            if key:
+                idempotency.remember(self.store, user, key, "question", question_id, now)
+        return AskResult(self._question(user, question_id), repeats)
+
+    def list_questions(
+        self, user: User, *, status: str = "all", limit: int = 20, cursor: str | None = None
+    ) -> QuestionPage:
+        """The user's questions, newest first; agents list every question."""
+        if status not in LIST_FILTERS:
+            raise BadInput(_("Status must be one of {choices}.").format(choices=", ".join(LIST_FILTERS)))
+        if not is_int(limit) or not 1 <= limit <= LIST_LIMIT_MAX:
+            raise BadInput(_("Limit must be between 1 and {limit}.").format(limit=LIST_LIMIT_MAX))
+        where, args = self._visible(user)
+        if status == "open":
+            where += " AND q.status IN ('waiting', 'in_progress')"
+        elif status != "all":
+            where += " AND q.status = ?"
+            args.append(status)
+        if cursor is not None:
+            if not isinstance(cursor, str) or not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:
+                raise BadInput(_("The page cursor is not one this desk gave out."))
+            where += " AND q.id < ?"
+            args.append(int(cursor))
+        rows = self.store.execute(
+            f"{QUESTION_SELECT} WHERE {where} ORDER BY q.id DESC LIMIT ?", (*args, limit + 1)
+        ).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        loaded = self._loaded()
+        questions = [self._build(row, [], [], loaded) for row in rows]
+        return QuestionPage(questions, str(rows[-1]["id"]) if more else None)
+
+    def get_question(self, user: User, question_id: int) -> Question:
+        return self._question(user, question_id)
+
+    def edit_question(
+        self,
+        user: User,
+        question_id: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        link: str | None = None,
+        clear_link: bool = False,
+    ) -> Question:
+        """Change a question nobody has taken yet."""
+        changes: dict[str, str | None] = {}
+        if title is not None:
+            changes["title"] = clean_line(title, "summary", TITLE_MAX)
+        if body is not None:
+            changes["body"] = clean_text(body, "description", BODY_MAX)
+        if clear_link:
+            changes["link"] = None
+        elif link is not None:
+            changes["link"] = clean_link(link)
+        if not changes:
+            raise BadInput(_("Nothing to change: give a new summary, description or link."))
+        with self.store.write():
+            row = self._own_row(user, question_id, authored=True)
+            require_unprocessed(row, "edited")
+            changes["updated_at"] = self._now()
+            assignments = ", ".join(f"{name} = ?" for name in changes)
+            self.store.execute(
+                f"UPDATE questions SET {assignments} WHERE id = ?", (*changes.values(), question_id)
+            )
+        return self._question(user, question_id)
+
+    def delete_question(self, user: User, question_id: int) -> None:
+        """Remove a question nobody has taken yet, for good."""
+        with self.store.write():
+            row = self._own_row(user, question_id, authored=True)
+            require_unprocessed(row, "deleted")
+            # Its keys go with it: a replay must never find a reused row id of someone else's.
+            self.store.execute(
+                "DELETE FROM idempotency_keys WHERE (resource = 'question' AND resource_id = ?)"
+                " OR (resource = 'comment' AND resource_id IN (SELECT id FROM comments WHERE question_id = ?))",
+                (question_id, question_id),
+            )
+            self.store.execute("DELETE FROM questions WHERE id = ?", (question_id,))
+
+    def rate(self, user: User, question_id: int, rating: str, comment: str | None = None) -> Question:
+        """Rate the answer (good or bad); this ends the question."""
+        if rating not in RATINGS:
+            raise BadInput(_("Rate the answer as good or bad."))
+        if comment is not None:
+            comment = clean_text(comment, "rating comment", RATING_COMMENT_MAX, allow_empty=True) or None
+        now = self._now()
+        with self.store.write():
+            row = self._own_row(user, question_id, authored=True)
+            if row["rating"] is not None:
+                raise Conflict(_("Question {id} is rated already.").format(id=question_id))
+            if row["answered_at"] is None or row["status"] in OPEN_STATUSES:
+                raise Conflict(_("Question {id} has no answer to rate yet.").format(id=question_id))
+            self.store.execute(
+                "UPDATE questions SET status = 'closed', rating = ?, rating_comment = ?,"
+                " rated_at = ?, closed_at = COALESCE(closed_at, ?), updated_at = ? WHERE id = ?",
+                (rating, comment, now, now, now, question_id),
+            )
+        return self._question(user, question_id)
+
+    def close_question(self, user: User, question_id: int) -> Question:
+        """End one's question without rating it (it stays in the history)."""
+        now = self._now()
+        with self.store.write():
+            row = self._own_row(user, question_id, authored=True)
+            if row["status"] == "closed":
+                raise Conflict(_("Question {id} is closed already.").format(id=question_id))
+            self.store.execute(
+                "UPDATE questions SET status = 'closed', closed_at = ?, updated_at = ? WHERE id = ?",
+                (now, now, question_id),
+            )
+        return self._question(user, question_id)
+
+    # -- attachments ------------------------------------------------------
+
+
+def refuse_if_open(store: Store, user: User) -> None:
+    """Raise OpenQuestionExists if ``user`` has a waiting or in-progress question."""
+    row = store.execute(
+        "SELECT id FROM questions WHERE user_id = ? AND status IN ('waiting', 'in_progress')",
+        (user.id,),
+    ).fetchone()
+    if row is not None:
+        raise OpenQuestionExists(row["id"])
+
+
+def repeated_question(store: Store, user: User, title: str, body: str) -> int | None:
+    """An earlier question of the user's that the new one seems to repeat."""
+    new = _word_set(f"{title} {body}")
+    if not new:
+        return None
+    rows = store.execute(
+        "SELECT id, title, body FROM questions WHERE user_id = ? ORDER BY id DESC LIMIT 200",
+        (user.id,),
+    )
+    for row in rows:
+        old = _word_set(f"{row['title']} {row['body']}")
+        if old and len(new & old) / len(new | old) >= 0.6:
+            return row["id"]
+    return None
+
+
+def require_unprocessed(row: Any, verb: str) -> None:
+    """``verb``: "edited" or "deleted" (each has its own whole sentences, for translation)."""
+    if row["taken_at"] is not None:
+        taken = {
+            "edited": _(
+                "Question {id} can no longer be edited: an agent has taken it. Add a comment instead."
+            ),
+            "deleted": _(
+                "Question {id} can no longer be deleted: an agent has taken it. Add a comment instead."
+            ),
+        }
+        raise NotEditable(taken[verb].format(id=row["id"]))
+    if row["status"] != "waiting":
+        settled = {
+            "edited": _("Question {id} is {status} and can no longer be edited."),
+            "deleted": _("Question {id} is {status} and can no longer be deleted."),
+        }
+        raise NotEditable(settled[verb].format(id=row["id"], status=status_word(row["status"])))
+
+
+def _word_set(text: str) -> set[str]:
+    # A crude stem (first six letters) is enough to notice a repeated question.
+    return {word[:6] for word in _WORD.findall(text.lower())}

@@ -1,0 +1,163 @@
+"""How the desk reads a question: rows into models, what a user may see, and the shared base of its parts.
+
+Every part of the desk (accounts.py, questions.py, comments.py, attachments.py,
+queue.py, articles.py) derives from ``DeskPart``: the store it works on, the
+clock it reads, and the readers here, which decide what a user may see (a
+user sees only their own questions, another's is "not found", never
+"forbidden"; an agent sees every question).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..errors import NotFound
+from ..i18n import _
+from .inputs import check_id
+from .models import OPEN_STATUSES, Attachment, Comment, Question, User
+from .store import Store
+
+STANDARD_ANSWER_TIME = timedelta(hours=24)
+LOADED_ANSWER_TIME = timedelta(days=5)
+#: Waiting questions beyond which the desk counts as loaded (answers take up to 5 days).
+LOAD_THRESHOLD = 500
+
+QUESTION_SELECT = """
+    SELECT q.*, u.name AS author, a.name AS agent
+    FROM questions q JOIN users u ON u.id = q.user_id LEFT JOIN users a ON a.id = q.agent_id
+"""
+COMMENT_SELECT = """
+    SELECT c.*, u.name AS author, u.role AS role
+    FROM comments c JOIN users u ON u.id = c.author_id
+"""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class DeskPart:
+    """What every part of the desk shares: the store, the clock, and reading questions."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime] = utc_now):
+        self.store = store
+        self.clock = clock
+
+    def _now(self) -> str:
+        return iso(self.clock())
+
+    def _visible(self, user: User) -> tuple[str, list]:
+        if user.role == "agent":
+            return "1 = 1", []
+        return "q.user_id = ?", [user.id]
+
+    def _own_row(self, user: User, question_id: int, *, authored: bool = False) -> Any:
+        """The question row if ``user`` may see it (``authored``: only its author)."""
+        check_id(question_id)
+        row = self.store.execute(f"{QUESTION_SELECT} WHERE q.id = ?", (question_id,)).fetchone()
+        visible = row is not None and (row["user_id"] == user.id or (user.role == "agent" and not authored))
+        if not visible:
+            raise NotFound(_("There is no question {id} of yours.").format(id=question_id))
+        return row
+
+    def _question(self, user: User, question_id: int) -> Question:
+        row = self._own_row(user, question_id)
+        comments = [
+            comment_from_row(c)
+            for c in self.store.execute(
+                f"{COMMENT_SELECT} WHERE c.question_id = ? ORDER BY c.id", (question_id,)
+            )
+        ]
+        return self._build(row, comments, self._attachments(question_id))
+
+    def _attachments(self, question_id: int, attachment_id: int | None = None) -> list[Attachment]:
+        sql = (
+            "SELECT id, question_id, filename, content_type, size, sha256, created_at"
+            " FROM attachments WHERE question_id = ?"
+        )
+        args: list = [question_id]
+        if attachment_id is not None:
+            sql += " AND id = ?"
+            args.append(attachment_id)
+        return [Attachment(**dict(row)) for row in self.store.execute(sql + " ORDER BY id", args)]
+
+    def _comment(self, comment_id: int) -> Comment:
+        row = self.store.execute(f"{COMMENT_SELECT} WHERE c.id = ?", (comment_id,)).fetchone()
+        if row is None:  # a replayed key whose question has been deleted since
+            raise NotFound(_("Comment {id} is gone with its question.").format(id=comment_id))
+        return comment_from_row(row)
+
+    def _loaded(self) -> bool:
+        waiting = self.store.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM questions WHERE status = 'waiting' LIMIT ?)",
+            (LOAD_THRESHOLD + 1,),
+        ).fetchone()[0]
+        return waiting > LOAD_THRESHOLD
+
+    def _build(
+        self, row: Any, comments: list[Comment], attachments: list[Attachment], loaded: bool | None = None
+    ) -> Question:
+        """A Question from its row; ``loaded`` (is the desk under load?) is looked up if needed."""
+        expected = None
+        if row["status"] in OPEN_STATUSES:
+            if loaded is None:
+                loaded = self._loaded()
+            wait = LOADED_ANSWER_TIME if loaded else STANDARD_ANSWER_TIME
+            expected = iso(parse_iso(row["queued_at"]) + wait)
+        return Question(
+            id=row["id"],
+            author=row["author"],
+            kind=row["kind"],
+            topic=row["topic"],
+            title=row["title"],
+            body=row["body"],
+            link=row["link"],
+            status=row["status"],
+            agent=row["agent"],
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            queued_at=row["queued_at"],
+            taken_at=row["taken_at"],
+            answered_at=row["answered_at"],
+            closed_at=row["closed_at"],
+            rating=row["rating"],
+            rating_comment=row["rating_comment"],
+            rated_at=row["rated_at"],
+            unprocessed=row["taken_at"] is None,
+            expected_answer_by=expected,
+            comments=comments,
+            attachments=attachments,
+        )
+
+
+def comment_from_row(row: Any) -> Comment:
+    return Comment(
+        id=row["id"],
+        question_id=row["question_id"],
+        author=row["author"],
+        role=row["role"],
+        kind=row["kind"],
+        body=row["body"],
+        created_at=row["created_at"],
+    )
+
+
+def status_word(status: str) -> str:
+    """A status as a person reads it (the CLI's words for the same statuses)."""
+    words = {
+        "waiting": _("waiting"),
+        "in_progress": _("in progress"),
+        "answered": _("answered"),
+        "closed": _("closed"),
+    }
+    return words.get(status, status)
