@@ -33,6 +33,7 @@ class Terminal:
         self.pid, self.fd = pid, fd
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         self.raw = b""
+        self.seen = 0  # how much of ``text`` earlier expects have matched past
         self.code: int | None = None
 
     @property
@@ -54,17 +55,18 @@ class Terminal:
         return True
 
     def expect(self, text: str, timeout: float = 60) -> str:
-        """Wait until ``text`` has been shown (after what was shown before); returns the screen text."""
+        """Wait until ``text`` is shown after what earlier expects matched; returns the screen text."""
         deadline = time.monotonic() + timeout
-        while text not in self.text:
+        while text not in self.text[self.seen :]:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} never appeared; the terminal shows:\n{self.text[-3000:]}")
-            if not self._read(0.2):
-                if text not in self.text:
-                    raise AssertionError(
-                        f"the program ended before showing {text!r}; it showed:\n{self.text[-3000:]}"
-                    )
-        return self.text
+            if not self._read(0.2) and text not in self.text[self.seen :]:
+                raise AssertionError(
+                    f"the program ended before showing {text!r}; it showed:\n{self.text[-3000:]}"
+                )
+        screen = self.text
+        self.seen = screen.index(text, self.seen) + len(text)
+        return screen
 
     def send(self, text: str) -> None:
         os.write(self.fd, text.encode())

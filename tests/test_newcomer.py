@@ -11,12 +11,13 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-
 from cli_support import in_process, subprocess_run
 from pty_support import Terminal
 from server_support import DeskServer
+
 from vksupport_cli import drafts, paths
 from vksupport_cli.cli import exits
 from vksupport_cli.desk.service import Desk
@@ -438,7 +439,9 @@ def test_completion_is_silent_when_the_desk_is_away():
             **down,
         }
     )
-    assert broken.code == 0 and broken.stdout.strip() == "" and "Traceback" in broken.stderr  # --debug: the details
+    assert (
+        broken.code == 0 and broken.stdout.strip() == "" and "Traceback" in broken.stderr
+    )  # --debug: the details
 
 
 def test_completion_never_creates_a_sandbox():
@@ -489,3 +492,121 @@ def test_the_fast_path_answers_as_typer_does_over_http(tmp_path, _template_db):
             fast = subprocess_run(*args, env=env)
             slow = subprocess_run(*args, env={**env, "VKSUPPORT_FAST_PATH": "0"})
             assert (fast.code, fast.stdout, fast.stderr) == (slow.code, slow.stdout, slow.stderr)
+
+
+# -- 2. each answer checked when it is typed ------------------------------------------------------
+
+
+def test_the_interactive_ask_checks_each_answer_and_previews_the_question(tmp_path):
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ" + bytes(100))
+    picture = tmp_path / "screen.png"
+    picture.write_bytes(PNG)
+    with Terminal("ask", env={"VKSUPPORT_PAGER": "cat", "PAGER": "cat"}, rows=200) as term:
+        term.expect("what happened?")
+        term.line("взломали страницу")
+        term.expect("Open an article by number")
+        term.line("1")
+        term.expect("Did this article solve your problem?")
+        term.line("n")
+        term.expect("These articles may already answer it")  # the list again, to pick another
+        term.expect("Open an article by number")
+        term.line("")
+        term.expect("Topic number or slug")
+        term.line("1")
+        term.expect("Summary (one line)")
+        term.line("я" * 300)
+        term.expect("the limit is 200")
+        term.line("Страницу взломали вчера")
+        term.expect("Describe the problem")
+        term.line("Пароль сменили, пишут друзьям.")
+        term.expect("Link to the page concerned")
+        term.line("ftp://vk.com/id1")
+        term.expect("must be a web address")
+        term.line("https://vk.com/id1")
+        term.expect("Attach a file")
+        term.line(str(program))
+        term.expect("is not a PNG")
+        term.line(str(picture))
+        term.expect("screen.png")
+        term.line("")
+        screen = term.expect("Send this question to support?")
+        term.line("y")
+        code = term.wait()
+    assert code == 0, term.text[-2000:]
+    preview = screen[screen.rindex("Your question") :]
+    assert "Страницу взломали вчера" in preview and "https://vk.com/id1" in preview
+    assert "Пароль сменили" in preview and "screen.png" in preview
+    question = in_process("show", "1", "--json").json()
+    assert question["link"] == "https://vk.com/id1"
+    assert [a["filename"] for a in question["attachments"]] == ["screen.png"]
+    assert drafts.all_drafts() == []
+
+
+# -- 6. the operator's server speaks ----------------------------------------------------------------
+
+
+def _serve(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "vksupport_cli", "desk", "serve", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_desk_serve_says_where_it_serves_logs_requests_and_stops_cleanly(tmp_path, _template_db):
+    import signal
+
+    import httpx
+
+    db = tmp_path / "desk.sqlite3"
+    shutil.copy(_template_db, db)
+    server = _serve("--db", str(db), "--port", "0", "--access-log")
+    try:
+        first = server.stderr.readline()
+        assert first.startswith("Serving the desk on http://127.0.0.1:"), first
+        assert str(db) in first and "Ctrl-C" in first
+        url = first.split(" on ", 1)[1].split(" ", 1)[0]
+        for _ in range(200):  # until uvicorn listens
+            try:
+                assert httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200
+                break
+            except httpx.TransportError:
+                import time
+
+                time.sleep(0.05)
+        busy = subprocess_run("desk", "serve", "--db", str(db), "--port", url.rsplit(":", 1)[1])
+        assert busy.code == exits.UNAVAILABLE
+        assert "already in use" in busy.stderr and busy.stderr.count("\n") == 1
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    assert server.returncode == 0
+    assert "GET /api/v1/health" in out  # the access log
+    assert f"Stopped serving {url}." in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "db, words",
+    [
+        ("postgresql://desk:secret@db.example/desk", "postgresql:// URL"),
+        ("/dev/null/desk.sqlite3", "Cannot open the database"),
+        ("DAMAGED", "is damaged"),
+        ("FOLDER", "is a folder"),
+    ],
+)
+def test_desk_serve_refuses_a_database_it_cannot_use_in_one_sentence(tmp_path, db, words):
+    if db == "DAMAGED":
+        db = str(tmp_path / "damaged.sqlite3")
+        Path(db).write_bytes(b"not a database, only words " * 300)
+    elif db == "FOLDER":
+        db = str(tmp_path)
+    outcome = subprocess_run("desk", "serve", "--db", db, "--port", "0")
+    assert outcome.code in (exits.USAGE, exits.ERROR)
+    assert words in outcome.stderr and outcome.stderr.count("\n") == 1, outcome.stderr
+    assert "secret" not in outcome.stderr and "Traceback" not in outcome.stderr

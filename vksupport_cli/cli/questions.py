@@ -176,7 +176,8 @@ def run_ask(ctx: Context, options: AskOptions):
         fields["kind"] = "ads"
     if options.attach:
         fields["attachments"] = [str(Path(path).expanduser().absolute()) for path in options.attach]
-    attachments = [compose.read_attachment(path) for path in fields.get("attachments", [])]
+    for path in fields.get("attachments", []):
+        compose.read_attachment(path)  # a missing file is refused before anything else
 
     with keeping(ctx, draft):
         missing = [f"--{name}" for name in ("topic", "title", "body") if not fields.get(name)]
@@ -191,7 +192,9 @@ def run_ask(ctx: Context, options: AskOptions):
             if not draft.has_text and not _help_flow(ctx, draft, options):
                 return None
             _ask_for_missing(ctx, draft, options)
+        attachments = [compose.read_attachment(path) for path in fields.get("attachments", [])]
         if ctx.interactive and not options.yes and options.resume is None:
+            _preview(ctx, draft)
             if not compose.confirm(ctx, _("Send this question to support?"), default=True):
                 raise Aborted(_("Not sent."))
         return ctx.client.ask(
@@ -206,26 +209,111 @@ def run_ask(ctx: Context, options: AskOptions):
 
 
 def _ask_for_missing(ctx: Context, draft: Draft, options: AskOptions) -> None:
-    """Prompt for each missing field, saving the draft after every answer."""
+    """Prompt for each missing field, checking each answer as the desk will, and saving the draft."""
+    from ..desk.inputs import BODY_MAX, TITLE_MAX, clean_line, clean_link, clean_text
+
     fields = draft.fields
     draft.typed = True
     if not fields.get("topic"):
         fields["topic"] = _choose_topic(ctx, options)
         draft.save()
     if not fields.get("title"):
-        fields["title"] = compose.prompt(ctx, _("Summary (one line)"), default=fields.get("problem"))
+        fields["title"] = _checked_prompt(
+            ctx,
+            _("Summary (one line)"),
+            lambda text: clean_line(text, "summary", TITLE_MAX),
+            default=fields.get("problem"),
+        )
         draft.save()
     if not fields.get("body"):
-        typed = compose.prompt(
-            ctx, _("Describe the problem (leave empty to open your editor)"), required=False
-        )
-        fields["body"] = typed or compose.edit(ctx, draft, "body", "")
-        draft.save()
+        while True:
+            typed = compose.prompt(
+                ctx, _("Describe the problem (leave empty to open your editor)"), required=False
+            )
+            text = typed or compose.edit(ctx, draft, "body", fields.get("body") or "")
+            problem = _problem(lambda text=text: clean_text(text, "description", BODY_MAX))
+            fields["body"] = text
+            draft.save()
+            if problem is None:
+                break
+            ctx.note(problem)
     if "link" not in fields:
         fields["link"] = (
-            compose.prompt(ctx, _("Link to the page concerned (optional)"), required=False) or None
+            _checked_prompt(ctx, _("Link to the page concerned (optional)"), clean_link, required=False)
+            or None
         )
         draft.save()
+    if "attachments" not in fields:
+        fields["attachments"] = _offer_attachments(ctx)
+        draft.save()
+
+
+def _problem(check) -> str | None:
+    """The desk's sentence for what is wrong with a value, or None when it would be accepted."""
+    from ..errors import BadInput
+
+    try:
+        check()
+    except BadInput as refused:
+        return refused.message
+    return None
+
+
+def _checked_prompt(
+    ctx: Context, label: str, check, *, default: str | None = None, required: bool = True
+) -> str:
+    """Ask until the answer passes ``check`` (a desk rule); each refusal is said, then asked again."""
+    while True:
+        answer = compose.prompt(ctx, label, default=default, required=required)
+        if not answer and not required:
+            return answer
+        problem = _problem(lambda answer=answer: check(answer))
+        if problem is None:
+            return answer
+        ctx.note(problem + " " + _("Try again."))
+
+
+def _offer_attachments(ctx: Context) -> list[str]:
+    """Ask for files to attach, one per prompt, each checked as the desk will; Enter ends."""
+    from ..desk.attachments import ATTACHMENTS_MAX, check_attachment
+
+    chosen: list[str] = []
+    while len(chosen) < ATTACHMENTS_MAX:
+        answer = compose.prompt(
+            ctx, _("Attach a file (a screenshot, a log; press Enter for none)"), required=False
+        )
+        if not answer:
+            break
+        path = str(Path(answer).expanduser().absolute())
+        try:
+            name, content = compose.read_attachment(path)
+        except UsageError as refused:
+            ctx.note(str(refused) + " " + _("Try again."))
+            continue
+        problem = _problem(lambda name=name, content=content: check_attachment(name, content))
+        if problem is not None:
+            ctx.note(problem + " " + _("Try again."))
+            continue
+        chosen.append(path)
+    return chosen
+
+
+def _preview(ctx: Context, draft: Draft) -> None:
+    """The whole question, as it will be sent, before "Send?"."""
+    fields = draft.fields
+    lines = [
+        "",
+        "[bold]" + _("Your question") + "[/]",
+        _("Topic: {topic}").format(topic=escape(fields.get("topic") or "")),
+        _("Summary: {title}").format(title=escape(fields.get("title") or "")),
+    ]
+    if fields.get("link"):
+        lines.append(_("Page concerned: {link}").format(link=escape(fields["link"])))
+    for path in fields.get("attachments") or []:
+        lines.append(_("Attachment: {name}").format(name=escape(Path(path).name)))
+    lines += ["", escape(fields.get("body") or ""), ""]
+    for line in lines:
+        ctx.console.print(line)
 
 
 def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | None = None) -> Draft:
@@ -327,9 +415,7 @@ def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
     options.suggestions = hits
     if not hits:
         return True
-    ctx.console.print("\n" + _("These articles may already answer it:"))
-    for number, hit in enumerate(hits, start=1):
-        ctx.console.print(f"  {number}. {escape(hit.title)} [dim]({hit.slug})[/]")
+    _list_articles(ctx, hits)
     while True:
         choice = compose.prompt(
             ctx, _("Open an article by number, or press Enter to write to support"), required=False
@@ -343,6 +429,13 @@ def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
         if compose.confirm(ctx, _("Did this article solve your problem?"), default=False):
             ctx.note(_("Glad it helped. Nothing was sent to support."))
             return False
+        _list_articles(ctx, hits)  # the list again, to pick another or go on
+
+
+def _list_articles(ctx: Context, hits: list) -> None:
+    ctx.console.print("\n" + _("These articles may already answer it:"))
+    for number, hit in enumerate(hits, start=1):
+        ctx.console.print(f"  {number}. {escape(hit.title)} [dim]({hit.slug})[/]")
 
 
 def _choose_topic(ctx: Context, options: AskOptions) -> str:

@@ -132,8 +132,9 @@ class LocalClient:
         return self.desk.attachment_content(self.user, question_id, attachment_id)
 
     def download_attachment(self, question_id: int, attachment_id: int, sink: BinaryIO) -> Attachment:
-        meta, content = self.desk.attachment_content(self.user, question_id, attachment_id)
-        sink.write(content)
+        meta, pieces = self.desk.attachment_chunks(self.user, question_id, attachment_id)
+        for piece in pieces:
+            sink.write(piece)
         return meta
 
     def agent_take(self) -> Question | None:

@@ -15,12 +15,12 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ..desk.models import User
@@ -358,12 +358,21 @@ async def download_attachment(request: Request, desk: Desk, user: User) -> Respo
     aid = request.path_params["aid"]
     if not (aid.isascii() and aid.isdigit()) or len(aid) > 18:
         raise NotFound(_("There is no attachment {id}.").format(id=aid))
-    meta, content = desk.attachment_content(user, _question_id(request), int(aid))
+    meta, pieces = desk.attachment_chunks(user, _question_id(request), int(aid))
     disposition = "attachment; filename*=UTF-8''" + _quote(meta.filename)
-    return Response(
-        content,
+
+    async def stream() -> AsyncIterator[bytes]:
+        for piece in pieces:  # one read of the database per piece, never the whole file at once
+            yield piece
+
+    return StreamingResponse(
+        stream(),
         media_type=meta.content_type,
-        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Length": str(meta.size),
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
