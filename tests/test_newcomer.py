@@ -610,3 +610,38 @@ def test_desk_serve_refuses_a_database_it_cannot_use_in_one_sentence(tmp_path, d
     assert outcome.code in (exits.USAGE, exits.ERROR)
     assert words in outcome.stderr and outcome.stderr.count("\n") == 1, outcome.stderr
     assert "secret" not in outcome.stderr and "Traceback" not in outcome.stderr
+
+
+# -- 5. help and the pager -----------------------------------------------------------------------------
+
+
+def test_every_command_has_examples_and_the_command_list_is_not_cut():
+    top = subprocess_run("--help")
+    commands = top.stdout[top.stdout.index("Commands:") :]
+    assert "..." not in commands and "…" not in commands
+    assert "wrong keyboard layout and English all work" in " ".join(top.stdout.split())
+    for command in (["show"], ["ask"], ["wait"], ["auth", "login"], ["desk", "serve"], ["config", "set"]):
+        shown = subprocess_run(*command, "--help")
+        assert shown.code == 0 and "Examples:" in shown.stdout, command
+        assert f"$ vksupport {' '.join(command)}" in shown.stdout
+    assert "--body-file FILE" in subprocess_run("ask", "--help").stdout
+    assert "--attach FILE" in subprocess_run("comment", "--help").stdout
+    assert "show [OPTIONS] ID" in subprocess_run("show", "--help").stdout
+
+
+def test_long_articles_go_through_the_pager_in_a_terminal_only(tmp_path):
+    paged = tmp_path / "paged.txt"
+    pager = f"sh -c 'cat > {paged}'"
+    with Terminal("article", "hacked-page", env={"VKSUPPORT_PAGER": pager}, rows=10) as term:
+        assert term.wait() == 0
+    assert "hacked-page" in paged.read_text()  # the pager got the article
+    paged.unlink()
+    with Terminal("article", "hacked-page", "--no-pager", env={"VKSUPPORT_PAGER": pager}, rows=10) as term:
+        assert term.wait() == 0
+    assert not paged.exists() and "hacked-page" in term.text
+    in_process("config", "set", "pager", "off")
+    with Terminal("article", "hacked-page", env={"PAGER": pager}, rows=10) as term:
+        assert term.wait() == 0
+    assert not paged.exists()
+    piped = subprocess_run("article", "hacked-page", env={"VKSUPPORT_PAGER": pager, "PAGER": pager})
+    assert piped.code == 0 and "hacked-page" in piped.stdout and not paged.exists()

@@ -22,10 +22,14 @@ class DeskGroup(typer.core.TyperGroup):
 
     def get_command(self, ctx: click.Context, cmd_name: str):
         """Each command, accepting the global options after its name too (see globals.py)."""
+        from .examples import document
         from .globals import accept_globals
 
         command = super().get_command(ctx, cmd_name)
-        return None if command is None else accept_globals(command)
+        if command is None:
+            return None
+        document(command, cmd_name)
+        return accept_globals(command)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -137,6 +141,12 @@ def root(
     no_color: Annotated[
         bool, typer.Option("--no-color", help=_("No colours (NO_COLOR is honoured too)."))
     ] = False,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager", help=_("Print long texts straight, without a pager ($VKSUPPORT_PAGER, $PAGER).")
+        ),
+    ] = False,
     insecure: Annotated[
         bool, typer.Option("--insecure", help=_("Allow plain http:// to a desk that is not on this machine."))
     ] = False,
@@ -155,6 +165,7 @@ def root(
     ctx.debug = debug
     ctx.no_color = no_color
     ctx.insecure = insecure
+    ctx.no_pager = no_pager
     ctx.json = as_json
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 SERVER_ENV = "VKSUPPORT_SERVER"
 DEBUG_ENV = "VKSUPPORT_DEBUG"
+PAGER_ENV = "VKSUPPORT_PAGER"
 SANDBOX = "sandbox"
 
 
@@ -52,6 +53,7 @@ class Context:
     debug: bool = False
     no_color: bool = False
     insecure: bool = False
+    no_pager: bool = False
     json: bool = False  # --json before the command name: every command's --json defaults to it
     # None: the process's streams as they are when used (so test runners can swap them).
     stdin_override: IO[str] | None = None
@@ -147,6 +149,28 @@ class Context:
             if value and str(value).strip():
                 return str(value).strip(), source
         return SANDBOX, "default"
+
+    @property
+    def pager(self) -> list[str] | None:
+        """The pager's command line for long output in a terminal, or None for none.
+
+        $VKSUPPORT_PAGER, then the config's ``pager``, then $PAGER, else ``less``; 'off' (or an
+        empty value, or --no-pager) means none.
+        """
+        import shlex
+
+        if self.no_pager:
+            return None
+        for value in (os.environ.get(PAGER_ENV), self.config.get("pager"), os.environ.get("PAGER")):
+            if value is not None:
+                value = str(value).strip()
+                if value in ("", "off"):
+                    return None
+                try:
+                    return shlex.split(value) or None
+                except ValueError:
+                    return None
+        return ["less"]
 
     # -- the desk ---------------------------------------------------------
 

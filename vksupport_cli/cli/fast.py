@@ -19,7 +19,7 @@ from collections.abc import Callable
 from .render import LIST_STATUSES, question_summaries
 
 #: Global options (root options, accepted after the command too): name -> takes a value.
-GLOBAL = {"--server": True, "--debug": False, "--no-color": False, "--insecure": False}
+GLOBAL = {"--server": True, "--debug": False, "--no-color": False, "--no-pager": False, "--insecure": False}
 #: click's words for true and false in a boolean environment variable.
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 _FALSE = {"0", "false", "f", "no", "n", "off", ""}

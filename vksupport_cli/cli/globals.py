@@ -1,7 +1,7 @@
 """Global options anywhere on the line, as in gh: `vksupport show 9 --debug`, `vksupport --json list`.
 
 Click reads a group's options only before the command name. Each command here also
-accepts the global options (``--debug``, ``--no-color``, ``--server``, ``--insecure``)
+accepts the global options (``--debug``, ``--no-color``, ``--no-pager``, ``--server``, ``--insecure``)
 as hidden options that set the same Context fields as the root's; and ``--json``
 before the command name becomes the default of every command's ``--json``.
 """
@@ -47,6 +47,9 @@ def _options() -> list[click.Option]:
         ),
         click.Option(
             ["--insecure"], is_flag=True, hidden=True, expose_value=False, callback=_set("insecure")
+        ),
+        click.Option(
+            ["--no-pager"], is_flag=True, hidden=True, expose_value=False, callback=_set("no_pager")
         ),
         click.Option(["--server"], hidden=True, expose_value=False, callback=_set("server_option")),
     ]

@@ -174,21 +174,44 @@ def escape(text: str) -> str:
 
 
 def print_long(ctx: Context, renderables: list) -> None:
-    """Print to a terminal, through a pager when it would not fit on one screen."""
+    """Print a long text (an article, a thread): through the pager in a terminal when it would not
+    fit on one screen (see Context.pager), straight in a pipe, without trailing blanks."""
     console = ctx.console
-    if ctx.interactive:
-        with console.capture() as capture:
-            for item in renderables:
-                console.print(item)
-        text = capture.get()
-        if text.count("\n") > console.size.height - 2:
-            with console.pager(styles=ctx.color):
-                console.print(text, end="", markup=False, highlight=False)
-            return
-        ctx.stdout.write(text)
-        return
     with console.capture() as capture:
         for item in renderables:
             console.print(item)
+    text = capture.get()
+    if ctx.stdout_is_terminal:
+        pager = ctx.pager
+        if pager and text.count("\n") > console.size.height - 2 and page(pager, text):
+            return
+        ctx.stdout.write(text)
+        return
     # rich pads each line to the width; a pipe gets the words without trailing blanks.
-    ctx.stdout.write("".join(line.rstrip() + "\n" for line in capture.get().splitlines()))
+    ctx.stdout.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
+
+
+def page(command: list[str], text: str) -> bool:
+    """Show ``text`` through the pager ``command``; False if it could not be started."""
+    import os
+    import subprocess
+
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")  # less: quit on one screen, keep colours, leave the text on screen
+    env.setdefault("LV", "-c")
+    try:
+        pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    try:
+        assert pager.stdin is not None
+        pager.stdin.write(text.encode("utf-8", "replace"))
+        pager.stdin.close()
+    except BrokenPipeError:  # the person quit the pager before the end: fine
+        pass
+    while True:
+        try:
+            pager.wait()
+            return True
+        except KeyboardInterrupt:  # Ctrl-C belongs to the pager (less ignores it); wait for it to end
+            continue
