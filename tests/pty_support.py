@@ -7,6 +7,7 @@ sleeps for timing) and collects everything the program wrote.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -27,7 +28,7 @@ class Terminal:
         pid, fd = pty.fork()
         if pid == 0:  # the child: the pty is its controlling terminal
             try:
-                os.execve(sys.executable, [sys.executable, "-m", "vksupport_cli", *args], environ)
+                os.execve(sys.executable, [sys.executable, "-m", "vksupport_cli", *args], environ)  # noqa: S606
             finally:
                 os._exit(127)
         self.pid, self.fd = pid, fd
@@ -97,8 +98,6 @@ class Terminal:
 
     def __exit__(self, *exc) -> None:
         if self.code is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.wait(timeout=10)

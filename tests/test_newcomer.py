@@ -14,13 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_support import in_process, subprocess_run
 from pty_support import Terminal
-from server_support import DeskServer
 
 from vksupport_cli import drafts, paths
 from vksupport_cli.cli import exits
 from vksupport_cli.desk.service import Desk
+
+from cli_support import in_process, subprocess_run
+from server_support import DeskServer
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 

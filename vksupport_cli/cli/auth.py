@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 ServerOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--server", help=_("The desk's URL (default: the configured one)."), show_default=False),
 ]
 
@@ -206,7 +206,7 @@ def _why_desk(why: str, desk: str = "") -> str:
     }[why]
 
 
-def _show_status(ctx: Context, report: dict) -> None:
+def _show_status(ctx: Context, report: dict[str, Any]) -> None:
     source = _token_from(report["source"], report["where"])
     why = _why_desk(report["server_source"])
     if report["accepted"]:

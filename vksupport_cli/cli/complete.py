@@ -71,7 +71,7 @@ def _quietly(
         try:
             with _desk(ctx) as client:
                 return find(ctx, client, incomplete)
-        except BaseException as error:  # noqa: BLE001 - a completion never fails aloud
+        except BaseException as error:
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
             if _debug(ctx):

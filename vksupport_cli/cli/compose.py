@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import paths
 from ..i18n import _
 from .context import Aborted, Context, UsageError
+
+if TYPE_CHECKING:
+    from ..drafts import Draft
 
 MAX_INPUT_BYTES = 1024 * 1024  # far beyond any field's limit; stops a runaway pipe early
 
@@ -89,7 +93,7 @@ def prompt(ctx: Context, label: str, *, default: str | None = None, required: bo
     # "What happened?" reads as a question: no colon after its question mark.
     suffix = " " if label.rstrip().endswith("?") else ": "
     while True:
-        value = click.prompt(
+        value: str = click.prompt(
             label, default=default or "", show_default=bool(default), err=True, prompt_suffix=suffix
         )
         if value.strip() or not required:
@@ -103,7 +107,7 @@ def confirm(ctx: Context, question: str, *, default: bool = False) -> bool:
     return click.confirm(question, default=default, err=True)
 
 
-def edit(ctx: Context, draft, field: str, template: str) -> str:
+def edit(ctx: Context, draft: Draft, field: str, template: str) -> str:
     """Open $VISUAL/$EDITOR on ``template`` in a buffer beside the draft; returns the text.
 
     '#' lines are dropped; an empty or unchanged text aborts, as git does. The
@@ -125,7 +129,7 @@ def edit(ctx: Context, draft, field: str, template: str) -> str:
             handle.write(f"{COMMENT_PREFIX} {line}\n")
     try:
         try:
-            status = subprocess.call([*shlex.split(editor), str(buffer)])
+            status = subprocess.call([*shlex.split(editor), str(buffer)])  # noqa: S603 - the person's own $EDITOR
         except (OSError, ValueError) as exc:
             raise UsageError(
                 _("Could not run your editor {editor} ({reason}); set $EDITOR or pass --body.").format(

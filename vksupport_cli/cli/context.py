@@ -14,11 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from ..i18n import _
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..client import DeskClient
 
 SERVER_ENV = "VKSUPPORT_SERVER"
@@ -95,7 +97,7 @@ class Context:
         return setting == "always" or self.stdout_is_terminal
 
     @cached_property
-    def console(self):
+    def console(self) -> Console:
         """rich's console for people: imported here, never on the --json path."""
         from rich.console import Console
 
@@ -111,7 +113,7 @@ class Context:
         )
 
     @cached_property
-    def err_console(self):
+    def err_console(self) -> Console:
         from rich.console import Console
 
         err_tty = _isatty(self.stderr)
@@ -125,7 +127,7 @@ class Context:
     # -- settings ---------------------------------------------------------
 
     @cached_property
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         from ..config import ConfigError, load
 
         try:
@@ -257,7 +259,7 @@ def _pipe_width() -> int:
     return int(columns) if columns.isascii() and columns.isdigit() and int(columns) > 0 else 200
 
 
-def _isatty(stream) -> bool:
+def _isatty(stream: IO[str]) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -94,14 +94,14 @@ def _show_one(ctx: Context, draft: drafts.Draft) -> None:
 def discard(
     tctx: typer.Context,
     draft_id: Annotated[
-        Optional[str],
+        str | None,
         typer.Argument(
             help=_("The draft's id, as `vksupport drafts list` shows it."), show_default=False, metavar="ID"
         ),
     ] = None,
     every: Annotated[bool, typer.Option("--all", help=_("Discard every draft."))] = False,
     older_than: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--older-than",
             help=_("Discard drafts saved longer ago than this: 30m, 12h, 7d."),

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .render import LIST_STATUSES, question_summaries
+
+if TYPE_CHECKING:
+    from .context import Context
 
 #: Global options (root options, accepted after the command too): name -> takes a value.
 GLOBAL = {"--server": True, "--debug": False, "--no-color": False, "--no-pager": False, "--insecure": False}
@@ -35,13 +39,13 @@ def _int(text: str, low: int, high: int) -> int:
     return int(text)
 
 
-def parse(args: list[str]) -> tuple[dict, str, list[str], dict[str, str]] | None:
+def parse(args: list[str]) -> tuple[dict[str, str], str, list[str], dict[str, str]] | None:
     """(global settings, command, positionals, command options), or None for anything unusual."""
     if not args or args[0] not in COMMANDS:
         return None
     command = args[0]
     known = COMMANDS[command][0]
-    settings: dict = {}
+    settings: dict[str, str] = {}
     positionals: list[str] = []
     options: dict[str, str] = {}
     index = 1
@@ -76,7 +80,7 @@ def parse(args: list[str]) -> tuple[dict, str, list[str], dict[str, str]] | None
 FLAGS = {"--json"}
 
 
-def _list(ctx, positionals: list[str], options: dict[str, str]):
+def _list(ctx: Context, positionals: list[str], options: dict[str, str]) -> Callable[[], Any]:
     if positionals:
         raise _Unusual
     status = options.get("--status", "all")
@@ -86,14 +90,14 @@ def _list(ctx, positionals: list[str], options: dict[str, str]):
     return lambda: question_summaries(ctx.client.list_questions(status=status, limit=limit).questions)
 
 
-def _show(ctx, positionals: list[str], options: dict[str, str]):
+def _show(ctx: Context, positionals: list[str], options: dict[str, str]) -> Callable[[], Any]:
     if len(positionals) != 1:
         raise _Unusual
     question_id = _int(positionals[0].strip(), 1, 2**63 - 1)
     return lambda: ctx.client.get_question(question_id)
 
 
-def _search_help(ctx, positionals: list[str], options: dict[str, str]):
+def _search_help(ctx: Context, positionals: list[str], options: dict[str, str]) -> Callable[[], Any]:
     if len(positionals) != 1:
         raise _Unusual
     query, category = positionals[0], options.get("--category")
@@ -102,7 +106,9 @@ def _search_help(ctx, positionals: list[str], options: dict[str, str]):
 
 
 #: command -> ({option spelling: canonical name}, builder of the call)
-COMMANDS: dict[str, tuple[dict[str, str], Callable]] = {
+COMMANDS: dict[
+    str, tuple[dict[str, str], Callable[[Context, list[str], dict[str, str]], Callable[[], Any]]]
+] = {
     "list": ({"--status": "--status", "--limit": "--limit", "-n": "--limit", "--json": "--json"}, _list),
     "show": ({"--json": "--json"}, _show),
     "search-help": (
@@ -155,5 +161,5 @@ def attempt(args: list[str]) -> int | None:
         ctx.close()
 
 
-def _no_human(ctx, data) -> None:  # pragma: no cover - the fast path always prints JSON
+def _no_human(ctx: Context, data: Any) -> None:  # pragma: no cover - the fast path always prints JSON
     raise AssertionError("the fast path prints JSON only")

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import IO, TYPE_CHECKING
 
 from .. import __version__
 
 #: VKSUPPORT_FAST_PATH=0 sends every command line through the Typer application (tests compare both).
 FAST_PATH_ENV = "VKSUPPORT_FAST_PATH"
+if TYPE_CHECKING:
+    from ..errors import DeskError
+    from .context import Context
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     return run(args)
 
 
-def run(args: list[str], ctx=None) -> int:
+def run(args: list[str], ctx: Context | None = None) -> int:
     """Run one command line; returns the exit code (see exits.py)."""
     from .. import i18n
     from ..i18n import _
@@ -65,7 +69,7 @@ def run(args: list[str], ctx=None) -> int:
         ctx.close()
 
 
-def report(ctx, error: BaseException) -> int:
+def report(ctx: Context, error: BaseException) -> int:
     """Print ``error`` as one sentence on stderr (details with --debug); return its exit code."""
     import click
 
@@ -116,7 +120,7 @@ def report(ctx, error: BaseException) -> int:
     return code
 
 
-def describe(error) -> str:
+def describe(error: DeskError) -> str:
     """The sentence a person reads for a desk error: what happened and what to do."""
     from ..errors import NotAccepting, NotSignedIn, OpenQuestionExists, RateLimited, Unavailable
     from ..i18n import _
@@ -148,8 +152,8 @@ def describe(error) -> str:
     return error.message
 
 
-def _is_terminal(stream) -> bool:
+def _is_terminal(stream: IO[str]) -> bool:
     try:
-        return stream.isatty()
+        return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .. import paths
 from ..i18n import _, ngettext
 from .context import Context, UsageError, storage_errors
+
+if TYPE_CHECKING:
+    from ..desk.service import Desk
 
 app = typer.Typer(
     help=_("Run and manage a desk: its help centre and whether it takes questions."),
@@ -19,7 +22,7 @@ app = typer.Typer(
 )
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--db", help=_("The desk's SQLite file. Default: the sandbox's."), metavar="FILE"),
 ]
 
@@ -39,7 +42,7 @@ def _db_path(db: str | None) -> Path:
     return path
 
 
-def _open(db: str | None):
+def _open(db: str | None) -> Desk:
     from ..desk.service import Desk
 
     path = _db_path(db)
@@ -145,10 +148,10 @@ def _free_to_listen(host: str, port: int) -> int:
                     host=host, port=port, reason=exc.strerror or exc
                 )
             ) from None
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
-def _log_config(access_log: bool) -> dict:
+def _log_config(access_log: bool) -> dict[str, Any]:
     """uvicorn's logging, quiet but for warnings, errors and (with --access-log) one line a request."""
     import copy
 

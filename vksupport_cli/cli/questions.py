@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import click
 import typer
 
-from ..desk.models import Question
+from .. import drafts
+from ..desk.models import AskResult, Attachment, Comment, Question, SearchHit
 from ..drafts import Draft
 from ..errors import NotEditable, NotFound
 from ..i18n import _, ngettext
-from .. import drafts
 from . import complete, compose
 from .context import Aborted, Context, Interrupted, UsageError, WaitTimedOut
 from .helpcentre import FieldOption, JsonOption, show_article
@@ -35,12 +37,12 @@ from .render import (
 )
 
 
-class QuestionIdType(click.ParamType):
+class QuestionIdType(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click stubs
     """A question id: a positive number; anything else is refused in one plain sentence."""
 
     name = "ID"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
             return value
         text = str(value).strip()
@@ -65,9 +67,9 @@ QuestionId = Annotated[
         autocompletion=complete.question_ids,
     ),
 ]
-BodyOption = Annotated[Optional[str], typer.Option("--body", "-b", help=_("The text itself."))]
+BodyOption = Annotated[str | None, typer.Option("--body", "-b", help=_("The text itself."))]
 BodyFileOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--body-file",
         "-F",
@@ -77,7 +79,7 @@ BodyFileOption = Annotated[
 ]
 
 AttachOption = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option(
         "--attach",
         "-a",
@@ -102,11 +104,11 @@ class AskOptions:
     ads: bool = False
     yes: bool = False
     resume: str | None = None  # a draft id, or "latest"
-    suggestions: list = field(default_factory=list)  # the help flow's articles, offered as topics
+    suggestions: list[SearchHit] = field(default_factory=list)  # the help flow's articles, offered as topics
 
 
 ResumeOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--resume",
         help=_("Resend a saved draft without prompts: give its id, or 'latest'."),
@@ -118,7 +120,7 @@ ResumeOption = Annotated[
 def ask(
     tctx: typer.Context,
     topic: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--topic",
             "-t",
@@ -128,12 +130,12 @@ def ask(
         ),
     ] = None,
     title: Annotated[
-        Optional[str], typer.Option("--title", "-s", help=_("A short summary of the problem."))
+        str | None, typer.Option("--title", "-s", help=_("A short summary of the problem."))
     ] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
     link: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--link", help=_("Link to the page concerned, e.g. a friend's blocked page.")),
     ] = None,
     attach: AttachOption = None,
@@ -159,7 +161,7 @@ def ask(
     emit(ctx, result, as_json, _show_asked, field)
 
 
-def run_ask(ctx: Context, options: AskOptions):
+def run_ask(ctx: Context, options: AskOptions) -> AskResult | None:
     """Compose the question into a draft (flags, prompts, editor), then send it."""
     draft = _open_draft(ctx, "ask", options.resume)
     fields = draft.fields
@@ -231,7 +233,7 @@ def _ask_for_missing(ctx: Context, draft: Draft, options: AskOptions) -> None:
                 ctx, _("Describe the problem (leave empty to open your editor)"), required=False
             )
             text = typed or compose.edit(ctx, draft, "body", fields.get("body") or "")
-            problem = _problem(lambda text=text: clean_text(text, "description", BODY_MAX))
+            problem = _problem(partial(clean_text, text, "description", BODY_MAX))
             fields["body"] = text
             draft.save()
             if problem is None:
@@ -248,7 +250,7 @@ def _ask_for_missing(ctx: Context, draft: Draft, options: AskOptions) -> None:
         draft.save()
 
 
-def _problem(check) -> str | None:
+def _problem(check: Callable[[], object]) -> str | None:
     """The desk's sentence for what is wrong with a value, or None when it would be accepted."""
     from ..errors import BadInput
 
@@ -260,14 +262,19 @@ def _problem(check) -> str | None:
 
 
 def _checked_prompt(
-    ctx: Context, label: str, check, *, default: str | None = None, required: bool = True
+    ctx: Context,
+    label: str,
+    check: Callable[[str], object],
+    *,
+    default: str | None = None,
+    required: bool = True,
 ) -> str:
     """Ask until the answer passes ``check`` (a desk rule); each refusal is said, then asked again."""
     while True:
         answer = compose.prompt(ctx, label, default=default, required=required)
         if not answer and not required:
             return answer
-        problem = _problem(lambda answer=answer: check(answer))
+        problem = _problem(partial(check, answer))
         if problem is None:
             return answer
         ctx.note(problem + " " + _("Try again."))
@@ -275,7 +282,8 @@ def _checked_prompt(
 
 def _offer_attachments(ctx: Context) -> list[str]:
     """Ask for files to attach, one per prompt, each checked as the desk will; Enter ends."""
-    from ..desk.attachments import ATTACHMENTS_MAX, check_attachment
+    from ..desk.attachments import check_attachment
+    from ..desk.inputs import ATTACHMENTS_MAX
 
     chosen: list[str] = []
     while len(chosen) < ATTACHMENTS_MAX:
@@ -290,7 +298,7 @@ def _offer_attachments(ctx: Context) -> list[str]:
         except UsageError as refused:
             ctx.note(str(refused) + " " + _("Try again."))
             continue
-        problem = _problem(lambda name=name, content=content: check_attachment(name, content))
+        problem = _problem(partial(check_attachment, name, content))
         if problem is not None:
             ctx.note(problem + " " + _("Try again."))
             continue
@@ -367,7 +375,7 @@ def resendable(error: BaseException) -> bool:
 
 
 @contextmanager
-def keeping(ctx: Context, draft: Draft):
+def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
     """Save the draft before sending; discard it once the desk confirmed it.
 
     On a failure a resend can fix (network, desk down or not accepting, rate limited, Ctrl-C, an
@@ -432,7 +440,7 @@ def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
         _list_articles(ctx, hits)  # the list again, to pick another or go on
 
 
-def _list_articles(ctx: Context, hits: list) -> None:
+def _list_articles(ctx: Context, hits: list[SearchHit]) -> None:
     ctx.console.print("\n" + _("These articles may already answer it:"))
     for number, hit in enumerate(hits, start=1):
         ctx.console.print(f"  {number}. {escape(hit.title)} [dim]({hit.slug})[/]")
@@ -460,7 +468,7 @@ def _choose_topic(ctx: Context, options: AskOptions) -> str:
         )
 
 
-def _show_asked(ctx: Context, result) -> None:
+def _show_asked(ctx: Context, result: AskResult) -> None:
     question = result.question
     ctx.console.print(
         "[green]"
@@ -503,7 +511,7 @@ def list_questions(
     emit(ctx, summaries, as_json, _show_list, field)
 
 
-def _show_list(ctx: Context, questions: list[dict]) -> None:
+def _show_list(ctx: Context, questions: list[dict[str, Any]]) -> None:
     if not questions:
         ctx.note(_("You have no questions here. Ask one with: vksupport ask"))
         return
@@ -550,7 +558,7 @@ def show(
 
 
 def show_question(ctx: Context, q: Question) -> None:
-    lines: list = [f"[bold]#{q.id} {escape(q.title)}[/]"]
+    lines: list[str] = [f"[bold]#{q.id} {escape(q.title)}[/]"]
     facts = [styled_status(q.status), _("topic {topic}").format(topic=q.topic)]
     if q.kind == "ads":
         facts.append(_("advertiser"))
@@ -618,12 +626,10 @@ def show_question(ctx: Context, q: Question) -> None:
 def edit(
     tctx: typer.Context,
     question_id: QuestionId,
-    title: Annotated[Optional[str], typer.Option("--title", "-s", help=_("A new summary."))] = None,
+    title: Annotated[str | None, typer.Option("--title", "-s", help=_("A new summary."))] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
-    link: Annotated[
-        Optional[str], typer.Option("--link", help=_("A new link to the page concerned."))
-    ] = None,
+    link: Annotated[str | None, typer.Option("--link", help=_("A new link to the page concerned."))] = None,
     no_link: Annotated[bool, typer.Option("--no-link", help=_("Remove the link."))] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
@@ -707,7 +713,7 @@ def comment(
     emit(ctx, added, as_json, _show_commented, field)
 
 
-def _show_attached(ctx: Context, added: list) -> None:
+def _show_attached(ctx: Context, added: list[Attachment]) -> None:
     for attachment in added:
         ctx.console.print(
             _("Attached {name} to question #{id} (attachment id {aid}).").format(
@@ -716,7 +722,7 @@ def _show_attached(ctx: Context, added: list) -> None:
         )
 
 
-def _show_commented(ctx: Context, added) -> None:
+def _show_commented(ctx: Context, added: Comment) -> None:
     question = ctx.client.get_question(added.question_id)
     if question.status == "waiting" and not question.unprocessed and question.answered_at:
         ctx.console.print(_("Your follow-up put question #{id} back in the queue.").format(id=question.id))
@@ -753,7 +759,7 @@ def rate(
         ),
     ],
     comment_text: Annotated[
-        Optional[str], typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))
+        str | None, typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))
     ] = None,
     as_json: JsonOption = False,
     field: FieldOption = None,
@@ -792,7 +798,7 @@ def wait(
     tctx: typer.Context,
     question_id: QuestionId,
     timeout: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             "--timeout",
             help=_("Give up after this many seconds (exit 7). Default: wait as long as it takes."),
@@ -841,10 +847,10 @@ def wait_for_answer(
     question_id: int,
     timeout: float | None,
     interval: float,
-    report=None,
+    report: Callable[[Question], None] | None = None,
     *,
-    sleep=time.sleep,
-    clock=time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Question:
     """Poll until the question has an answer; one last look at the deadline, then give up."""
     deadline = None if timeout is None else clock() + timeout
@@ -861,7 +867,7 @@ def wait_for_answer(
         if report is not None:
             report(question)
         now = clock()
-        if deadline is not None and now >= deadline:
+        if deadline is not None and timeout is not None and now >= deadline:
             raise WaitTimedOut(
                 _(
                     "Question #{id} is still {status} after {duration}; run `vksupport wait {id}` again later."

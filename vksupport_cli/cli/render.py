@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from ..i18n import _, ngettext
 from .context import Context
+
+if TYPE_CHECKING:
+    from ..desk.models import Question
 
 
 def status_words() -> dict[str, str]:
@@ -27,7 +30,7 @@ def status_words() -> dict[str, str]:
 LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
 
 
-def question_summaries(questions: list) -> list[dict]:
+def question_summaries(questions: list[Question]) -> list[dict[str, Any]]:
     """What `list --json` prints: each question without its comments and attachments."""
     summaries = []
     for question in questions:
@@ -131,7 +134,7 @@ def span(seconds: float) -> str:
 def ago(text: str | None, now: datetime | None = None) -> str:
     if not text:
         return "—"
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     seconds = (now - parse_time(text)).total_seconds()
     if seconds < 10:
         return _("just now")
@@ -140,13 +143,15 @@ def ago(text: str | None, now: datetime | None = None) -> str:
 
 def since(text: str, now: datetime | None = None) -> str:
     """How long since ``text``: the bare duration (a waiting time)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return span((now - parse_time(text)).total_seconds())
 
 
-def answer_due(text: str, now: datetime | None = None) -> str:
+def answer_due(text: str | None, now: datetime | None = None) -> str:
     """When the answer is due, as a whole clause: 'answer expected in 5 hours' or 'the answer is overdue by 2 hours'."""
-    now = now or datetime.now(timezone.utc)
+    if not text:
+        return "—"
+    now = now or datetime.now(UTC)
     seconds = (parse_time(text) - now).total_seconds()
     if seconds <= 0:
         return _("the answer is overdue by {duration}").format(duration=span(-seconds))
@@ -173,7 +178,7 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-def print_long(ctx: Context, renderables: list) -> None:
+def print_long(ctx: Context, renderables: list[Any]) -> None:
     """Print a long text (an article, a thread): through the pager in a terminal when it would not
     fit on one screen (see Context.pager), straight in a pipe, without trailing blanks."""
     console = ctx.console
@@ -200,11 +205,12 @@ def page(command: list[str], text: str) -> bool:
     env.setdefault("LESS", "FRX")  # less: quit on one screen, keep colours, leave the text on screen
     env.setdefault("LV", "-c")
     try:
-        pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)
+        pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)  # noqa: S603 - the person's own pager
     except OSError:
         return False
     try:
-        assert pager.stdin is not None
+        if pager.stdin is None:  # pragma: no cover - stdin=PIPE always gives one
+            return False
         pager.stdin.write(text.encode("utf-8", "replace"))
         pager.stdin.close()
     except BrokenPipeError:  # the person quit the pager before the end: fine

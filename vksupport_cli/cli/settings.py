@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -121,7 +121,7 @@ def list_(tctx: typer.Context, as_json: JsonOption = False) -> None:
     emit(ctx, rows, as_json, _show_list)
 
 
-def _show_list(ctx: Context, rows: list[dict]) -> None:
+def _show_list(ctx: Context, rows: list[dict[str, Any]]) -> None:
     described = key_help()
     for row in rows:
         origin = _("set in config") if row["set"] else _("default")

@@ -21,7 +21,7 @@ class AgentQueue(DeskPart):
         now = self._now()
         with self.store.write():
             row = self.store.execute(
-                f"SELECT id FROM questions WHERE status = 'waiting' ORDER BY {_QUEUE_ORDER} LIMIT 1"
+                f"SELECT id FROM questions WHERE status = 'waiting' ORDER BY {_QUEUE_ORDER} LIMIT 1"  # noqa: S608 - a constant
             ).fetchone()
             if row is None:
                 return None
