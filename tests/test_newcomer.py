@@ -295,13 +295,19 @@ def test_an_agents_list_names_the_authors(tmp_path, _template_db):
     shutil.copy(_template_db, db)
     operator = Desk.open(db)
     _, alice = operator.add_user("alice")
+    _, bob = operator.add_user("bob")
     _, smith = operator.add_user("smith", "agent")
     operator.close()
     with DeskServer(db) as server:
-        assert subprocess_run(*ASK, env={"VKSUPPORT_SERVER": server.url, "VKSUPPORT_TOKEN": alice}).code == 0
+        for token in (alice, bob):
+            assert (
+                subprocess_run(*ASK, env={"VKSUPPORT_SERVER": server.url, "VKSUPPORT_TOKEN": token}).code == 0
+            )
         listed = subprocess_run("list", env={"VKSUPPORT_SERVER": server.url, "VKSUPPORT_TOKEN": smith})
+        own = subprocess_run("list", env={"VKSUPPORT_SERVER": server.url, "VKSUPPORT_TOKEN": alice})
     assert listed.code == 0, listed.stderr
-    assert "Author" in listed.stdout and "alice" in listed.stdout
+    assert "Author" in listed.stdout and "alice" in listed.stdout and "bob" in listed.stdout
+    assert "Author" not in own.stdout  # a person's own list: every question is theirs
 
 
 def test_search_table_keeps_the_ask_remark_out_of_the_title():

@@ -518,8 +518,9 @@ def _show_list(ctx: Context, questions: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    # An agent lists everybody's questions: whose each one is matters then.
-    authors = ctx.client.me().role == "agent"
+    # An agent lists everybody's questions: whose each one is matters then. (Read from the list
+    # itself: a person's own list has one author; asking the desk who we are costs a request.)
+    authors = len({q["author"] for q in questions}) > 1
     headers = [_("ID"), _("Status"), _("Topic"), _("Summary"), _("Asked"), _("Waiting")]
     if authors:
         headers.insert(1, _("Author"))
