@@ -15,6 +15,7 @@ from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import (
     BadInput,
     Conflict,
+    IdempotencyMismatch,
     NotAccepting,
     NotAllowed,
     NotEditable,
@@ -153,6 +154,22 @@ def test_edit_and_delete_only_while_unprocessed(people):
         people.user.delete_question(second.id)
 
 
+def test_ids_are_never_reused(people):
+    """The newest question deleted, the next one (anyone's) gets a new id; its thread too."""
+    mine = ask(people.user, attachments=[("shot.png", PNG)])
+    detail = people.user.comment(mine.id, "Деталь.")
+    people.user.delete_question(mine.id)  # the newest question, comment and attachment in the desk
+    theirs = ask(people.stranger, attachments=[("shot.png", PNG)])
+    their_detail = people.stranger.comment(theirs.id, "Другая деталь.")
+    assert theirs.id > mine.id
+    assert theirs.attachments[0].id > mine.attachments[0].id
+    assert their_detail.id > detail.id
+    with pytest.raises(NotFound):
+        people.user.get_question(mine.id)
+    again = ask(people.user, title="Снова", body="Снова.")
+    assert again.id > theirs.id
+
+
 def test_comment_follow_up_rate_close(people):
     question = ask(people.user)
     comment = people.user.comment(question.id, "Деталь.")
@@ -178,6 +195,24 @@ def test_idempotent_comment(people):
     again = people.user.comment(question.id, "Один раз.", idempotency_key="c-key")
     assert first.id == again.id
     assert len(people.user.get_question(question.id).comments) == 1
+
+
+def test_an_idempotency_key_answers_only_for_its_own_request(people):
+    question = ask(people.user)
+    people.user.comment(question.id, "Один раз.", idempotency_key="bound-key")
+    with pytest.raises(IdempotencyMismatch) as refused:
+        people.user.comment(question.id, "Другой текст.", idempotency_key="bound-key")
+    assert refused.value.details["question_id"] == question.id
+    with pytest.raises(IdempotencyMismatch):
+        people.user.ask(topic="account", title="Т", body="Б", idempotency_key="bound-key")
+    assert [c.body for c in people.user.get_question(question.id).comments] == ["Один раз."]
+
+
+def test_an_ads_question_takes_an_advertising_topic(people):
+    with pytest.raises(BadInput, match="ads-business"):
+        ask(people.user, kind="ads")  # "hacked-page" is not about advertising
+    assert people.user.list_questions().questions == []
+    assert ask(people.user, kind="ads", topic="ad-account-moderation").kind == "ads"
 
 
 def test_strangers_see_nothing(people):
@@ -259,3 +294,67 @@ def test_a_bad_token_is_not_signed_in(server):
     with pytest.raises(NotSignedIn):
         client.list_questions()
     assert client.search_help("пароль")  # the help centre needs no account
+
+
+# -- refusals that give the true reason (issue 17) ---------------------------------
+
+
+def _answered(people, **fields):
+    question = ask(people.user, **fields)
+    people.agent.agent_take()
+    people.agent.agent_answer(question.id, "Смените пароль.")
+    return question
+
+
+def test_editing_a_question_you_closed_says_it_is_closed(people):
+    question = ask(people.user)
+    people.user.close_question(question.id)
+    for attempt in (
+        lambda: people.user.edit_question(question.id, title="Новый"),
+        lambda: people.user.delete_question(question.id),
+    ):
+        with pytest.raises(NotEditable) as refused:
+            attempt()
+        assert refused.value.details.get("reason") == "closed"
+        assert "closed" in refused.value.message and "agent" not in refused.value.message
+
+
+def test_editing_a_taken_question_still_says_an_agent_took_it(people):
+    question = ask(people.user)
+    people.agent.agent_take()
+    with pytest.raises(NotEditable) as refused:
+        people.user.edit_question(question.id, title="Новый")
+    assert refused.value.details.get("reason") == "taken"
+    assert "an agent has taken it" in refused.value.message
+
+
+def test_an_answered_question_closed_later_is_refused_as_closed(people):
+    question = _answered(people)
+    people.user.close_question(question.id)
+    with pytest.raises(NotEditable) as refused:
+        people.user.edit_question(question.id, title="Новый")
+    assert refused.value.details.get("reason") == "closed"
+
+
+def test_rating_an_answer_your_follow_up_reopened_says_so(people):
+    question = _answered(people)
+    people.user.comment(question.id, "Не помогло: пароль опять сменили.")
+    with pytest.raises(Conflict) as refused:
+        people.user.rate(question.id, "good")
+    assert refused.value.details.get("reason") == "reopened"
+    message = refused.value.message
+    assert "follow-up" in message and "no answer" not in message, message
+    people.agent.agent_take()
+    with pytest.raises(Conflict) as in_progress:  # an agent is on the follow-up: still the same reason
+        people.user.rate(question.id, "good")
+    assert in_progress.value.details.get("reason") == "reopened"
+    people.agent.agent_answer(question.id, "Включите подтверждение входа.")
+    assert people.user.rate(question.id, "good").status == "closed"
+
+
+def test_rating_a_question_never_answered_still_says_no_answer_yet(people):
+    question = ask(people.user)
+    with pytest.raises(Conflict) as refused:
+        people.user.rate(question.id, "good")
+    assert refused.value.details.get("reason") == "no_answer"
+    assert "no answer" in refused.value.message

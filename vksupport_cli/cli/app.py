@@ -10,6 +10,7 @@ import typer.core
 
 from .. import __version__
 from ..i18n import _
+from . import clickwords
 from .context import Context
 
 
@@ -78,6 +79,7 @@ def _translate_completion_help() -> None:
 
 
 _translate_completion_help()
+clickwords.install()
 
 app = typer.Typer(
     name="vksupport",

@@ -9,7 +9,7 @@ import typer
 from ..i18n import _
 from . import complete
 from .context import Context
-from .render import emit, escape, print_long
+from .render import category_name, emit, escape, print_long
 
 if TYPE_CHECKING:
     from ..desk.models import Article, SearchHit, Topic
@@ -65,7 +65,7 @@ def _show_hits(ctx: Context, hits: list[SearchHit]) -> None:
         table.add_row(
             str(number),
             escape(hit.title),
-            hit.category,
+            escape(category_name(hit.category)),
             hit.slug,
             _("you can ask support") if hit.can_ask else "",
         )
@@ -95,7 +95,7 @@ def show_article(ctx: Context, item: Article) -> None:
 
     parts = [
         f"[bold]{escape(item.title)}[/]",
-        f"[dim]{item.category} · {item.slug}[/]",
+        f"[dim]{escape(category_name(item.category))} · {item.slug}[/]",
         "",
         Markdown(item.body),
     ]
@@ -122,5 +122,6 @@ def _show_topics(ctx: Context, items: list[Topic]) -> None:
     table.add_column(_("What it is about"))
     table.add_column(_("Category"), style="dim")
     for topic in items:
-        table.add_row(topic.slug, escape(topic.title), topic.category)
+        title = category_name(topic.slug, topic.title) if topic.kind == "category" else topic.title
+        table.add_row(topic.slug, escape(title), escape(category_name(topic.category)))
     ctx.console.print(table)

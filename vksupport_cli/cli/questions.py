@@ -14,9 +14,9 @@ import click
 import typer
 
 from .. import drafts
-from ..desk.models import AskResult, Attachment, Comment, Question, SearchHit
+from ..desk.models import ADS_CATEGORY, AskResult, Attachment, Comment, Question, SearchHit
 from ..drafts import Draft
-from ..errors import NotEditable, NotFound
+from ..errors import IdempotencyMismatch, NotFound
 from ..i18n import _, ngettext
 from . import complete, compose
 from .context import Aborted, Context, Interrupted, UsageError, WaitTimedOut
@@ -388,12 +388,37 @@ def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
         yield draft
     except BaseException as error:
         retry = resendable(error)
-        if draft.has_text and (retry or draft.typed or resumed):
-            draft.save(error=error.__class__.__name__)
+        mismatch = isinstance(error, IdempotencyMismatch)
+        if draft.has_text and (retry or mismatch or draft.typed or resumed):
             from .drafts import resend_command
 
+            reason = getattr(error, "details", {}).get("reason")
+            name = error.__class__.__name__
+            failure = f"{name}:{reason}" if isinstance(reason, str) else name
+            question = error.details.get("question_id") if isinstance(error, IdempotencyMismatch) else None
+            if isinstance(error, IdempotencyMismatch):
+                # The draft's key already made another request (an earlier send of other text,
+                # or to another question): what the draft holds now is a new request.
+                draft.idempotency_key = drafts.new_key()
+            if isinstance(question, int):
+                draft.save(error=failure)
+                ctx.note(
+                    _(
+                        "Your text is kept as draft {id}. Check question #{question} first (vksupport show "
+                        "{question}); to send this text as a new request: {command}; if it is not needed: "
+                        "vksupport drafts discard {id}"
+                    ).format(id=draft.id, question=question, command=resend_command(draft))
+                )
+                raise
+            draft.save(error=failure)
             command = resend_command(draft)
-            if retry:
+            if isinstance(error, Aborted):  # the person said no: nothing was sent, so nothing is sent "again"
+                ctx.note(
+                    _("Your text is kept as draft {id}; send it with: {command}").format(
+                        id=draft.id, command=command
+                    )
+                )
+            elif retry or mismatch:
                 ctx.note(
                     _("Your text is kept as draft {id}; send it again with: {command}").format(
                         id=draft.id, command=command
@@ -452,6 +477,13 @@ def _choose_topic(ctx: Context, options: AskOptions) -> str:
     by_slug = {topic.slug: topic for topic in topics}
     ordered = [by_slug[slug] for slug in suggested if slug in by_slug]
     ordered += [topic for topic in topics if topic.kind == "category"]
+    if options.ads:  # an advertiser's question is only about advertising: offer nothing else
+        suggested_ads = [
+            topic for topic in ordered if topic.kind == "article" and topic.category == ADS_CATEGORY
+        ]
+        ordered = suggested_ads + [
+            topic for topic in topics if topic.category == ADS_CATEGORY and topic not in suggested_ads
+        ]
     ctx.console.print("\n" + _("What is the question about?"))
     for number, topic in enumerate(ordered, start=1):
         ctx.console.print(f"  {number}. {escape(topic.title)} [dim]({topic.slug})[/]")
@@ -648,12 +680,9 @@ def edit(
     with keeping(ctx, draft):
         if not any(draft.fields.get(name) for name in ("title", "body", "link", "clear_link")):
             current = ctx.client.get_question(question_id)
-            if not current.editable:  # say so before the person spends time in the editor
-                raise NotEditable(
-                    _(
-                        "Question #{id} can no longer be edited: an agent has taken it. Add a comment instead."
-                    ).format(id=question_id)
-                )
+            refusal = current.edit_refusal("edited")
+            if refusal is not None:  # say so, with the desk's reason, before the person opens the editor
+                raise refusal
             message = compose.edit(ctx, draft, "message", f"{current.title}\n\n{current.body}\n")
             draft.fields["title"], draft.fields["body"] = _split_message(message)
             draft.save()
