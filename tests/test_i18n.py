@@ -387,14 +387,21 @@ i18n.setup()
 import typer.main
 from vksupport_cli.cli.app import app
 
+import click
+
 found = {}
-def walk(command, path):
+def walk(command, path, ctx):
     found[path] = command.help or ""
     for param in command.params:
+        if getattr(param, "hidden", False):
+            continue
         found[path + " " + (param.opts[0] if param.opts else param.name)] = getattr(param, "help", None) or ""
-    for name, sub in sorted(getattr(command, "commands", {}).items()):
-        walk(sub, path + " " + name)
-walk(typer.main.get_command(app), "vksupport")
+    if isinstance(command, click.Group):  # the tree is built lazily: ask the group for each command
+        for name in sorted(command.list_commands(ctx)):
+            sub = command.get_command(ctx, name)
+            walk(sub, path + " " + name, click.Context(sub, parent=ctx, info_name=name))
+root = typer.main.get_command(app)
+walk(root, "vksupport", click.Context(root, info_name="vksupport"))
 print(json.dumps(found))
 """
 
@@ -566,8 +573,16 @@ STEPS = [
         "click usage error",
         ["show", "abc"],
         True,
-        ["Использование: vksupport show", "'abc' — не целое число.", "Справка: 'vksupport show --help'."],
-        ["Usage: vksupport show", "'abc' is not a valid integer", "Try 'vksupport show --help' for help."],
+        [
+            "Использование: vksupport show",
+            "Номер вопроса — положительное число",
+            "Справка: 'vksupport show --help'.",
+        ],
+        [
+            "Usage: vksupport show",
+            "A question id is a positive number",
+            "Try 'vksupport show --help' for help.",
+        ],
     ),
     (
         "--help",

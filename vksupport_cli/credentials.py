@@ -81,8 +81,9 @@ def store(server: str, token: str, *, insecure_storage: bool = False) -> Token:
     except Exception as exc:  # noqa: BLE001 - every keyring failure has the same ways out
         raise KeyringUnavailable(
             _(
-                "No usable OS keyring to keep the token in ({reason}). Either set {variable} in the "
-                "environment, or sign in with --insecure-storage to keep the token in a file readable only by you."
+                "No usable OS keyring to keep the token in ({reason}). Either set {variable} (with "
+                "VKSUPPORT_SERVER or --server naming the desk) in the environment, or sign in with "
+                "--insecure-storage to keep the token in a file readable only by you."
             ).format(reason=_reason(exc), variable=TOKEN_ENV)
         ) from None
     return Token(token, "keyring", _backend_name(backend))

@@ -95,8 +95,12 @@ def require_terminal(ctx: Context, missing: str) -> None:
 def prompt(ctx: Context, label: str, *, default: str | None = None, required: bool = True) -> str:
     import click
 
+    # "What happened?" reads as a question: no colon after its question mark.
+    suffix = " " if label.rstrip().endswith("?") else ": "
     while True:
-        value: str = click.prompt(label, default=default or "", show_default=bool(default), err=True)
+        value: str = click.prompt(
+            label, default=default or "", show_default=bool(default), err=True, prompt_suffix=suffix
+        )
         if value.strip() or not required:
             return value.strip()
         ctx.note(_("This cannot be empty."))
@@ -158,6 +162,7 @@ def edit(ctx: Context, draft: Draft, field: str, template: str) -> str:
         text = "\n".join(line for line in edited.splitlines() if not line.startswith(COMMENT_PREFIX)).strip()
         if text and text != template.strip():
             draft.fields[field] = text
+            draft.typed = True
             draft.save()
         if status != 0:
             raise Aborted(

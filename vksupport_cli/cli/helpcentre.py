@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..i18n import _
+from . import complete
 from .context import Context
 from .render import category_name, emit, escape, inert, print_long
 
@@ -14,6 +15,15 @@ if TYPE_CHECKING:
     from ..desk.models import Article, SearchHit, Topic
 
 JsonOption = Annotated[bool, typer.Option("--json", help=_("Print one JSON document for scripts."))]
+FieldOption = Annotated[
+    str | None,
+    typer.Option(
+        "--field",
+        help=_("Print only this field of the JSON output, as plain text (e.g. status; question.id)."),
+        metavar="NAME",
+        show_default=False,
+    ),
+]
 
 
 def search_help(
@@ -52,12 +62,16 @@ def _show_hits(ctx: Context, hits: list[SearchHit]) -> None:
     table.add_column(_("Article"))
     table.add_column(_("Category"))
     table.add_column(_("Slug"), style="dim")
+    # Whether one may write to support has a column of its own: glued to a Russian title, an
+    # English remark reads as part of it.
+    table.add_column(_("Support"), style="green")
     for number, hit in enumerate(hits, start=1):
-        title = escape(hit.title, line=True) + (
-            " [green](" + _("you can ask support") + ")[/]" if hit.can_ask else ""
-        )
         table.add_row(
-            str(number), title, escape(category_name(hit.category), line=True), escape(hit.slug, line=True)
+            str(number),
+            escape(hit.title, line=True),
+            escape(category_name(hit.category), line=True),
+            escape(hit.slug, line=True),
+            _("you can ask support") if hit.can_ask else "",
         )
     ctx.console.print(table)
     ctx.console.print("\n[dim]" + _("Read one with: vksupport article SLUG") + "[/]")
@@ -66,7 +80,13 @@ def _show_hits(ctx: Context, hits: list[SearchHit]) -> None:
 def article(
     tctx: typer.Context,
     slug: Annotated[
-        str, typer.Argument(help=_("The article's slug, as search-help shows it."), show_default=False)
+        str,
+        typer.Argument(
+            help=_("The article's slug, as search-help shows it."),
+            metavar="SLUG",
+            show_default=False,
+            autocompletion=complete.articles,
+        ),
     ],
     as_json: JsonOption = False,
 ) -> None:

@@ -2,6 +2,8 @@
 
 ``vksupport --version`` answers before Typer is even imported: scripts call it
 to check the tool is there, and it should cost no more than Python starting.
+The JSON data commands scripts run most take the fast path (fast.py), also
+without Typer, click or rich; every other command line goes through Typer.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import IO, TYPE_CHECKING
 
 from .. import __version__
 
+#: VKSUPPORT_FAST_PATH=0 sends every command line through the Typer application (tests compare both).
+FAST_PATH_ENV = "VKSUPPORT_FAST_PATH"
 if TYPE_CHECKING:
     from ..errors import DeskError
     from .context import Context
@@ -23,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     if args in (["--version"], ["-V"]):
         print(f"vksupport {__version__}")
         return 0
+    if os.environ.get(FAST_PATH_ENV) != "0":
+        from .fast import attempt
+
+        code = attempt(args)
+        if code is not None:
+            return code
     return run(args)
 
 
@@ -67,7 +77,7 @@ def report(ctx: Context, error: BaseException) -> int:
     from ..errors import DeskError
     from ..i18n import _, after_colon
     from . import exits
-    from .context import Aborted, UsageError, WaitTimedOut
+    from .context import Aborted, Interrupted, UsageError, WaitTimedOut
 
     if isinstance(error, BrokenPipeError):
         # The reader went away (`| head`): nothing left to say, and not our failure.
@@ -82,10 +92,18 @@ def report(ctx: Context, error: BaseException) -> int:
             (error.format_message() if isinstance(error, click.UsageError) else str(error)),
             exits.USAGE,
         )
+    elif isinstance(error, Interrupted):
+        message, code = str(error), exits.INTERRUPTED
     elif isinstance(error, (click.Abort, KeyboardInterrupt, EOFError)):
         message, code = _("Interrupted; nothing more was sent."), exits.INTERRUPTED
     elif isinstance(error, Aborted):
-        message, code = str(error), exits.ERROR
+        # The person's own choice ("no" at a prompt, an empty editor): said plainly, not as an error.
+        if ctx.debug:
+            import traceback
+
+            traceback.print_exception(error, file=ctx.stderr)
+        print(str(error), file=ctx.stderr)
+        return exits.ERROR
     elif isinstance(error, WaitTimedOut):
         message, code = str(error), exits.TIMEOUT
     elif isinstance(error, click.ClickException):
@@ -155,6 +173,8 @@ def describe(error: DeskError) -> str:
             )
         )
     if isinstance(error, NotSignedIn):
+        if error.details.get("login"):  # the token `auth login` was given: signing in again is no help
+            return error.message
         return error.message + " " + _("Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN.")
     if isinstance(error, Unavailable):
         return error.message + " " + _("Try again later.")

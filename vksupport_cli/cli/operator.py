@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from .. import paths
 from ..i18n import _, ngettext
-from .context import Context
+from .context import Context, UsageError, storage_errors
 
 if TYPE_CHECKING:
     from ..desk.service import Desk
@@ -21,15 +22,38 @@ app = typer.Typer(
 )
 
 DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help=_("The desk's SQLite file. Default: the sandbox's."), dir_okay=False),
+    str | None,
+    typer.Option("--db", help=_("The desk's SQLite file. Default: the sandbox's."), metavar="FILE"),
 ]
 
 
-def _open(db: Path | None) -> Desk:
+def _db_path(db: str | None) -> Path:
+    """The database file --db names (default: the sandbox's); a URL or a folder is refused plainly."""
+    if db is None:
+        return paths.sandbox_db()
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]+)://", db)
+    if scheme:
+        raise UsageError(
+            _("--db takes a SQLite file; this desk cannot use a {scheme}:// URL.").format(scheme=scheme[1])
+        )
+    path = Path(db).expanduser()
+    if path.is_dir():
+        raise UsageError(_("--db {path} is a folder; give the database file.").format(path=path))
+    return path
+
+
+def _open(db: str | None) -> Desk:
     from ..desk.service import Desk
 
-    return Desk.open(db or paths.sandbox_db())
+    path = _db_path(db)
+    with storage_errors(path):
+        return Desk.open(path)
+
+
+def _shown(path: Path) -> str:
+    """The database as the operator may see it printed: a path, or a URL without its password."""
+    text = str(path)
+    return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", text)
 
 
 @app.command(help=_("Serve the desk's HTTP API (needs the server extra: pip install 'vksupport[server]')."))
@@ -112,6 +136,10 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    access_log: Annotated[
+        bool,
+        typer.Option("--access-log", help=_("Print a line for every request (on standard output).")),
+    ] = False,
 ) -> None:
     import os
 
@@ -121,12 +149,12 @@ def serve(
         from ..server import app as server_app
         from ..server import protocol
     except ImportError:
-        from .context import UsageError
-
         raise UsageError(_("The server needs its extra packages: pip install 'vksupport[server]'.")) from None
-    path = str(db or paths.sandbox_db())
-    _open(Path(path)).close()  # create or migrate once, before the workers start
-    os.environ[server_app.DB_ENV] = path
+    ctx: Context = tctx.obj
+    path = _db_path(db)
+    _open(db).close()  # create or migrate once, before the workers start: a bad file is said here
+    port = _free_to_listen(host, port)
+    os.environ[server_app.DB_ENV] = str(path)
     os.environ[server_app.RATE_ENV] = str(rate_limit)
     # An option wins; otherwise the environment ($VKSUPPORT_HEADER_TIMEOUT, ...), else the default.
     for variable, value in (
@@ -143,6 +171,14 @@ def serve(
     if attachment_quota is not None:
         os.environ[limits.QUOTA_ENV] = str(attachment_quota)
     forwarded = forwarded_allow_ips.strip()
+    address = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    ctx.note(
+        ngettext(
+            "Serving the desk on {address} (database {db}, {n} worker); stop with Ctrl-C.",
+            "Serving the desk on {address} (database {db}, {n} workers); stop with Ctrl-C.",
+            workers,
+        ).format(address=address, db=_shown(path), n=workers)
+    )
     uvicorn.run(
         "vksupport_cli.server.app:create_app",
         factory=True,
@@ -150,8 +186,9 @@ def serve(
         port=port,
         workers=workers,
         http="vksupport_cli.server.protocol:NoDelayH11Protocol",
-        log_level="warning",
-        access_log=False,
+        log_config=_log_config(access_log),
+        log_level=None,
+        access_log=access_log,
         server_header=False,
         # X-Forwarded-For only from the proxies the operator names (uvicorn's default trusts loopback).
         proxy_headers=bool(forwarded),
@@ -160,6 +197,56 @@ def serve(
         timeout_keep_alive=5,
         h11_max_incomplete_event_size=16 * 1024,
     )
+    ctx.note(_("Stopped serving {address}.").format(address=address))
+
+
+def _free_to_listen(host: str, port: int) -> int:
+    """``port`` (a free one for 0) if this machine lets us listen there; else one clear sentence."""
+    import errno
+    import socket
+
+    from ..errors import Unavailable
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise UsageError(
+            _("Cannot listen on {host}: {reason}; give --host an address of this machine.").format(
+                host=host, reason=exc.strerror
+            )
+        ) from None
+    family, kind, proto, _canonical, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise Unavailable(
+                    _(
+                        "Port {port} on {host} is already in use (another desk serve?); stop that program "
+                        "or pass another --port."
+                    ).format(port=port, host=host)
+                ) from None
+            raise Unavailable(
+                _("Cannot listen on {host} port {port}: {reason}.").format(
+                    host=host, port=port, reason=exc.strerror or exc
+                )
+            ) from None
+        return int(probe.getsockname()[1])
+
+
+def _log_config(access_log: bool) -> dict[str, Any]:
+    """uvicorn's logging, quiet but for warnings, errors and (with --access-log) one line a request."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.error"] = {"level": "WARNING"}
+    config["loggers"]["uvicorn.access"]["level"] = "INFO" if access_log else "WARNING"
+    return config
 
 
 @app.command("add-user", help=_("Create an account and print its API token, once, alone on stdout."))
@@ -187,6 +274,7 @@ def import_help(
         Path,
         typer.Argument(
             help=_("A JSONL file: one article per line (slug, category, title, body, can_ask, tags)."),
+            metavar="FILE",
             show_default=False,
         ),
     ],
@@ -220,8 +308,6 @@ def accepting(
 ) -> None:
     ctx: Context = tctx.obj
     if state not in ("on", "off"):
-        from .context import UsageError
-
         raise UsageError(_("Say on or off."))
     desk = _open(db)
     try:

@@ -10,10 +10,13 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..i18n import _, ngettext
 from .context import Context
+
+if TYPE_CHECKING:
+    from ..desk.models import Question
 
 
 def status_words() -> dict[str, str]:
@@ -23,6 +26,19 @@ def status_words() -> dict[str, str]:
         "answered": _("answered"),
         "closed": _("closed"),
     }
+
+
+LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
+
+
+def question_summaries(questions: list[Question]) -> list[dict[str, Any]]:
+    """What `list --json` prints: each question without its comments and attachments."""
+    summaries = []
+    for question in questions:
+        data = question.to_dict()
+        del data["comments"], data["attachments"]
+        summaries.append(data)
+    return summaries
 
 
 STATUS_STYLES = {
@@ -41,12 +57,53 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def emit(ctx: Context, data: Any, as_json: bool, human: Callable[[Context, Any], None]) -> None:
-    """Print ``data`` as JSON (``--json``) or with ``human`` for a person."""
-    if as_json:
+def emit(
+    ctx: Context,
+    data: Any,
+    as_json: bool,
+    human: Callable[[Context, Any], None],
+    field: str | None = None,
+) -> None:
+    """Print ``data`` as JSON (``--json``), one field of it (``--field``), or with ``human`` for a person."""
+    if field is not None:
+        document = to_jsonable(data)
+        items = document if isinstance(document, list) else [document]
+        ctx.stdout.write("".join(plain_value(pick(item, field)) + "\n" for item in items))
+    elif as_json:
         ctx.stdout.write(json.dumps(to_jsonable(data), ensure_ascii=False, indent=2) + "\n")
     else:
         human(ctx, data)
+
+
+def pick(document: Any, path: str) -> Any:
+    """The value at a dotted ``path`` (``status``, ``question.id``, ``comments.0.body``) of a JSON document."""
+    from .context import UsageError
+
+    value = document
+    for name in path.split("."):
+        if isinstance(value, dict) and name in value:
+            value = value[name]
+        elif isinstance(value, list) and name.isascii() and name.isdigit() and int(name) < len(value):
+            value = value[int(name)]
+        else:
+            names = ", ".join(sorted(value)) if isinstance(value, dict) else ""
+            raise UsageError(
+                _("There is no field {field!r} in the output; the fields are: {names}.").format(
+                    field=path, names=names
+                )
+                if names
+                else _("There is no field {field!r} in the output.").format(field=path)
+            )
+    return value
+
+
+def plain_value(value: Any) -> str:
+    """A field as a script reads it: text as it is, null as an empty line, the rest as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 # -- time -------------------------------------------------------------------
@@ -173,18 +230,45 @@ def escape(text: object, *, line: bool = False) -> str:
 
 
 def print_long(ctx: Context, renderables: list[Any]) -> None:
-    """Print to a terminal, through a pager when it would not fit on one screen."""
+    """Print a long text (an article, a thread): through the pager in a terminal when it would not
+    fit on one screen (see Context.pager), straight in a pipe, without trailing blanks."""
     console = ctx.console
-    if ctx.interactive:
-        with console.capture() as capture:
-            for item in renderables:
-                console.print(item)
-        text = capture.get()
-        if text.count("\n") > console.size.height - 2:
-            with console.pager(styles=ctx.color):
-                console.print(text, end="", markup=False, highlight=False)
+    with console.capture() as capture:
+        for item in renderables:
+            console.print(item)
+    text = capture.get()
+    if ctx.stdout_is_terminal:
+        pager = ctx.pager
+        if pager and text.count("\n") > console.size.height - 2 and page(pager, text):
             return
         ctx.stdout.write(text)
         return
-    for item in renderables:
-        console.print(item)
+    # rich pads each line to the width; a pipe gets the words without trailing blanks.
+    ctx.stdout.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
+
+
+def page(command: list[str], text: str) -> bool:
+    """Show ``text`` through the pager ``command``; False if it could not be started."""
+    import os
+    import subprocess
+
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")  # less: quit on one screen, keep colours, leave the text on screen
+    env.setdefault("LV", "-c")
+    try:
+        pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=env)  # noqa: S603 - the person's own pager
+    except OSError:
+        return False
+    try:
+        if pager.stdin is None:  # pragma: no cover - stdin=PIPE always gives one
+            return False
+        pager.stdin.write(text.encode("utf-8", "replace"))
+        pager.stdin.close()
+    except BrokenPipeError:  # the person quit the pager before the end: fine
+        pass
+    while True:
+        try:
+            pager.wait()
+            return True
+        except KeyboardInterrupt:  # Ctrl-C belongs to the pager (less ignores it); wait for it to end
+            continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 if TYPE_CHECKING:
     from ..desk.models import (
@@ -70,6 +70,9 @@ class DeskClient(Protocol):
     def close_question(self, question_id: int) -> Question: ...
     def attach(self, question_id: int, filename: str, content: bytes | Path) -> Attachment: ...
     def attachment_content(self, question_id: int, attachment_id: int) -> tuple[Attachment, bytes]: ...
+    def download_attachment(self, question_id: int, attachment_id: int, sink: BinaryIO) -> Attachment:
+        """Write the attachment's bytes to ``sink`` as they come, checked against its size and sha256."""
+        ...
 
     # the agent's side (the sandbox's agent, or a signed-in agent)
     def agent_take(self) -> Question | None: ...

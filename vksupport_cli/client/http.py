@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, BinaryIO, Literal, TypeVar, overload
 from urllib.parse import quote, urlsplit
 
 from .. import __version__
@@ -130,12 +130,13 @@ class HttpClient:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         attempts: int = ATTEMPTS,
+        timeout: float | None = None,
     ) -> None:
         self.location = check_url(url, insecure=insecure)
         self._token = token
         self._sleep = sleep
         self._attempts = attempts
-        self._seconds = _timeout_seconds()
+        self._seconds = _timeout_seconds() if timeout is None else timeout
         self._deadline = _Deadline()
         if transport is None:
             transport = httpx.HTTPTransport(verify=self.location.startswith("https://"))
@@ -509,6 +510,56 @@ class HttpClient:
         if meta is None:
             raise Unavailable(_("The desk sent an attachment its question does not list."))
         return meta, response.content
+
+    def download_attachment(self, question_id: int, attachment_id: int, sink: BinaryIO) -> Attachment:
+        """Stream the attachment into ``sink``; the bytes must match the size and sha256 its question lists."""
+        import hashlib
+
+        question = self.get_question(question_id)
+        meta = next((a for a in question.attachments if a.id == attachment_id), None)
+        if meta is None:
+            raise NotFound(
+                _("Question {id} has no attachment {attachment}.").format(
+                    id=question_id, attachment=attachment_id
+                )
+            )
+        if not self._token:
+            raise NotSignedIn(_("You are not signed in to {url}.").format(url=self.location))
+        request = self._http.build_request(
+            "GET",
+            f"/questions/{question_id}/attachments/{attachment_id}",
+            headers={"Authorization": f"Bearer {self._token}", "Accept": "*/*"},
+        )
+        broke = _("The download from {url} broke off ({reason}); try again.")
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise Unavailable(
+                _("Cannot reach the desk at {url} ({reason}).").format(url=self.location, reason=_reason(exc))
+            ) from None
+        try:
+            if response.status_code >= 400:
+                response.read()
+                raise self._error(response)
+            digest, size = hashlib.sha256(), 0
+            for chunk in response.iter_bytes(64 * 1024):
+                size += len(chunk)
+                if size > meta.size:
+                    break
+                digest.update(chunk)
+                sink.write(chunk)
+        except httpx.TransportError as exc:
+            raise Unavailable(broke.format(url=self.location, reason=_reason(exc))) from None
+        finally:
+            response.close()
+        if size != meta.size or digest.hexdigest() != meta.sha256:
+            raise Unavailable(
+                _(
+                    "The desk at {url} sent attachment {attachment} with other bytes than it lists "
+                    "(size or checksum differ); try again."
+                ).format(url=self.location, attachment=attachment_id)
+            )
+        return meta
 
     def agent_take(self) -> Question | None:
         response = self._call("POST", "/agent/take", safe=False, expect_json=False)

@@ -134,6 +134,12 @@ class LocalClient:
     def attachment_content(self, question_id: int, attachment_id: int) -> tuple[Attachment, bytes]:
         return self.desk.attachment_content(self.user, question_id, attachment_id)
 
+    def download_attachment(self, question_id: int, attachment_id: int, sink: BinaryIO) -> Attachment:
+        meta, pieces = self.desk.attachment_chunks(self.user, question_id, attachment_id)
+        for piece in pieces:
+            sink.write(piece)
+        return meta
+
     def agent_take(self) -> Question | None:
         return self.desk.take(self.agent)
 

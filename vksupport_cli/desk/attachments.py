@@ -13,6 +13,7 @@ import codecs
 import hashlib
 import io
 import re
+from collections.abc import Iterator
 from typing import IO
 
 from ..errors import BadInput, Conflict, NotFound
@@ -25,6 +26,9 @@ from .store import Store
 
 #: What a file name may not keep: every control character and the bidirectional
 #: overrides that make "gpj.exe" look like "exe.jpg".
+#: How much of an attachment one read takes when it is streamed.
+CHUNK_BYTES = 256 * 1024
+
 _NAME_HAZARDS = re.compile(r"[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -65,6 +69,40 @@ class Attachments(DeskPart):
             "SELECT content FROM attachments WHERE id = ?", (attachment_id,)
         ).fetchone()[0]
         return found[0], bytes(content)
+
+    def attachment_chunks(
+        self, user: User, question_id: int, attachment_id: int, chunk_size: int = CHUNK_BYTES
+    ) -> tuple[Attachment, Iterator[bytes]]:
+        """The attachment's record, and its bytes as pieces read one at a time (for streaming).
+
+        Who may read it is checked here, at once; the pieces are read as they are consumed, so a
+        download never holds the whole file. If the question is deleted meanwhile, they stop
+        short (a reader checks the size and the sha256 of what it got).
+        """
+        self._own_row(user, question_id)
+        found = self._attachments(question_id, attachment_id)
+        if not found:
+            raise NotFound(
+                _("Question {id} has no attachment {attachment}.").format(
+                    id=question_id, attachment=attachment_id
+                )
+            )
+        meta = found[0]
+
+        def pieces() -> Iterator[bytes]:
+            offset = 0
+            while offset < meta.size:
+                row = self.store.execute(
+                    "SELECT substr(content, ?, ?) FROM attachments WHERE id = ?",
+                    (offset + 1, chunk_size, attachment_id),
+                ).fetchone()
+                if row is None or not row[0]:
+                    return
+                piece = bytes(row[0])
+                offset += len(piece)
+                yield piece
+
+        return meta, pieces()
 
 
 def store_attachment(

@@ -26,7 +26,7 @@ from typing import IO, Any, Literal, overload
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from ..desk.limits import Limits
@@ -483,12 +483,21 @@ async def download_attachment(request: Request, desk: Desk, user: User) -> Respo
     aid = request.path_params["aid"]
     if not (aid.isascii() and aid.isdigit()) or len(aid) > 18:
         raise NotFound(_("There is no attachment {id}.").format(id=aid))
-    meta, content = desk.attachment_content(user, _question_id(request), int(aid))
+    meta, pieces = desk.attachment_chunks(user, _question_id(request), int(aid))
     disposition = "attachment; filename*=UTF-8''" + _quote(meta.filename)
-    return Response(
-        content,
+
+    async def stream() -> AsyncIterator[bytes]:
+        for piece in pieces:  # one read of the database per piece, never the whole file at once
+            yield piece
+
+    return StreamingResponse(
+        stream(),
         media_type=meta.content_type,
-        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Length": str(meta.size),
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

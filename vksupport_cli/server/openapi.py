@@ -269,10 +269,11 @@ def document() -> dict[str, Any]:
             },
             "/questions/{qid}/attachments/{aid}": {
                 "get": _op(
-                    "Download an attachment",
+                    "Download an attachment (streamed; the question lists its size and sha256)",
                     {
                         "200": {
-                            "description": "The file",
+                            "description": "The file's bytes, streamed, with Content-Length and "
+                            "Content-Disposition (its name)",
                             "content": {
                                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
                             },
