@@ -5,6 +5,10 @@ desk is called directly from async handlers, so one worker process serves one
 request at a time against its SQLite connection (writes are serial in SQLite
 anyway); more throughput comes from more worker processes on the same file,
 which stay correct because the rules are the database's.
+
+The question GET is also a long-poll (``?wait=SECONDS`` with If-None-Match):
+it answers as soon as the question changes, woken by push.py's one watcher per
+worker, and never holds the event loop while it waits.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import hashlib
 import json
 import os
 import time
+from asyncio import get_running_loop
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Literal, overload
@@ -24,18 +29,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..desk.models import User
+from ..desk.changes import ChangeProbe, version_of
+from ..desk.models import Question, User
 from ..desk.service import Desk
 from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited
 from ..i18n import _
 from .errors import error_body, status_for
 from .openapi import document as openapi_document
+from .push import QuestionWatch
 
 PREFIX = "/api/v1"
 DB_ENV = "VKSUPPORT_DESK_DB"
 RATE_ENV = "VKSUPPORT_RATE_LIMIT"  # requests per second per token; burst is twice that
 MAX_JSON_BYTES = 64 * 1024 * 1024  # a question with ten 10 MiB attachments in base64 fits
 MAX_UPLOAD_BYTES = 11 * 1024 * 1024  # one attachment (the desk's limit is 10 MiB) plus slack
+LONG_POLL_ENV = "VKSUPPORT_LONG_POLL_MAX"  # the longest ?wait= granted, in seconds; 0 turns long-polls off
+LONG_POLL_MAX = 60
+#: On every question GET: the longest ?wait= this desk grants (absent: no long-poll, poll instead).
+LONG_POLL_HEADER = "X-Long-Poll-Max-Wait"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -71,11 +82,13 @@ def create_app(db_path: str | None = None, *, rate_limit: float | None = None) -
     limit = rate_limit if rate_limit is not None else float(os.environ.get(RATE_ENV, "50"))
     state: dict[str, Desk | None] = {"desk": None}
     buckets = TokenBuckets(limit)
+    watch = QuestionWatch(lambda: ChangeProbe.open(desk()))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state["desk"] = opened = Desk.open(path)
         yield
+        await watch.close()
         opened.close()
 
     def desk() -> Desk:
@@ -97,6 +110,9 @@ def create_app(db_path: str | None = None, *, rate_limit: float | None = None) -
                 return await handler(request, desk())
             except DeskError as error:
                 return _error_reply(error)
+            finally:
+                if request.method != "GET":  # a write here: wake this worker's long-polls now
+                    watch.poke()
 
         run.__name__ = handler.__name__
         return run
@@ -129,6 +145,8 @@ def create_app(db_path: str | None = None, *, rate_limit: float | None = None) -
         lifespan=lifespan,
         exception_handlers={404: _not_found, 405: _not_allowed_method, 500: _server_error},
     )
+    app.state.watch = watch
+    app.state.long_poll_max = max(0, int(os.environ.get(LONG_POLL_ENV, str(LONG_POLL_MAX))))
     return app
 
 
@@ -244,7 +262,8 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 async def _health(request: Request) -> Response:
-    return _reply({"ok": True})
+    long_poll = {"max_wait": request.app.state.long_poll_max, "waiting": request.app.state.watch.waiters}
+    return _reply({"ok": True, "long_poll": long_poll})
 
 
 async def _openapi(request: Request) -> Response:
@@ -305,12 +324,29 @@ async def create_question(request: Request, desk: Desk, user: User) -> Response:
 
 
 async def get_question(request: Request, desk: Desk, user: User) -> Response:
-    question = desk.get_question(user, _question_id(request))
+    """The question; with If-None-Match and ``?wait=S``, a long-poll: 304 only after S seconds unchanged."""
+    question_id = _question_id(request)
+    held = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
+    longest: int = request.app.state.long_poll_max
+    wait = min(_int_param(request, "wait", 0, 0, 86_400), longest) if longest else 0
+    question = desk.get_question(user, question_id)
+    body, etag = _question_body(question)
+    loop = get_running_loop()
+    deadline = loop.time() + wait
+    while etag in held and (remaining := deadline - loop.time()) > 0:
+        watch: QuestionWatch = request.app.state.watch
+        await watch.wait(question_id, version_of(question), remaining)
+        question = desk.get_question(user, question_id)  # deleted meanwhile: 404, as any GET
+        body, etag = _question_body(question)
+    headers = {"ETag": etag, **({LONG_POLL_HEADER: str(longest)} if longest else {})}
+    if etag in held:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers={**headers, "Cache-Control": "no-cache"})
+
+
+def _question_body(question: Question) -> tuple[bytes, str]:
     body = json.dumps(question.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
-    etag = _etag(body)
-    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers={"ETag": etag})
-    return Response(body, media_type="application/json", headers={"ETag": etag, "Cache-Control": "no-cache"})
+    return body, _etag(body)
 
 
 async def edit_question(request: Request, desk: Desk, user: User) -> Response:
