@@ -8,7 +8,9 @@ Run from the project root:
 It builds a desk of ``--waiters`` users, each with one question an agent has
 taken (through the desk API, in a temporary ``VKSUPPORT_HOME``), serves it with
 ``vksupport desk serve --rate-limit 0`` (one worker) on a free port of
-127.0.0.1, and runs from this process, with one asyncio httpx client:
+127.0.0.1, and runs from this process, on hand-spoken HTTP/1.1 connections (one
+per waiter, asyncio streams: a thousand httpx clients would make the client the
+bottleneck):
 
 1. **poll** (the floor: `wait` before push): every waiter sends a conditional
    GET every ``--interval`` seconds (304s), their turns spread over the
@@ -18,7 +20,8 @@ taken (through the desk API, in a temporary ``VKSUPPORT_HOME``), serves it with
    them pending, ``--idle`` seconds during which nothing changes;
 3. **push, answers**: an agent answers ``--answers`` of the questions, one at a
    time, ``--gap`` seconds apart; each waiter notes when its long-poll returns
-   the answer. Latency is measured from the moment the answer request is sent.
+   the answer. The agent is a separate process; latency is measured from the
+   moment it sends the answer request.
 
 For phases 1 and 2 it prints the server's CPU time (user + system, /proc) as a
 share of one core and the requests the waiters made per minute; for phase 3,
@@ -31,14 +34,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-
-import httpx
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -66,112 +69,165 @@ def build(db_path: Path, waiters: int) -> tuple[list[tuple[int, str]], str]:
         desk.close()
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection, spoken by hand: a thousand of them must cost the client little."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str):
+        self.reader, self.writer, self.host = reader, writer, host
+
+    @classmethod
+    async def open(cls, url: str) -> Connection:
+        parts = urlsplit(url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        return cls(reader, writer, parts.netloc)
+
+    async def get(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        lines = [
+            f"GET /api/v1{target} HTTP/1.1",
+            f"Host: {self.host}",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        await self.writer.drain()
+        status = int((await self.reader.readline()).split()[1])
+        reply: dict[str, str] = {}
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _colon, value = line.decode("latin-1").partition(":")
+            reply[name.strip().lower()] = value.strip()
+        length = int(reply.get("content-length", "0"))
+        return status, reply, await self.reader.readexactly(length) if length else b""
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def poll_phase(
-    client: httpx.AsyncClient, pairs: list[tuple[int, str]], interval: float, idle: float
-) -> int:
-    """Each waiter polls with If-None-Match every ``interval`` s for ``idle`` s; returns the requests made."""
+    url: str, pairs: list[tuple[int, str]], interval: float, idle: float
+) -> tuple[int, float]:
+    """Each waiter polls with If-None-Match every ``interval`` s for ``idle`` s: (requests, seconds)."""
     made = 0
-    stop = time.monotonic() + idle
+    ready = asyncio.Event()
+    started = 0
 
     async def one(offset: float, qid: int, token: str) -> None:
-        nonlocal made
+        nonlocal made, started
+        connection = await Connection.open(url)
         headers = {"Authorization": f"Bearer {token}"}
-        first = await client.get(f"/questions/{qid}", headers=headers)
-        headers["If-None-Match"] = first.headers["etag"]
+        _status, reply, _body = await connection.get(f"/questions/{qid}", headers)
+        headers["If-None-Match"] = reply["etag"]
+        started += 1
+        if started == len(pairs):
+            ready.set()
+        await ready.wait()
+        stop = time.monotonic() + idle
         await asyncio.sleep(offset)
         while time.monotonic() < stop:
-            await client.get(f"/questions/{qid}", headers=headers)
+            await connection.get(f"/questions/{qid}", headers)
             made += 1
             await asyncio.sleep(interval)
+        connection.close()
 
     spread = [interval * n / len(pairs) for n in range(len(pairs))]  # as independent scripts would be
-    await asyncio.gather(
-        *(one(offset, qid, token) for offset, (qid, token) in zip(spread, pairs, strict=True))
-    )
-    return made
+    tasks = [one(offset, qid, token) for offset, (qid, token) in zip(spread, pairs, strict=True)]
+    await asyncio.gather(ready.wait(), *tasks)
+    return made, idle
 
 
-async def push_waiter(
-    client: httpx.AsyncClient, qid: int, token: str, returned: dict[int, float], counter: list[int]
-) -> None:
+async def push_waiter(url: str, qid: int, token: str, returned: dict[int, float], counter: list[int]) -> None:
+    connection = await Connection.open(url)
     headers = {"Authorization": f"Bearer {token}"}
-    first = await client.get(f"/questions/{qid}", headers=headers)
+    _status, reply, _body = await connection.get(f"/questions/{qid}", headers)
     counter[0] += 1
-    headers["If-None-Match"] = first.headers["etag"]
-    while True:
-        reply = await client.get(f"/questions/{qid}", params={"wait": PUSH_WAIT}, headers=headers)
-        counter[0] += 1
-        if reply.status_code == 200:
-            returned[qid] = time.monotonic()
-            return
+    headers["If-None-Match"] = reply["etag"]
+    try:
+        while True:
+            status, reply, _body = await connection.get(f"/questions/{qid}?wait={PUSH_WAIT}", headers)
+            counter[0] += 1
+            if status == 200:
+                returned[qid] = time.monotonic()
+                return
+    finally:
+        connection.close()
 
 
-def answer_all(url: str, agent_token: str, qids: list[int], gap: float, sent: dict[int, float]) -> None:
-    with httpx.Client(base_url=url + "/api/v1", timeout=30) as agent:
-        for qid in qids:
-            sent[qid] = time.monotonic()
-            reply = agent.post(
-                f"/agent/questions/{qid}/answer",
-                json={"body": "Ответ."},
-                headers={"Authorization": f"Bearer {agent_token}"},
-            )
-            reply.raise_for_status()
-            time.sleep(gap)
+#: The agent, in a process of its own: answers one question at a time and prints when it sent each
+#: (time.monotonic is the system's CLOCK_MONOTONIC on Linux: the same clock in every process).
+ANSWERER = """
+import json, sys, time, httpx
+url, token, gap, qids = sys.argv[1], sys.argv[2], float(sys.argv[3]), [int(q) for q in sys.argv[4:]]
+sent = {}
+with httpx.Client(base_url=url + "/api/v1", timeout=30, headers={"Authorization": "Bearer " + token}) as agent:
+    for qid in qids:
+        sent[qid] = time.monotonic()
+        agent.post(f"/agent/questions/{qid}/answer", json={"body": "Ответ."}).raise_for_status()
+        time.sleep(gap)
+print(json.dumps(sent))
+"""
 
 
-async def pending(client: httpx.AsyncClient) -> int:
-    reply = await client.get("/health")
-    return int(reply.json()["long_poll"]["waiting"])
+async def pending(url: str) -> int:
+    connection = await Connection.open(url)
+    try:
+        _status, _reply, body = await connection.get("/health", {})
+        return int(json.loads(body)["long_poll"]["waiting"])
+    finally:
+        connection.close()
 
 
-async def run(args: argparse.Namespace, url: str, server_cpu, pairs, agent_token: str) -> dict[str, float]:
+async def run(
+    args: argparse.Namespace,
+    url: str,
+    server_cpu: Callable[[], float],
+    pairs: list[tuple[int, str]],
+    agent_token: str,
+) -> dict[str, float]:
     figures: dict[str, float] = {}
-    limits = httpx.Limits(max_connections=len(pairs) + 10, max_keepalive_connections=len(pairs) + 10)
-    timeout = httpx.Timeout(PUSH_WAIT + 30, connect=30)
-    async with httpx.AsyncClient(base_url=url + "/api/v1", limits=limits, timeout=timeout) as client:
-        # 1. the floor: polling
-        cpu0, t0 = server_cpu(), time.monotonic()
-        # at least three intervals, so that every poller's spread-out turn comes round
-        made = await poll_phase(client, pairs, args.interval, max(args.idle, 3 * args.interval))
-        elapsed = time.monotonic() - t0
-        figures["poll_cpu"] = (server_cpu() - cpu0) / elapsed
-        figures["poll_rpm"] = made / elapsed * 60 / len(pairs)
+    # 1. the floor: polling (at least three intervals, so that every poller's turn comes round)
+    cpu0 = server_cpu()
+    made, elapsed = await poll_phase(url, pairs, args.interval, max(args.idle, 3 * args.interval))
+    figures["poll_cpu"] = (server_cpu() - cpu0) / elapsed
+    figures["poll_rpm"] = made / elapsed * 60 / len(pairs)
 
-        # 2. push, nothing changes
-        returned: dict[int, float] = {}
-        counter = [0]
-        tasks = [
-            asyncio.create_task(push_waiter(client, qid, token, returned, counter)) for qid, token in pairs
-        ]
-        deadline = time.monotonic() + 120
-        while await pending(client) < len(pairs):
-            if time.monotonic() > deadline:
-                raise SystemExit("the long-polls did not all reach the server within 120 s")
-            await asyncio.sleep(0.2)
-        requests0, cpu0, t0 = counter[0], server_cpu(), time.monotonic()
-        await asyncio.sleep(args.idle)
-        elapsed = time.monotonic() - t0
-        figures["push_cpu"] = (server_cpu() - cpu0) / elapsed
-        figures["push_rpm"] = (counter[0] - requests0) / elapsed * 60 / len(pairs)
+    # 2. push, nothing changes
+    returned: dict[int, float] = {}
+    counter = [0]
+    tasks = [asyncio.create_task(push_waiter(url, qid, token, returned, counter)) for qid, token in pairs]
+    deadline = time.monotonic() + 300
+    while await pending(url) < len(pairs):
+        if time.monotonic() > deadline:
+            raise SystemExit("the long-polls did not all reach the server within 300 s")
+        await asyncio.sleep(0.2)
+    requests0, cpu0, t0 = counter[0], server_cpu(), time.monotonic()
+    await asyncio.sleep(args.idle)
+    elapsed = time.monotonic() - t0
+    figures["push_cpu"] = (server_cpu() - cpu0) / elapsed
+    figures["push_rpm"] = (counter[0] - requests0) / elapsed * 60 / len(pairs)
 
-        # 3. answers
-        answered = [qid for qid, _token in pairs[: args.answers]]
-        sent: dict[int, float] = {}
-        answering = threading.Thread(target=answer_all, args=(url, agent_token, answered, args.gap, sent))
-        answering.start()
-        while answering.is_alive():
-            await asyncio.sleep(0.05)
-        end = time.monotonic() + 10
-        while any(qid not in returned for qid in answered) and time.monotonic() < end:
-            await asyncio.sleep(0.05)
-        latencies = sorted((returned[qid] - sent[qid]) * 1000 for qid in answered if qid in returned)
-        figures["missed"] = len(answered) - len(latencies)
-        figures["p50_ms"] = statistics.median(latencies)
-        figures["p99_ms"] = latencies[max(0, int(len(latencies) * 0.99) - 1)]
-        figures["max_ms"] = latencies[-1]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    # 3. answers, by another process
+    answered = [qid for qid, _token in pairs[: args.answers]]
+    agent = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        ANSWERER,
+        url,
+        agent_token,
+        str(args.gap),
+        *map(str, answered),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _err = await agent.communicate()
+    sent = {int(qid): moment for qid, moment in json.loads(out).items()}
+    end = time.monotonic() + 10
+    while any(qid not in returned for qid in answered) and time.monotonic() < end:
+        await asyncio.sleep(0.05)
+    latencies = sorted((returned[qid] - sent[qid]) * 1000 for qid in answered if qid in returned)
+    figures["missed"] = len(answered) - len(latencies)
+    figures["p50_ms"] = statistics.median(latencies)
+    figures["p99_ms"] = latencies[max(0, int(len(latencies) * 0.99) - 1)]
+    figures["max_ms"] = latencies[-1]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
     return figures
 
 

@@ -74,6 +74,9 @@ def serve(
         log_level="warning",
         access_log=False,
         server_header=False,
+        # Pending long-polls (up to a minute) must not hold a restart: after this, they are cut and
+        # their clients, whose GETs are safe to repeat, retry against the node once it is back.
+        timeout_graceful_shutdown=10,
     )
 
 
