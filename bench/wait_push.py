@@ -115,6 +115,7 @@ async def poll_phase(
         connection = await Connection.open(url)
         headers = {"Authorization": f"Bearer {token}"}
         _status, reply, _body = await connection.get(f"/questions/{qid}", headers)
+        connection.close()
         headers["If-None-Match"] = reply["etag"]
         started += 1
         if started == len(pairs):
@@ -124,10 +125,12 @@ async def poll_phase(
         stop = time.monotonic() + idle
         await asyncio.sleep(offset)
         while time.monotonic() < stop:
+            # a connection each time, as `wait` had: the server closes one idle for 5 s (uvicorn's keep-alive)
+            connection = await Connection.open(url)
             await connection.get(f"/questions/{qid}", headers)
+            connection.close()
             made += 1
             await asyncio.sleep(interval)
-        connection.close()
 
     spread = [interval * n / len(pairs) for n in range(len(pairs))]  # as independent scripts would be
     tasks = [one(offset, qid, token) for offset, (qid, token) in zip(spread, pairs, strict=True)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -48,11 +49,8 @@ class QuestionWatch:
         self._watched: dict[int, _Watched] = {}
         self._poked: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def waiters(self) -> int:
-        """How many long-polls are pending on this worker."""
-        return sum(watched.waiters for watched in self._watched.values())
+        #: How many long-polls are pending on this worker.
+        self.waiters = 0
 
     async def wait(self, question_id: int, version: str, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for question ``question_id`` to move from ``version``.
@@ -66,6 +64,7 @@ class QuestionWatch:
         elif watched.version != version:  # someone holds an older reading: let everyone look again
             watched.wake(version)
         watched.waiters += 1
+        self.waiters += 1
         event = watched.event
         try:
             async with asyncio.timeout(timeout):
@@ -75,6 +74,7 @@ class QuestionWatch:
             return False
         finally:
             watched.waiters -= 1
+            self.waiters -= 1
             if watched.waiters == 0 and self._watched.get(question_id) is watched:
                 del self._watched[question_id]
 
@@ -95,7 +95,12 @@ class QuestionWatch:
                     await poked.wait()
             poked.clear()
             if self._watched:
-                self._look()
+                try:
+                    self._look()
+                except sqlite3.Error:  # the file is away for a moment: a new probe, and a full look
+                    if self._probe is not None:
+                        self._probe.close()
+                    self._probe = None
 
     def _look(self) -> None:
         if self._probe is None:
