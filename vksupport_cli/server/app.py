@@ -262,7 +262,7 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 async def _health(request: Request) -> Response:
-    long_poll = {"max_wait": request.app.state.long_poll_max, "waiting": request.app.state.watch.waiters}
+    long_poll = {"max_wait": _long_poll_max(request), "waiting": request.app.state.watch.waiters}
     return _reply({"ok": True, "long_poll": long_poll})
 
 
@@ -327,7 +327,7 @@ async def get_question(request: Request, desk: Desk, user: User) -> Response:
     """The question; with If-None-Match and ``?wait=S``, a long-poll: 304 only after S seconds unchanged."""
     question_id = _question_id(request)
     held = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
-    longest: int = request.app.state.long_poll_max
+    longest = _long_poll_max(request)  # before the read: from here on, any change is noticed
     wait = min(_int_param(request, "wait", 0, 0, 86_400), longest) if longest else 0
     question = desk.get_question(user, question_id)
     body, etag = _question_body(question)
@@ -342,6 +342,13 @@ async def get_question(request: Request, desk: Desk, user: User) -> Response:
     if etag in held:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers={**headers, "Cache-Control": "no-cache"})
+
+
+def _long_poll_max(request: Request) -> int:
+    """The longest ?wait= granted: 0 when turned off, or when this desk's changes cannot be watched."""
+    watch: QuestionWatch = request.app.state.watch
+    longest: int = request.app.state.long_poll_max
+    return longest if longest and watch.available() else 0
 
 
 def _question_body(question: Question) -> tuple[bytes, str]:

@@ -45,12 +45,20 @@ class QuestionWatch:
     def __init__(self, open_probe: Callable[[], ChangeProbe | None], *, interval: float = INTERVAL):
         self._open_probe = open_probe
         self._probe: ChangeProbe | None = None
+        self._opened = False
         self._interval = interval
         self._watched: dict[int, _Watched] = {}
         self._poked: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         #: How many long-polls are pending on this worker.
         self.waiters = 0
+
+    def available(self) -> bool:
+        """Whether this desk's changes can be noticed (a SQLite file: yes); else long-polls are off."""
+        if self._probe is None and not self._opened:
+            self._opened = True
+            self._probe = self._open_probe()
+        return self._probe is not None
 
     async def wait(self, question_id: int, version: str, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for question ``question_id`` to move from ``version``.
