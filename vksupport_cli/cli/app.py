@@ -10,7 +10,7 @@ import typer.core
 
 from .. import __version__
 from ..i18n import _
-from . import agent, auth, drafts, helpcentre, operator, questions
+from . import agent, auth, clickwords, drafts, helpcentre, operator, questions
 from .context import Context
 
 
@@ -57,6 +57,7 @@ def _translate_completion_help() -> None:
 
 
 _translate_completion_help()
+clickwords.install()
 
 app = typer.Typer(
     name="vksupport",

@@ -97,10 +97,27 @@ def prompt(ctx: Context, label: str, *, default: str | None = None, required: bo
         ctx.note(_("This cannot be empty."))
 
 
+#: What a yes/no question accepts, in either language and either keyboard layout's letter.
+YES = frozenset({"y", "yes", "д", "да"})
+NO = frozenset({"n", "no", "н", "нет"})
+
+
 def confirm(ctx: Context, question: str, *, default: bool = False) -> bool:
+    """Ask a yes/no question; Enter takes the default. click's confirm would show an English
+    "[y/N]" and know only y and n: this one speaks the person's language (Russian: "[д/Н]")."""
     import click
 
-    return click.confirm(question, default=default, err=True)
+    choices = _("[Y/n]") if default else _("[y/N]")
+    while True:
+        answer = click.prompt(f"{question} {choices}", default="", show_default=False, err=True)
+        answer = answer.strip().lower()
+        if not answer:
+            return default
+        if answer in YES:
+            return True
+        if answer in NO:
+            return False
+        ctx.note(_("Answer y (yes) or n (no)."))
 
 
 def edit(ctx: Context, draft: Draft, field: str, template: str) -> str:

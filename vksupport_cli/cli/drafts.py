@@ -85,7 +85,7 @@ def _show_one(ctx: Context, draft: drafts.Draft) -> None:
         console.print(f"\n[dim]{labels.get(name, name)}:[/]\n{escape(shown)}")
     if draft.last_error:
         console.print(
-            "\n[dim]" + _("The last attempt failed ({error}).").format(error=draft.last_error) + "[/]"
+            "\n[dim]" + _("Not sent yet: {reason}.").format(reason=failure_words(draft.last_error)) + "[/]"
         )
     console.print("\n" + _("Send it with: {command}").format(command=resend_command(draft)))
 
@@ -101,6 +101,33 @@ def kind_word(kind: str) -> str:
     return {"ask": _("question"), "comment": _("comment"), "edit": _("edit"), "answer": _("answer")}.get(
         kind, kind
     )
+
+
+def failure_words(error: str) -> str:
+    """Why the last attempt did not send the draft, as a clause: a draft keeps the error's class name
+    and reason (``NotEditable:closed``, the same in every language); a person reads what it means."""
+    words = {
+        "NotEditable": _("an agent has taken the question, so it can no longer be changed"),
+        "NotEditable:taken": _("an agent has taken the question, so it can no longer be changed"),
+        "NotEditable:closed": _("the question is closed"),
+        "Conflict:closed": _("the question is closed"),
+        "NotAccepting": _("the desk was not accepting new questions"),
+        "RateLimited": _("the desk asked to slow down"),
+        "Unavailable": _("the desk could not be reached"),
+        "NotSignedIn": _("you were not signed in"),
+        "OpenQuestionExists": _("you already had an open question"),
+        "IdempotencyMismatch": _("an earlier send of this draft had already made another request"),
+        "Conflict": _("the question's state did not allow it"),
+        "NotFound": _("the question was not found"),
+        "NotAllowed": _("your account may not do this"),
+        "BadInput": _("the desk did not accept the text"),
+        "UsageError": _("a value was missing or wrong"),
+        "Aborted": _("you chose not to send it"),
+        "Abort": _("it was interrupted"),
+        "KeyboardInterrupt": _("it was interrupted"),
+        "EOFError": _("it was interrupted"),
+    }
+    return words.get(error) or words.get(error.partition(":")[0]) or _("an unexpected error")
 
 
 def field_words() -> dict[str, str]:

@@ -8,7 +8,7 @@ import typer
 
 from ..i18n import _
 from .context import Context
-from .render import emit, escape, print_long
+from .render import category_name, emit, escape, print_long
 
 if TYPE_CHECKING:
     from ..desk.models import Article, SearchHit, Topic
@@ -50,7 +50,7 @@ def _show_hits(ctx: Context, hits: list[SearchHit]) -> None:
     table.add_column(_("Slug"), style="dim")
     for number, hit in enumerate(hits, start=1):
         title = escape(hit.title) + (" [green](" + _("you can ask support") + ")[/]" if hit.can_ask else "")
-        table.add_row(str(number), title, hit.category, hit.slug)
+        table.add_row(str(number), title, escape(category_name(hit.category)), hit.slug)
     ctx.console.print(table)
     ctx.console.print("\n[dim]" + _("Read one with: vksupport article SLUG") + "[/]")
 
@@ -71,7 +71,7 @@ def show_article(ctx: Context, item: Article) -> None:
 
     parts = [
         f"[bold]{escape(item.title)}[/]",
-        f"[dim]{item.category} · {item.slug}[/]",
+        f"[dim]{escape(category_name(item.category))} · {item.slug}[/]",
         "",
         Markdown(item.body),
     ]
@@ -98,5 +98,6 @@ def _show_topics(ctx: Context, items: list[Topic]) -> None:
     table.add_column(_("What it is about"))
     table.add_column(_("Category"), style="dim")
     for topic in items:
-        table.add_row(topic.slug, escape(topic.title), topic.category)
+        title = category_name(topic.slug, topic.title) if topic.kind == "category" else topic.title
+        table.add_row(topic.slug, escape(title), escape(category_name(topic.category)))
     ctx.console.print(table)

@@ -64,7 +64,7 @@ def report(ctx: Context, error: BaseException) -> int:
     import click
 
     from ..errors import DeskError
-    from ..i18n import _
+    from ..i18n import _, after_colon
     from . import exits
     from .context import Aborted, UsageError, WaitTimedOut
 
@@ -98,7 +98,7 @@ def report(ctx: Context, error: BaseException) -> int:
         import traceback
 
         traceback.print_exception(error, file=ctx.stderr)
-    print(_("Error: {message}").format(message=message), file=ctx.stderr)
+    print(_("Error: {message}").format(message=after_colon(message)), file=ctx.stderr)
     return code
 
 
@@ -129,6 +129,12 @@ def describe(error: DeskError) -> str:
         return error.message + " " + _("Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN.")
     if isinstance(error, Unavailable):
         return error.message + " " + _("Try again later.")
+    if error.details.get("reason") == "reopened" and isinstance(error.details.get("question_id"), int):
+        return (
+            error.message
+            + " "
+            + _("Wait for the new answer with: vksupport wait {id}").format(id=error.details["question_id"])
+        )
     return error.message
 
 

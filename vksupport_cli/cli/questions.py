@@ -14,7 +14,7 @@ import typer
 from .. import drafts
 from ..desk.models import ADS_CATEGORY, AskResult, Comment, Question, SearchHit
 from ..drafts import Draft
-from ..errors import IdempotencyMismatch, NotEditable, NotFound
+from ..errors import IdempotencyMismatch, NotFound
 from ..i18n import _, ngettext
 from . import compose
 from .context import Aborted, Context, UsageError, WaitTimedOut
@@ -235,13 +235,16 @@ def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
         if draft.has_text:
             from .drafts import resend_command
 
+            reason = getattr(error, "details", {}).get("reason")
+            name = error.__class__.__name__
+            failure = f"{name}:{reason}" if isinstance(reason, str) else name
             question = error.details.get("question_id") if isinstance(error, IdempotencyMismatch) else None
             if isinstance(error, IdempotencyMismatch):
                 # The draft's key already made another request (an earlier send of other text,
                 # or to another question): what the draft holds now is a new request.
                 draft.idempotency_key = drafts.new_key()
             if isinstance(question, int):
-                draft.save(error=error.__class__.__name__)
+                draft.save(error=failure)
                 ctx.note(
                     _(
                         "Your text is kept as draft {id}. Check question #{question} first (vksupport show "
@@ -250,12 +253,14 @@ def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
                     ).format(id=draft.id, question=question, command=resend_command(draft))
                 )
                 raise
-            draft.save(error=error.__class__.__name__)
-            ctx.note(
-                _("Your text is kept as draft {id}; send it again with: {command}").format(
-                    id=draft.id, command=resend_command(draft)
-                )
+            draft.save(error=failure)
+            kept = (
+                # the person said no: nothing was sent, so nothing is sent "again"
+                _("Your text is kept as draft {id}; send it with: {command}")
+                if isinstance(error, Aborted)
+                else _("Your text is kept as draft {id}; send it again with: {command}")
             )
+            ctx.note(kept.format(id=draft.id, command=resend_command(draft)))
         else:
             draft.discard()
         raise
@@ -482,12 +487,9 @@ def edit(
     with keeping(ctx, draft):
         if not any(draft.fields.get(name) for name in ("title", "body", "link", "clear_link")):
             current = ctx.client.get_question(question_id)
-            if not current.editable:  # say so before the person spends time in the editor
-                raise NotEditable(
-                    _(
-                        "Question #{id} can no longer be edited: an agent has taken it. Add a comment instead."
-                    ).format(id=question_id)
-                )
+            refusal = current.edit_refusal("edited")
+            if refusal is not None:  # say so, with the desk's reason, before the person opens the editor
+                raise refusal
             message = compose.edit(ctx, draft, "message", f"{current.title}\n\n{current.body}\n")
             draft.fields["title"], draft.fields["body"] = _split_message(message)
             draft.save()

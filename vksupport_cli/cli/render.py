@@ -85,9 +85,12 @@ def ago(text: str | None, now: datetime | None = None) -> str:
 
 
 def since(text: str, now: datetime | None = None) -> str:
-    """How long since ``text``: the bare duration (a waiting time)."""
+    """How long since ``text``: the bare duration (a waiting time), or "less than a minute"."""
     now = now or datetime.now(UTC)
-    return span((now - parse_time(text)).total_seconds())
+    seconds = (now - parse_time(text)).total_seconds()
+    if seconds < 60:
+        return _("less than a minute")
+    return span(seconds)
 
 
 def answer_due(text: str | None, now: datetime | None = None) -> str:
@@ -105,6 +108,18 @@ def local_time(text: str | None) -> str:
     if not text:
         return "—"
     return parse_time(text).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def category_name(slug: str, fallback: str | None = None) -> str:
+    """A help-centre category as a person reads it, in their language; one this CLI does not know
+    (a deployed desk may have its own) is ``fallback`` (the desk's name for it) or its slug."""
+    from .. import i18n
+    from ..desk.categories import CATEGORIES
+    from ..desk.categories import category_name as name_in
+
+    if slug not in CATEGORIES:
+        return fallback or slug
+    return name_in(slug, i18n.language())
 
 
 def status_word(status: str) -> str:

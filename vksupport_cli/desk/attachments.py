@@ -26,7 +26,8 @@ class Attachments(DeskPart):
             row = self._own_row(user, question_id, authored=True)
             if row["status"] == "closed":
                 raise Conflict(
-                    _("Question {id} is closed; ask a new question instead.").format(id=question_id)
+                    _("Question {id} is closed; ask a new question instead.").format(id=question_id),
+                    reason="closed",
                 )
             count = self.store.execute(
                 "SELECT count(*) FROM attachments WHERE question_id = ?", (question_id,)
