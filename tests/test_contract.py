@@ -261,6 +261,21 @@ def test_queue_take_answer(people, operator):
     assert people.agent.agent_take() is None
 
 
+def test_wait_for_change_returns_the_changed_question_or_nothing(people, operator):
+    question = ask(people.user)
+    assert people.user.get_question(question.id) == question
+    assert people.user.offers_push()  # a sandbox in a file, a server that holds long-polls
+    assert people.user.wait_for_change(question.id, 1) is None  # a second of nothing
+    assert people.agent.agent_take().id == question.id
+    taken = people.user.wait_for_change(question.id, 30)
+    assert taken is not None and (taken.status, taken.agent) == ("in_progress", people.agent.me().name)
+    people.agent.agent_answer(question.id, "Ответ.")
+    answered = people.user.wait_for_change(question.id, 30)
+    assert answered is not None and answered.comments[-1].body == "Ответ."
+    people.user.close_question(question.id)
+    assert people.user.wait_for_change(question.id, 30).status == "closed"
+
+
 def test_users_cannot_act_as_agents(people):
     with pytest.raises(NotAllowed):
         people.user.agent_take()

@@ -196,6 +196,9 @@ def serve(
         limit_concurrency=max_connections,
         timeout_keep_alive=5,
         h11_max_incomplete_event_size=16 * 1024,
+        # Pending long-polls (up to a minute) must not hold a restart: after this, they are cut and
+        # their clients, whose GETs are safe to repeat, retry against the node once it is back.
+        timeout_graceful_shutdown=10,
     )
     ctx.note(_("Stopped serving {address}.").format(address=address))
 

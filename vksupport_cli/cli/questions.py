@@ -89,6 +89,8 @@ AttachOption = Annotated[
         show_default=False,
     ),
 ]
+#: The longest one push wait lasts (a desk may grant less): under 2 requests a minute while nothing changes.
+PUSH_WINDOW = 50.0
 
 
 # -- ask --------------------------------------------------------------------
@@ -854,7 +856,13 @@ def wait(
         ),
     ] = None,
     interval: Annotated[
-        float, typer.Option("--interval", help=_("Seconds between checks."), min=0.1, max=3600)
+        float,
+        typer.Option(
+            "--interval",
+            help=_("Seconds between checks on a desk that cannot push changes."),
+            min=0.1,
+            max=3600,
+        ),
     ] = 10.0,
     as_json: JsonOption = False,
     field: FieldOption = None,
@@ -900,10 +908,16 @@ def wait_for_answer(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Question:
-    """Poll until the question has an answer; one last look at the deadline, then give up."""
+    """Wait until the question has an answer; one last look at the deadline, then give up.
+
+    A desk that pushes (a server that holds long-polls, a sandbox in a file) wakes this as soon as
+    the question changes, at the cost of one request per ``PUSH_WINDOW``; any other is polled
+    every ``interval`` seconds.
+    """
     deadline = None if timeout is None else clock() + timeout
+    client = ctx.client
+    question = client.get_question(question_id)
     while True:
-        question = ctx.client.get_question(question_id)
         if question.answered_at and question.status in ("answered", "closed"):
             return question
         if question.status == "closed":
@@ -922,4 +936,9 @@ def wait_for_answer(
                 ).format(id=question_id, status=status_word(question.status), duration=span(timeout)),
                 question,
             )
-        sleep(interval if deadline is None else min(interval, deadline - now))
+        if client.offers_push():
+            window = PUSH_WINDOW if deadline is None else min(PUSH_WINDOW, deadline - now)
+            question = client.wait_for_change(question_id, window) or question
+        else:
+            sleep(interval if deadline is None else min(interval, deadline - now))
+            question = client.get_question(question_id)

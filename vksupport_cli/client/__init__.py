@@ -55,6 +55,14 @@ class DeskClient(Protocol):
         self, *, status: str = "all", limit: int = 20, cursor: str | None = None
     ) -> QuestionPage: ...
     def get_question(self, question_id: int) -> Question: ...
+    def offers_push(self) -> bool:
+        """Whether ``wait_for_change`` is woken by the change itself (else: poll with get_question)."""
+        ...
+
+    def wait_for_change(self, question_id: int, timeout: float) -> Question | None:
+        """The question once it differs from the copy last read, or None after ``timeout`` seconds."""
+        ...
+
     def edit_question(
         self,
         question_id: int,

@@ -157,6 +157,8 @@ class HttpClient:
             },
         )
         self._etags: dict[int, tuple[str, Question]] = {}
+        #: The longest long-poll the desk grants (its X-Long-Poll-Max-Wait header), 0: it cannot push.
+        self._push_max = 0
 
     def __repr__(self) -> str:  # never show the token
         return f"HttpClient({self.location!r})"
@@ -435,11 +437,49 @@ class HttpClient:
             "GET", f"/questions/{question_id}", safe=True, expect_json=False, headers=headers
         )
         if response.status_code == 304 and cached:
+            self._note_push(response)
             return cached[1]
+        return self._remember(question_id, response)
+
+    def offers_push(self) -> bool:
+        """Whether the desk answered a question GET saying it holds long-polls (known after one GET)."""
+        return self._push_max > 0
+
+    def wait_for_change(self, question_id: int, timeout: float) -> Question | None:
+        """The question once it differs from the copy last read, or None after ``timeout`` seconds.
+
+        One long-poll (``?wait=`` with If-None-Match), at most as long as the desk grants. On a
+        desk that cannot push, this is a plain conditional GET, which answers at once.
+        """
+        cached = self._etags.get(question_id)
+        if cached is None:
+            return self.get_question(question_id)
+        seconds = max(1, min(int(timeout), self._push_max)) if self._push_max else 0
+        read = (self._http.timeout.read or DEFAULT_TIMEOUT) + seconds
+        response = self._call(
+            "GET",
+            f"/questions/{question_id}",
+            safe=True,
+            expect_json=False,
+            headers={"If-None-Match": cached[0]},
+            params={"wait": seconds} if seconds else None,
+            timeout=httpx.Timeout(read, connect=self._http.timeout.connect),
+        )
+        if response.status_code == 304:
+            self._note_push(response)
+            return None
+        return self._remember(question_id, response)
+
+    def _remember(self, question_id: int, response: httpx.Response) -> Question:
         question = self._record(Question, self._decode(response))
         if etag := response.headers.get("etag"):
             self._etags[question_id] = (etag, question)
+        self._note_push(response)
         return question
+
+    def _note_push(self, response: httpx.Response) -> None:
+        value = response.headers.get("x-long-poll-max-wait", "").strip()
+        self._push_max = min(int(value), 3600) if value.isascii() and value.isdigit() else 0
 
     def edit_question(
         self,

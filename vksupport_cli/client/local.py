@@ -6,11 +6,13 @@ its agent, so the whole life of a question can be played on one machine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
 
+from ..desk.changes import ChangeProbe, version_of
 from ..desk.models import (
     Article,
     AskResult,
@@ -26,6 +28,8 @@ from ..desk.service import Desk
 
 SANDBOX_USER = "sandbox-user"
 SANDBOX_AGENT = "sandbox-agent"
+#: Seconds between two looks at the sandbox file while waiting for a change (a look reads no table).
+LOOK_INTERVAL = 0.2
 
 
 class LocalClient:
@@ -33,8 +37,18 @@ class LocalClient:
 
     location = "sandbox"
 
-    def __init__(self, desk: Desk, *, user: str = SANDBOX_USER, agent: str = SANDBOX_AGENT):
+    def __init__(
+        self,
+        desk: Desk,
+        *,
+        user: str = SANDBOX_USER,
+        agent: str = SANDBOX_AGENT,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.desk = desk
+        self._sleep = sleep
+        self._seen: dict[int, str] = {}
+        self._probe: ChangeProbe | None = None
         self._user_name = user
         self._agent_name = agent
         self._user: User | None = None
@@ -100,7 +114,38 @@ class LocalClient:
         return self.desk.list_questions(self.user, status=status, limit=limit, cursor=cursor)
 
     def get_question(self, question_id: int) -> Question:
-        return self.desk.get_question(self.user, question_id)
+        question = self.desk.get_question(self.user, question_id)
+        self._seen[question_id] = version_of(question)
+        return question
+
+    def offers_push(self) -> bool:
+        """Whether a change by another process can wake ``wait_for_change`` (a sandbox in a file)."""
+        if self._probe is None:
+            self._probe = ChangeProbe.open(self.desk)
+        return self._probe is not None
+
+    def wait_for_change(self, question_id: int, timeout: float) -> Question | None:
+        """The question once it differs from the copy last read, or None after ``timeout`` seconds.
+
+        Whoever changes it (another `vksupport` process, a server on the same file), this
+        process notices within ``LOOK_INTERVAL``: each look asks SQLite whether anything was
+        committed (``PRAGMA data_version``) and reads the question only when something was.
+        """
+        seen = self._seen.get(question_id)
+        if seen is None or not self.offers_push() or self._probe is None:
+            return self.get_question(question_id)
+        probe = self._probe
+        deadline = time.monotonic() + timeout
+        probe.moved()  # from here on: whatever commits, moves it
+        while True:
+            question = self.get_question(question_id)
+            if version_of(question) != seen:
+                return question
+            while not probe.moved():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._sleep(min(LOOK_INTERVAL, remaining))
 
     def edit_question(
         self,
@@ -150,6 +195,8 @@ class LocalClient:
         return self.desk.queue(self.agent, limit=limit)
 
     def close(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
         self.desk.close()
 
 

@@ -10,6 +10,10 @@ No request body is ever held whole beyond a small bound: JSON bodies are capped
 at ``MAX_JSON_BYTES`` while they arrive, and an attachment goes up as its own
 request whose body is counted as it arrives (413 the moment it passes the
 limit) and spooled to a temporary file that the desk reads in chunks.
+
+The question GET is also a long-poll (``?wait=SECONDS`` with If-None-Match):
+it answers as soon as the question changes, woken by push.py's one watcher per
+worker, and never holds the event loop while it waits.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 import os
 import tempfile
 import time
+from asyncio import get_running_loop
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import IO, Any, Literal, overload
@@ -29,13 +34,15 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from ..desk.changes import ChangeProbe, version_of
 from ..desk.limits import Limits
-from ..desk.models import User
+from ..desk.models import Question, User
 from ..desk.service import ATTACHMENT_MAX_BYTES, Desk
 from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, TooLarge
 from ..i18n import _
 from .errors import error_body, status_for
 from .openapi import document as openapi_document
+from .push import QuestionWatch
 
 PREFIX = "/api/v1"
 DB_ENV = "VKSUPPORT_DESK_DB"
@@ -45,6 +52,10 @@ DEFAULT_AUTH_FAILURES = 20.0
 MAX_JSON_BYTES = 1024 * 1024  # far beyond any question's text; attachments are not JSON
 MAX_UPLOAD_BYTES = ATTACHMENT_MAX_BYTES  # one attachment; 413 the moment a body passes it
 SPOOL_IN_MEMORY = 256 * 1024  # an upload's first bytes stay in memory, the rest go to a temporary file
+LONG_POLL_ENV = "VKSUPPORT_LONG_POLL_MAX"  # the longest ?wait= granted, in seconds; 0 turns long-polls off
+LONG_POLL_MAX = 60
+#: On every question GET: the longest ?wait= this desk grants (absent: no long-poll, poll instead).
+LONG_POLL_HEADER = "X-Long-Poll-Max-Wait"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -125,11 +136,13 @@ def create_app(
     limits = Limits.server_defaults()  # $VKSUPPORT_QUESTIONS_PER_DAY, $VKSUPPORT_ATTACHMENT_QUOTA_MIB
     buckets = TokenBuckets(limit)
     failures = FailureLimit(auth_failures)
+    watch = QuestionWatch(lambda: ChangeProbe.open(desk()))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state["desk"] = opened = Desk.open(path, limits=limits)
         yield
+        await watch.close()
         opened.close()
 
     def desk() -> Desk:
@@ -161,6 +174,9 @@ def create_app(
                 return _error_reply(error)
             except ClientDisconnect:  # the client went away (or was cut off) mid-body: nobody to answer
                 return Response(status_code=400)
+            finally:
+                if request.method != "GET":  # a write here: wake this worker's long-polls now
+                    watch.poke()
 
         run.__name__ = handler.__name__
         return run
@@ -193,6 +209,8 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={404: _not_found, 405: _not_allowed_method, 500: _server_error},
     )
+    app.state.watch = watch
+    app.state.long_poll_max = max(0, int(os.environ.get(LONG_POLL_ENV, str(LONG_POLL_MAX))))
     return app
 
 
@@ -360,7 +378,8 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 async def _health(request: Request) -> Response:
-    return _reply({"ok": True})
+    long_poll = {"max_wait": _long_poll_max(request), "waiting": request.app.state.watch.waiters}
+    return _reply({"ok": True, "long_poll": long_poll})
 
 
 async def _openapi(request: Request) -> Response:
@@ -418,12 +437,36 @@ async def create_question(request: Request, desk: Desk, user: User) -> Response:
 
 
 async def get_question(request: Request, desk: Desk, user: User) -> Response:
-    question = desk.get_question(user, _question_id(request))
+    """The question; with If-None-Match and ``?wait=S``, a long-poll: 304 only after S seconds unchanged."""
+    question_id = _question_id(request)
+    held = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
+    longest = _long_poll_max(request)  # before the read: from here on, any change is noticed
+    wait = min(_int_param(request, "wait", 0, 0, 86_400), longest) if longest else 0
+    question = desk.get_question(user, question_id)
+    body, etag = _question_body(question)
+    loop = get_running_loop()
+    deadline = loop.time() + wait
+    while etag in held and (remaining := deadline - loop.time()) > 0:
+        watch: QuestionWatch = request.app.state.watch
+        await watch.wait(question_id, version_of(question), remaining)
+        question = desk.get_question(user, question_id)  # deleted meanwhile: 404, as any GET
+        body, etag = _question_body(question)
+    headers = {"ETag": etag, **({LONG_POLL_HEADER: str(longest)} if longest else {})}
+    if etag in held:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers={**headers, "Cache-Control": "no-cache"})
+
+
+def _long_poll_max(request: Request) -> int:
+    """The longest ?wait= granted: 0 when turned off, or when this desk's changes cannot be watched."""
+    watch: QuestionWatch = request.app.state.watch
+    longest: int = request.app.state.long_poll_max
+    return longest if longest and watch.available() else 0
+
+
+def _question_body(question: Question) -> tuple[bytes, str]:
     body = json.dumps(question.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
-    etag = _etag(body)
-    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers={"ETag": etag})
-    return Response(body, media_type="application/json", headers={"ETag": etag, "Cache-Control": "no-cache"})
+    return body, _etag(body)
 
 
 async def edit_question(request: Request, desk: Desk, user: User) -> Response:

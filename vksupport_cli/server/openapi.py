@@ -30,6 +30,13 @@ _ERRORS = {
     "404": {"$ref": "#/components/responses/NotFound"},
     "429": {"$ref": "#/components/responses/RateLimited"},
 }
+_QUESTION_HEADERS = {
+    "ETag": {"schema": {"type": "string"}},
+    "X-Long-Poll-Max-Wait": {
+        "description": "The longest ?wait= this desk grants, in seconds; absent: it holds no long-polls.",
+        "schema": {"type": "integer"},
+    },
+}
 _QID = {"name": "qid", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 _IDEMPOTENCY = {
     "name": "Idempotency-Key",
@@ -104,7 +111,29 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
-            "/health": {"get": _op("Liveness", {"200": _json({"type": "object"})}, auth=False)},
+            "/health": {
+                "get": _op(
+                    "Liveness, and this worker's long-polls",
+                    {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "ok": {"type": "boolean"},
+                                    "long_poll": {
+                                        "type": "object",
+                                        "properties": {
+                                            "max_wait": {"type": "integer"},
+                                            "waiting": {"type": "integer"},
+                                        },
+                                    },
+                                },
+                            }
+                        )
+                    },
+                    auth=False,
+                )
+            },
             "/help/search": {
                 "get": _op(
                     "Search the help centre",
@@ -178,15 +207,29 @@ def document() -> dict[str, Any]:
             },
             "/questions/{qid}": {
                 "get": _op(
-                    "One question with its thread; ETag / If-None-Match give 304 when unchanged",
+                    "One question with its thread; ETag / If-None-Match give 304 when unchanged, "
+                    "and with ?wait= the GET is a long-poll that answers as soon as the question changes",
                     {
-                        "200": {
-                            **_json(_ref("Question")),
-                            "headers": {"ETag": {"schema": {"type": "string"}}},
+                        "200": {**_json(_ref("Question")), "headers": _QUESTION_HEADERS},
+                        "304": {
+                            "description": "Not modified (after ?wait= seconds)",
+                            "headers": _QUESTION_HEADERS,
                         },
-                        "304": {"description": "Not modified"},
                     },
-                    params=[_QID, {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+                    params=[
+                        _QID,
+                        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+                        {
+                            "name": "wait",
+                            "in": "query",
+                            "description": (
+                                "Long-poll: with If-None-Match holding the current ETag, hold the request "
+                                "until the question changes (200) or this many seconds pass (304). Capped "
+                                "by the desk at X-Long-Poll-Max-Wait; a desk without that header ignores it."
+                            ),
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 0},
+                        },
+                    ],
                 ),
                 "patch": _op(
                     "Edit a question nobody has taken yet",
