@@ -359,7 +359,7 @@ def test_interactive_ask_goes_through_the_help_flow(monkeypatch):
 
 
 def test_interactive_ads_ask_offers_only_advertising_topics(monkeypatch):
-    answers = ["реклама не проходит модерацию", "", "1", "Объявление отклонено", "Почему?", "", "y"]
+    answers = ["реклама не проходит модерацию", "", "1", "Объявление отклонено", "Почему?", "", "", "y"]
     ctx = _terminal_context()
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(answers) + "\n"))
     assert run(["ask", "--ads", "--json"], ctx) == 0, ctx.stderr_override.getvalue()

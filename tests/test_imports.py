@@ -158,6 +158,7 @@ def test_help_imports_no_command_module_no_desk_and_no_rich():
     assert loaded == sorted(
         {
             "vksupport_cli.cli.app",
+            "vksupport_cli.cli.clickwords",  # click's own words in the user's language
             "vksupport_cli.cli.context",
             "vksupport_cli.cli.exits",
             "vksupport_cli.cli.fast",

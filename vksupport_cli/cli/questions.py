@@ -393,7 +393,10 @@ def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
     except BaseException as error:
         retry = resendable(error)
         mismatch = isinstance(error, IdempotencyMismatch)
-        if draft.has_text and (retry or mismatch or draft.typed or resumed):
+        # The question went in but an attachment was refused: a resend (by the same key) finds the
+        # question and sends only the files it lacks, so the draft is worth keeping.
+        partial = not mismatch and isinstance(getattr(error, "details", {}).get("question_id"), int)
+        if draft.has_text and (retry or mismatch or partial or draft.typed or resumed):
             from .drafts import resend_command
 
             reason = getattr(error, "details", {}).get("reason")
