@@ -9,11 +9,13 @@ What loads what today (keep this in step with the assertions):
 - ``vksupport --version`` and ``import vksupport_cli.cli.main``: the package's
   ``__init__`` and ``cli.main`` only; Typer and click are imported inside
   ``main.run``, after the ``--version`` shortcut.
+- No client start-up imports psycopg (the PostgreSQL driver): desk/store.py loads
+  desk/postgres.py only for a ``postgresql://`` desk database.
 - ``vksupport list --json`` on the sandbox: click and Typer (the command
   tree), the desk (sqlite3, PyStemmer through desk.search), no rich: rich is
   imported by ``Context.console`` and the human renderers only, never on the
   ``--json`` path; no httpx (``client.http`` is imported only for a URL
-  server), no keyring (the sandbox needs no token), no server packages.
+  server), no keyring (the sandbox needs no token), no server packages, no psycopg.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("httpx", "keyring", "rich", "starlette", "uvicorn", "typer")
+HEAVY = ("httpx", "keyring", "rich", "starlette", "uvicorn", "typer", "psycopg", "psycopg_pool")
+#: The PostgreSQL driver: loaded only by a desk whose --db is a postgresql:// URL.
+POSTGRES = ("psycopg", "psycopg_pool")
 
 
 def imported(
@@ -114,6 +118,17 @@ def test_list_json_on_the_sandbox_imports_no_network_keyring_server_or_rich(sand
     done, modules = imported(["-m", "vksupport_cli", "list", "--json"], env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(json.loads(done.stdout)) == 4
-    assert offenders(modules, ("httpx", "keyring", "starlette", "uvicorn", "rich")) == {}
+    assert offenders(modules, ("httpx", "keyring", "starlette", "uvicorn", "rich", *POSTGRES)) == {}
     # It does need the command tree: a guard that proves the run went through Typer.
     assert "typer" in {name.split(".")[0] for _, name in modules}
+
+
+def test_operator_commands_on_a_sqlite_desk_import_no_postgres_driver(isolated_home, tmp_path):
+    done, modules = imported(
+        ["-m", "vksupport_cli", "desk", "accepting", "on", "--db", str(tmp_path / "desk.sqlite3")]
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert offenders(modules, POSTGRES) == {}
+    # The guard can fail: the same import check sees the driver when it is loaded.
+    _, loaded = imported(["-c", "import vksupport_cli.desk.postgres"])
+    assert set(offenders(loaded, POSTGRES)) == set(POSTGRES)

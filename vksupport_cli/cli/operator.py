@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,12 +18,17 @@ app = typer.Typer(
 )
 
 DbOption = Annotated[
-    Optional[Path],
-    typer.Option("--db", help=_("The desk's SQLite file. Default: the sandbox's."), dir_okay=False),
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="VKSUPPORT_DESK_DB",
+        help=_("The desk's database: a SQLite file or a postgresql:// URL. Default: the sandbox's."),
+        show_envvar=True,
+    ),
 ]
 
 
-def _open(db: Path | None):
+def _open(db: str | None):
     from ..desk.service import Desk
 
     return Desk.open(db or paths.sandbox_db())
@@ -58,7 +63,7 @@ def serve(
 
         raise UsageError(_("The server needs its extra packages: pip install 'vksupport[server]'.")) from None
     path = str(db or paths.sandbox_db())
-    _open(Path(path)).close()  # create or migrate once, before the workers start
+    _open(path).close()  # create or migrate once, before the workers start
     os.environ[server_app.DB_ENV] = path
     os.environ[server_app.RATE_ENV] = str(rate_limit)
     uvicorn.run(

@@ -1,10 +1,9 @@
-"""SQLite storage of the desk: connection settings and forward migrations.
+"""SQLite storage of the desk: connection settings and transactions (the schema is schema.py's).
 
 Every rule that must hold under concurrency is held here, by the database:
 the partial unique index ``one_open_question`` lets at most one waiting or
-in-progress question exist per user, whichever process writes. The SQL stays
-within what PostgreSQL also accepts (partial indexes, ``random()``, ISO text
-timestamps), so moving there is a port, not a rewrite.
+in-progress question exist per user, whichever process writes. The
+PostgreSQL store (postgres.py) runs the same schema and the same rules.
 """
 
 from __future__ import annotations
@@ -14,100 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..i18n import _
+from .schema import MIGRATIONS, SCHEMA_VERSION
 
-#: Each entry moves the schema from version ``i`` to ``i + 1``; never edit a
-#: released entry, append a new one.
-MIGRATIONS: list[str] = [
-    # 1: the first schema
-    """
-    CREATE TABLE users (
-        id          INTEGER PRIMARY KEY,
-        name        TEXT NOT NULL UNIQUE,
-        role        TEXT NOT NULL CHECK (role IN ('user', 'agent')),
-        token_hash  TEXT UNIQUE,
-        created_at  TEXT NOT NULL
-    );
-
-    CREATE TABLE articles (
-        slug      TEXT PRIMARY KEY,
-        category  TEXT NOT NULL,
-        title     TEXT NOT NULL,
-        title_en  TEXT NOT NULL DEFAULT '',
-        body      TEXT NOT NULL,
-        tags      TEXT NOT NULL DEFAULT '[]',
-        keywords  TEXT NOT NULL DEFAULT '[]',
-        can_ask   INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE INDEX articles_by_category ON articles (category);
-
-    CREATE TABLE questions (
-        id             INTEGER PRIMARY KEY,
-        user_id        INTEGER NOT NULL REFERENCES users (id),
-        kind           TEXT NOT NULL CHECK (kind IN ('standard', 'ads')),
-        topic          TEXT NOT NULL,
-        title          TEXT NOT NULL,
-        body           TEXT NOT NULL,
-        link           TEXT,
-        status         TEXT NOT NULL
-                       CHECK (status IN ('waiting', 'in_progress', 'answered', 'closed')),
-        agent_id       INTEGER REFERENCES users (id),
-        created_at     TEXT NOT NULL,
-        updated_at     TEXT NOT NULL,
-        queued_at      TEXT NOT NULL,
-        taken_at       TEXT,
-        answered_at    TEXT,
-        closed_at      TEXT,
-        rating         TEXT CHECK (rating IN ('good', 'bad')),
-        rating_comment TEXT,
-        rated_at       TEXT
-    );
-    -- The one-open-question rule, held by the database for every writer.
-    CREATE UNIQUE INDEX one_open_question ON questions (user_id)
-        WHERE status IN ('waiting', 'in_progress');
-    CREATE INDEX questions_by_user ON questions (user_id, id);
-    CREATE INDEX questions_queue ON questions (status, kind);
-
-    CREATE TABLE comments (
-        id          INTEGER PRIMARY KEY,
-        question_id INTEGER NOT NULL REFERENCES questions (id) ON DELETE CASCADE,
-        author_id   INTEGER NOT NULL REFERENCES users (id),
-        kind        TEXT NOT NULL CHECK (kind IN ('comment', 'answer')),
-        body        TEXT NOT NULL,
-        created_at  TEXT NOT NULL
-    );
-    CREATE INDEX comments_by_question ON comments (question_id, id);
-
-    CREATE TABLE attachments (
-        id           INTEGER PRIMARY KEY,
-        question_id  INTEGER NOT NULL REFERENCES questions (id) ON DELETE CASCADE,
-        filename     TEXT NOT NULL,
-        content_type TEXT NOT NULL,
-        size         INTEGER NOT NULL,
-        sha256       TEXT NOT NULL,
-        content      BLOB NOT NULL,
-        created_at   TEXT NOT NULL
-    );
-    CREATE INDEX attachments_by_question ON attachments (question_id, id);
-
-    -- A replayed create (same user, same key) returns what the first one made.
-    CREATE TABLE idempotency_keys (
-        user_id     INTEGER NOT NULL REFERENCES users (id),
-        key         TEXT NOT NULL,
-        resource    TEXT NOT NULL,
-        resource_id INTEGER NOT NULL,
-        created_at  TEXT NOT NULL,
-        PRIMARY KEY (user_id, key)
-    );
-
-    CREATE TABLE settings (
-        name  TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    );
-    """,
-]
-
-SCHEMA_VERSION = len(MIGRATIONS)
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect", "migrate", "schema_version", "write"]
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -135,36 +43,13 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the migrations this database lacks; returns the new version."""
+    """Apply the migrations this database lacks (schema.py); returns the new version."""
     if schema_version(conn) == SCHEMA_VERSION:
         return SCHEMA_VERSION
-    with write(conn):
-        version = schema_version(conn)  # re-read under the lock: another process may have won
-        if version > SCHEMA_VERSION:
-            raise RuntimeError(
-                _("database schema {version} is newer than this vksupport ({supported})").format(
-                    version=version, supported=SCHEMA_VERSION
-                )
-            )
-        for step in MIGRATIONS[version:]:
-            for statement in _statements(step):
-                conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    return SCHEMA_VERSION
+    from . import schema
+    from .store import SQLiteStore
 
-
-def _statements(script: str) -> Iterator[str]:
-    # executescript() would commit our transaction; run statements one by one instead.
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        if line.strip().startswith("--"):
-            continue
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            yield buffer.strip()
-            buffer = ""
-    if buffer.strip():
-        yield buffer.strip()
+    return schema.migrate(SQLiteStore(conn))
 
 
 @contextmanager

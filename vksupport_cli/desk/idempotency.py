@@ -13,6 +13,11 @@ _OWNER_OF = {
 }
 
 
+def hold(store: Store, user: User, key: str) -> None:
+    """Make requests with the same key wait for each other (call first in the write)."""
+    store.lock(f"vksupport:key:{user.id}:{key}")
+
+
 def replayed(store: Store, user: User, key: str, resource: str) -> int | None:
     """The id of what ``key`` made earlier, or None; call inside the write transaction."""
     row = store.execute(
