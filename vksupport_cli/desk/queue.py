@@ -18,9 +18,12 @@ from .accounts import require_agent
 from .inputs import LIST_LIMIT_MAX
 from .models import Question, User
 from .records import PICKS, QUESTION_SELECT, DeskPart
+from .store import Store
 
 #: The order kinds are served in.
 _KINDS_FIRST = ("ads", "standard")
+#: At or after the point, then (wrapping) before it.
+BOUNDS = ("pick >= ?", "pick < ?")
 
 
 class AgentQueue(DeskPart):
@@ -43,12 +46,8 @@ class AgentQueue(DeskPart):
     def _next_waiting(self, point: int) -> int | None:
         """The waiting question whose key is first at or after ``point`` (wrapping), ads first."""
         for kind in _KINDS_FIRST:
-            for bound in ("pick >= ?", "pick < ?"):
-                row = self.store.execute(
-                    f"SELECT id FROM questions WHERE status = 'waiting' AND kind = ? AND {bound}"  # noqa: S608
-                    f" ORDER BY pick, id LIMIT 1{self.store.skip_locked}",
-                    (kind, point),
-                ).fetchone()
+            for bound in BOUNDS:
+                row = self.store.execute(probe(self.store, bound), (kind, point)).fetchone()
                 if row is not None:
                     return int(row[0])
         return None
@@ -65,3 +64,11 @@ class AgentQueue(DeskPart):
         ).fetchall()
         loaded = self._loaded()
         return [self._build(row, [], [], loaded) for row in rows]
+
+
+def probe(store: Store, bound: str) -> str:
+    """The SELECT of one probe: the first waiting question of a kind within ``bound`` of the point."""
+    return (
+        f"SELECT id FROM questions WHERE status = 'waiting' AND kind = ? AND {bound}"  # noqa: S608
+        f" ORDER BY pick, id LIMIT 1{store.skip_locked}"
+    )
