@@ -11,8 +11,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from server_support import DeskServer
+
 from vksupport_cli.client.http import HttpClient
 from vksupport_cli.client.local import LocalClient
 from vksupport_cli.desk.service import Desk
