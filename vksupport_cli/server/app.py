@@ -2,9 +2,12 @@
 
 Handlers only translate: read the request, call the desk, write the reply. The
 desk is called directly from async handlers, so one worker process serves one
-request at a time against its SQLite connection (writes are serial in SQLite
-anyway); more throughput comes from more worker processes on the same file,
-which stay correct because the rules are the database's.
+request at a time against its database (writes are serial in SQLite anyway);
+more throughput comes from more worker processes, or more nodes on one
+PostgreSQL, which stay correct because the rules are the database's. What a
+worker keeps for itself is its rate-limit buckets (per node, see the README's
+"Deploying a desk") and, on PostgreSQL, its help-search index, rebuilt when
+the articles change.
 """
 
 from __future__ import annotations
