@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -56,7 +56,7 @@ class Row:
         return len(self._values)
 
 
-def _row_factory(cursor: Any) -> Any:
+def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], Row]:
     index = {column.name: number for number, column in enumerate(cursor.description or ())}
     return lambda values: Row(values, index)
 
@@ -122,7 +122,7 @@ class PostgresStore:
 
     # -- statements and transactions ----------------------------------------
 
-    def _current(self) -> psycopg.Connection | None:
+    def _current(self) -> psycopg.Connection[Any] | None:
         return getattr(self._local, "conn", None)
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Result:
@@ -232,10 +232,10 @@ def _where(url: str) -> str:
     return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
-def _run(conn: psycopg.Connection, sql: str, args: Sequence[Any]) -> Result:
-    with conn.cursor() as cur:
+def _run(conn: psycopg.Connection[Any], sql: str, args: Sequence[Any]) -> Result:
+    with conn.cursor(row_factory=_row_factory) as cur:
         cur.execute(_pg(sql), tuple(args))
-        rows = cur.fetchall() if cur.description is not None else []
+        rows: list[Row] = cur.fetchall() if cur.description is not None else []
         return Result(rows, cur.rowcount)
 
 
