@@ -91,6 +91,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -251,10 +252,8 @@ def _children(pid: int) -> list[int]:
     found: list[int] = []
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
-            try:
+            with contextlib.suppress(OSError):
                 found += [int(p) for p in (task / "children").read_text().split()]
-            except OSError:
-                pass
     except OSError:
         pass
     return found
@@ -394,10 +393,8 @@ class Load:
         if response is None:
             return  # already counted by request()
         code = ""
-        try:
+        with contextlib.suppress(Exception):  # any body at all
             code = response.json()["error"]["code"]
-        except Exception:  # noqa: BLE001 - any body at all
-            pass
         self.stats.unexpected[
             f"{label}: HTTP {response.status_code} {code}{' ' + note if note else ''}".rstrip()
         ] += 1
@@ -799,10 +796,8 @@ class Load:
                 self.node_killer(nodes) if nodes and len(nodes) > 1 else self.killer(server)
             )
         try:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), timeout=self.options.duration)
-            except asyncio.TimeoutError:
-                pass
             self.stop.set()
             self.load_seconds = time.monotonic() - self.started
             self.cpu = (
@@ -1054,7 +1049,7 @@ def print_report(load: Load, checks: list[tuple[bool, str]], server: Server, out
     say()
     say(f"{'latency, ms':40} {'count':>7} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}")
     every = [v for values in stats.latency.values() for v in values]
-    for label, values in sorted(stats.latency.items()) + [("all", every)]:
+    for label, values in [*sorted(stats.latency.items()), ("all", every)]:
         say(
             f"  {label:38} {len(values):7} "
             + " ".join(f"{1000 * _percentile(values, q):7.1f}" for q in (0.5, 0.9, 0.99, 1.0))

@@ -111,7 +111,8 @@ def open_desk(path: Path, articles: list[dict]) -> sqlite3.Connection:
 _TRANSLIT = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "a b v g d e yo zh z i y k l m n o p r s t u f h ts ch sh sch _ y _ e yu ya".split(),
+        "a b v g d e yo zh z i y k l m n o p r s t u f h ts ch sh sch _ y _ e yu ya".split(),  # noqa: SIM905 - one line reads as the alphabet above it
+        strict=True,
     )
 )
 _ALPHABET = "абвгдежзийклмнопрстуфхцчшщыьэюя"

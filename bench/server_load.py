@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from startup import HISTORY, VKSUPPORT, add_user, build_history, child_env, start_server  # noqa: E402
+from startup import HISTORY, VKSUPPORT, add_user, build_history, child_env, start_server
 
 P99_TARGET_MS = 50
 THROUGHPUT_TARGET = 0.5  # question GET throughput / health throughput
@@ -191,9 +191,9 @@ def generate(url: str, connections: int, duration: float, max_requests: int) -> 
                     writer.close()
                     writer = None
             except (
+                TimeoutError,
                 OSError,
                 asyncio.IncompleteReadError,
-                asyncio.TimeoutError,
                 asyncio.LimitOverrunError,
                 ValueError,
             ):

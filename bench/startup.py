@@ -40,7 +40,7 @@ import time
 import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ def build_history(db_path: Path, user_name: str, agent_name: str, count: int = H
     """
     from vksupport_cli.desk.service import Desk
 
-    clock = FakeClock(datetime.now(timezone.utc) - timedelta(days=2 * 365))
+    clock = FakeClock(datetime.now(UTC) - timedelta(days=2 * 365))
     desk = Desk.open(db_path, clock=clock)
     try:
         user = desk.ensure_user(user_name, "user")
@@ -422,7 +422,11 @@ class Spawner:
         head = self.process.stdout.read(4)
         if len(head) < 4:
             raise SystemExit("the spawner process died")
-        return Run(*marshal.loads(self.process.stdout.read(int.from_bytes(head, "little"))))
+        return Run(
+            *marshal.loads(  # noqa: S302 - our own spawner child's reply, over its pipe
+                self.process.stdout.read(int.from_bytes(head, "little"))
+            )
+        )
 
     def own_peak_kb(self) -> int:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -524,7 +528,7 @@ def import_profile(argv: list[str], env: dict[str, str], runs: int = 5) -> Profi
 
 def package_of(module: str) -> str:
     top = module.split(".")[0]
-    if top in sys.stdlib_module_names or top.startswith("_") and top.lstrip("_") in sys.stdlib_module_names:
+    if top in sys.stdlib_module_names or (top.startswith("_") and top.lstrip("_") in sys.stdlib_module_names):
         return "(stdlib)"
     if top.startswith("__editable__"):
         return "(editable-install finder)"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,7 +23,7 @@ class Clock:
     """A clock the test moves by hand."""
 
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -126,7 +126,7 @@ def pg_cluster():
     cluster = PostgresCluster()
     try:
         cluster.start()
-    except Exception as exc:  # any reason it cannot start is reported the same way
+    except Exception as exc:  # noqa: BLE001 - any reason it cannot start is reported the same way
         cluster.stop()
         message = f"POSTGRESQL TESTS DID NOT RUN: the throw-away cluster did not start ({exc})"
         if require_postgres():

@@ -8,6 +8,7 @@ because PostgreSQL refuses to run as root.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import itertools
 import os
@@ -100,6 +101,7 @@ class PostgresCluster:
             "start",
         )
         self.started = True
+        atexit.register(self.stop)  # also when the process ends without reaching its own stop()
         return self
 
     def url(self, database: str = "postgres") -> str:
@@ -118,7 +120,7 @@ class PostgresCluster:
         return self.url(name)
 
     def stop(self) -> None:
-        if self.started:
+        if self.started and self.data.exists():
             try:
                 self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
             finally:

@@ -17,8 +17,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from server_support import DeskServer
 from vksupport_cli.desk.service import Desk
+
+from server_support import DeskServer
 
 EXAMPLES = int(os.environ.get("VKSUPPORT_FUZZ_EXAMPLES", "20"))
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from cli_support import subprocess_run
-from server_support import DeskServer
 from vksupport_cli.cli import exits
 from vksupport_cli.desk.service import Desk
+
+from cli_support import subprocess_run
+from server_support import DeskServer
 
 NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 

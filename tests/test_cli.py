@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from cli_support import in_process, subprocess_run
 from vksupport_cli.cli import exits
 from vksupport_cli.cli.context import Context
 from vksupport_cli.cli.main import run
 from vksupport_cli.errors import NotSignedIn
+
+from cli_support import in_process, subprocess_run
 
 RUNNERS = {"cli-runner": in_process, "subprocess": subprocess_run}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32

@@ -11,12 +11,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from server_support import DeskServer
 
 from vksupport_cli.client.http import HttpClient
 from vksupport_cli.client.local import LocalClient
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import NotEditable, OpenQuestionExists
+
+from server_support import DeskServer
 
 _names = itertools.count()
 ROUNDS = 20  # races of an edit against a take

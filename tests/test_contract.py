@@ -8,7 +8,6 @@ import shutil
 from dataclasses import dataclass
 
 import pytest
-from server_support import Alternating, DeskServer
 
 from vksupport_cli.client.http import HttpClient
 from vksupport_cli.client.local import LocalClient
@@ -23,6 +22,8 @@ from vksupport_cli.errors import (
     NotSignedIn,
     OpenQuestionExists,
 )
+
+from server_support import Alternating, DeskServer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 _names = itertools.count()

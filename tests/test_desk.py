@@ -9,7 +9,6 @@ import textwrap
 
 import pytest
 
-from conftest import ask
 from vksupport_cli.desk import db, records, service
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import (
@@ -22,6 +21,8 @@ from vksupport_cli.errors import (
     NotSignedIn,
     OpenQuestionExists,
 )
+
+from conftest import ask
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 

@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ask
 from vksupport_cli.desk import service
 from vksupport_cli.desk.models import SearchHit
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import BadInput, NotFound, NotSignedIn
+
+from conftest import ask
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -450,7 +451,7 @@ def _comment(desk, size):
 
 
 def _answer(desk, size):
-    alice, question = _question(desk)
+    _alice, question = _question(desk)
     agent = desk.ensure_user("agent-smith", "agent")
     desk.take(agent)
     return len(desk.answer(agent, question.id, "о" * size).answer.body)
@@ -586,7 +587,7 @@ def test_any_text_is_stored_cleaned_or_refused(shared_desk, title, body, comment
     assert 0 < len(question.title) <= service.TITLE_MAX and 0 < len(question.body) <= service.BODY_MAX
     assert question.title == " ".join(question.title.split())
     assert not any(ord(ch) < 32 or ord(ch) == 127 for ch in question.title)
-    assert not any(ord(ch) < 32 and ch not in "\n\t" or ord(ch) == 127 for ch in question.body)
+    assert not any((ord(ch) < 32 and ch not in "\n\t") or ord(ch) == 127 for ch in question.body)
     assert "\r" not in question.body
     stored = shared_desk.get_question(user, question.id)
     assert (stored.title, stored.body) == (question.title, question.body)

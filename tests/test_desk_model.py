@@ -31,6 +31,7 @@ was deleted with its question replayed whatever comment reused that row id.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import random
@@ -49,7 +50,6 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from conftest import Clock
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import (
     BadInput,
@@ -61,6 +61,8 @@ from vksupport_cli.errors import (
     NotFound,
     OpenQuestionExists,
 )
+
+from conftest import Clock
 
 PROFILES = {
     # 100 walks of up to 50 steps: about 5 s here, and enough to reach every outcome
@@ -159,10 +161,8 @@ class DeskMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.desk.close()
         for suffix in ("", "-wal", "-shm"):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path + suffix)
-            except FileNotFoundError:
-                pass
 
     # -- helpers --------------------------------------------------------------
 

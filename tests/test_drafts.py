@@ -9,15 +9,16 @@ import stat
 import sys
 
 import pytest
-
-from cli_support import in_process, subprocess_run
-from server_support import DeskServer, free_port
 from test_cli import _terminal_context
+
 from vksupport_cli import drafts, paths
 from vksupport_cli.cli import exits
 from vksupport_cli.cli.main import run
 from vksupport_cli.client.local import SANDBOX_USER
 from vksupport_cli.desk.service import Desk
+
+from cli_support import in_process, subprocess_run
+from server_support import DeskServer, free_port
 
 ASK = [
     "ask",

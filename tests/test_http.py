@@ -12,13 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cli_support import subprocess_run
-from server_support import DeskServer
 from vksupport_cli.cli import exits
 from vksupport_cli.client.http import HttpClient, check_url
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import BadInput, OpenQuestionExists, RateLimited
 from vksupport_cli.server.openapi import document
+
+from cli_support import subprocess_run
+from server_support import DeskServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -282,7 +283,7 @@ def test_attachment_upload_download_and_traversal(server, db):
     png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 100
     added = client.attach(question.id, "../../etc/evil.png", png)
     assert added.filename == "evil.png"
-    meta, content = client.attachment_content(question.id, added.id)
+    _meta, content = client.attachment_content(question.id, added.id)
     assert content == png
     too_big = httpx.post(
         f"{server.url}/api/v1/questions/{question.id}/attachments?filename=big.png",

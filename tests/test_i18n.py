@@ -12,16 +12,17 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 import pytest
 import typer
 
-from cli_support import Outcome
 from vksupport_cli import i18n
 from vksupport_cli.cli import exits
+
+from cli_support import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "vksupport_cli"
@@ -133,7 +134,7 @@ def test_spans_and_ago_in_russian(russian):
         111 * 86400: "111 дней",
     }
     assert {seconds: span(seconds) for seconds in expected} == expected
-    now = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
     def stamp(delta: timedelta) -> str:
         return (now + delta).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -584,7 +585,7 @@ def test_the_steps_have_the_same_exit_codes_in_both_languages(played):
     expected = [0] * 12 + [0, exits.UNAVAILABLE, 0, exits.NOT_FOUND, exits.USAGE, exits.USAGE, 0, 0]
     names = [name for name, *_ in STEPS]
     for key, found in codes.items():
-        assert dict(zip(names, found)) == dict(zip(names, expected)), key
+        assert dict(zip(names, found, strict=True)) == dict(zip(names, expected, strict=True)), key
 
 
 @pytest.mark.parametrize("index", range(len(STEPS)), ids=[step[0] for step in STEPS])
@@ -622,7 +623,7 @@ def test_json_is_the_same_in_both_languages(played):
     with ThreadPoolExecutor(4) as pool:
         ru_runs = list(pool.map(lambda args: run_cli(home, RU, *args), READ_ONLY))
         en_runs = list(pool.map(lambda args: run_cli(home, C, *args), READ_ONLY))
-    for args, ru, en in zip(READ_ONLY, ru_runs, en_runs):
+    for args, ru, en in zip(READ_ONLY, ru_runs, en_runs, strict=True):
         assert ru.code == en.code == 0, (args, ru.stderr, en.stderr)
         assert ru.stdout.encode() == en.stdout.encode(), args
         assert ru.stdout.strip() and json.loads(ru.stdout) is not None
@@ -650,7 +651,7 @@ def test_the_override_and_the_locale_variables_in_a_real_process(tmp_path, envir
 
 
 def test_an_argument_help_shows_once_and_translated(tmp_path):
-    """Typer 0.24 on click 8.5 lost arguments' help, then listed it twice (see cli/app.py)."""
+    """Typer 0.24/0.25 on click 8.5 lost arguments' help, then listed it twice (why click < 8.5)."""
     russian, english = (run_cli(tmp_path, lang, "show", "--help") for lang in (RU, C))
     assert russian.code == english.code == 0
     assert russian.stdout.count("Номер вопроса — как в `vksupport list`.") == 1, russian.stdout

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from vksupport_cli.cli import exits
+from vksupport_cli.desk.service import Desk
+
 from cli_support import subprocess_run
 from keyring_support import SecretService, require_secret_service
 from server_support import DeskServer
-from vksupport_cli.cli import exits
-from vksupport_cli.desk.service import Desk
 
 
 @pytest.fixture(scope="module")

@@ -37,10 +37,11 @@ from http import HTTPStatus
 
 import pytest
 
-from cli_support import Outcome
 from vksupport_cli.cli import exits
 from vksupport_cli.desk.models import AskResult, QuestionPage
 from vksupport_cli.desk.service import Desk
+
+from cli_support import Outcome
 
 TOKEN = "vks_TEST-secret-token-never-printed-7f3a9c"
 SHORT_READ_TIMEOUT = 1.0  # seconds, for the "reply never comes" case only

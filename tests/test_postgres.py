@@ -9,13 +9,14 @@ import sqlite3
 
 import httpx
 import pytest
-from cli_support import subprocess_run
-from server_support import DeskServer
 
 from vksupport_cli.cli import exits
 from vksupport_cli.desk import queue, schema
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.desk.store import SQLiteStore
+
+from cli_support import subprocess_run
+from server_support import DeskServer
 
 # -- the --db value -------------------------------------------------------------------
 

@@ -230,13 +230,12 @@ def test_rebuild_after_a_new_corpus(conn):
 
 
 def test_rebuild_index_stays_inside_the_callers_transaction(conn):
-    with pytest.raises(RuntimeError):
-        with db.write(conn):
-            conn.execute("DELETE FROM articles")
-            search.rebuild_index(conn)
-            assert conn.in_transaction  # no COMMIT inside
-            assert search.search(conn, "взломали страницу") == []
-            raise RuntimeError("roll back")
+    with pytest.raises(RuntimeError), db.write(conn):
+        conn.execute("DELETE FROM articles")
+        search.rebuild_index(conn)
+        assert conn.in_transaction  # no COMMIT inside
+        assert search.search(conn, "взломали страницу") == []
+        raise RuntimeError("roll back")
     assert top(conn, "взломали страницу") == "hacked-page"
 
 

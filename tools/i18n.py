@@ -36,14 +36,13 @@ RU_HEADER = (
 )
 
 #: Words of click and Typer a person reads in help and errors, exactly as they pass them to
-#: gettext (click 8.5, Typer 0.24): a string, or (singular, plural) for their ngettext calls.
+#: gettext (click 8.4, Typer 0.25): a string, or (singular, plural) for their ngettext calls.
 EXTERNAL: list[str | tuple[str, str]] = [
     # help screens (click's formatter, Typer's rich panels and its plain help)
     "Usage:",
     "Options",
     "Commands",
     "Arguments",
-    "Positional arguments",
     "Show this message and exit.",
     "[default: {}]",
     "[env var: {}]",

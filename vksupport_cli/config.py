@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from . import paths
 from .i18n import _
@@ -13,7 +14,7 @@ class ConfigError(Exception):
     """The config file exists but cannot be read."""
 
 
-def load() -> dict:
+def load() -> dict[str, Any]:
     path = paths.config_file()
     if not path.exists():
         return {}

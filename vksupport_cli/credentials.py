@@ -11,15 +11,21 @@ argv; ``Token`` keeps it out of ``repr`` too.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import paths
 from .errors import DeskError, NotSignedIn
 from .i18n import _
 
-TOKEN_ENV = "VKSUPPORT_TOKEN"
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
+
+TOKEN_ENV = "VKSUPPORT_TOKEN"  # noqa: S105 - the variable's name, not a token
 KEYRING_SERVICE = "vksupport"
 
 
@@ -36,7 +42,7 @@ class Token:
     where: str  # the environment variable, the keyring backend, or the file's path
 
 
-def plain_file():
+def plain_file() -> Path:
     return paths.config_dir() / "credentials.json"
 
 
@@ -53,14 +59,14 @@ def find(server: str) -> Token | None:
     except NoBackend:
         return None  # nothing can be stored where there is no keyring
     try:
-        value = backend.get_password(KEYRING_SERVICE, server)
+        kept = backend.get_password(KEYRING_SERVICE, server)
     except Exception as exc:  # noqa: BLE001 - locked, dismissed, broken: all mean "cannot read it"
         raise NotSignedIn(
             _(
                 "Cannot read your token from the OS keyring ({reason}); unlock the keyring and try again, or set {variable}."
             ).format(reason=_reason(exc), variable=TOKEN_ENV)
         ) from None
-    return Token(value, "keyring", _backend_name(backend)) if value else None
+    return Token(kept, "keyring", _backend_name(backend)) if kept else None
 
 
 def store(server: str, token: str, *, insecure_storage: bool = False) -> Token:
@@ -90,13 +96,11 @@ def forget(server: str) -> list[tuple[str, str]]:
     if tokens.pop(server, None) is not None:
         _write_plain(tokens)
         removed.append(("file", str(plain_file())))
-    try:
+    with contextlib.suppress(Exception):  # nothing can be stored where there is no keyring
         backend = _keyring()
         if backend.get_password(KEYRING_SERVICE, server) is not None:
             backend.delete_password(KEYRING_SERVICE, server)
             removed.append(("keyring", _backend_name(backend)))
-    except Exception:  # noqa: BLE001 - nothing can be stored where there is no keyring
-        pass
     return removed
 
 
@@ -104,7 +108,7 @@ class NoBackend(RuntimeError):
     """keyring found no backend at all (its ``fail`` keyring)."""
 
 
-def _keyring():
+def _keyring() -> KeyringBackend:
     import keyring
 
     backend = keyring.get_keyring()
@@ -113,7 +117,7 @@ def _keyring():
     return backend
 
 
-def _backend_name(backend) -> str:
+def _backend_name(backend: KeyringBackend) -> str:
     kind = type(backend)
     return f"{kind.__module__}.{kind.__qualname__}"
 

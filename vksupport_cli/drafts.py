@@ -12,8 +12,9 @@ import json
 import os
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import paths
 from .errors import NotFound
@@ -35,7 +36,7 @@ def folder() -> Path:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Draft:
     server: str  # "sandbox" or the desk's URL
     id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + os.urandom(2).hex())
     question_id: int | None = None  # what a comment or an edit is for
-    fields: dict = field(default_factory=dict)  # topic, title, body, link, kind, attachments...
+    fields: dict[str, Any] = field(default_factory=dict)  # topic, title, body, link, kind, attachments...
     idempotency_key: str = field(default_factory=lambda: _new_key())
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
@@ -79,13 +80,13 @@ class Draft:
     def discard(self) -> None:
         self.path.unlink(missing_ok=True)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def all_drafts() -> list[Draft]:
     """Every readable draft, newest first (a damaged file is skipped, never deleted)."""
-    found = []
+    found: list[Draft] = []
     if not folder().is_dir():
         return found
     for path in folder().glob("*.json"):

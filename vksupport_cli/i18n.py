@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 DOMAIN = "vksupport"
@@ -26,7 +27,7 @@ _forced: str | None = None
 _loaded: dict[str, _gettext.NullTranslations] = {}
 
 
-def choose_language(environ=os.environ) -> str:
+def choose_language(environ: Mapping[str, str] = os.environ) -> str:
     for name in (LANG_ENV, "LC_ALL", "LC_MESSAGES", "LANG"):
         value = environ.get(name, "").strip()
         if value:

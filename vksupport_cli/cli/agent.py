@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from .context import Context
 from .helpcentre import JsonOption
 from .questions import BodyFileOption, BodyOption, QuestionId, keeping, show_question
 from .render import ago, emit, escape
+
+if TYPE_CHECKING:
+    from ..desk.models import Question
 
 app = typer.Typer(
     help=_("Play the support agent (in the sandbox): take, answer, see the queue."),
@@ -63,7 +66,7 @@ def queue(
     emit(ctx, ctx.client.agent_queue(limit=limit), as_json, _show_queue)
 
 
-def _show_queue(ctx: Context, questions) -> None:
+def _show_queue(ctx: Context, questions: list[Question]) -> None:
     if not questions:
         ctx.note(_("The queue is empty."))
         return

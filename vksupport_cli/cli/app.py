@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import click
 import typer
@@ -20,12 +20,12 @@ class DeskGroup(typer.core.TyperGroup):
     Click's own usage errors pass through: click prints them with the usage line.
     """
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.UsageError):
             raise
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             from .main import report
 
             raise click.exceptions.Exit(report(ctx.obj, error)) from error
@@ -56,36 +56,7 @@ def _translate_completion_help() -> None:
                 default.help = words[english]
 
 
-def _keep_argument_help() -> None:
-    """Typer 0.24 on click 8.5: show each argument's help, once.
-
-    Typer sets an argument's help and then calls click 8.5's Argument.__init__, which now takes
-    ``help`` itself and resets it to None: put it back, or no argument shows any help. Click 8.5
-    also lists documented arguments in a section of its own, which Typer's plain help already
-    has ("Arguments"): keep Typer's.
-    """
-    original = typer.core.TyperArgument.__init__
-    if getattr(original, "_keeps_help", False):
-        return
-
-    def __init__(self, *args, help=None, **kwargs):  # noqa: A002 - click's and Typer's name
-        original(self, *args, help=help, **kwargs)
-        if self.help is None:
-            self.help = help
-
-    __init__._keeps_help = True
-    typer.core.TyperArgument.__init__ = __init__
-
-    def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """Nothing: Typer's options section lists the arguments already."""
-
-    for kind in (typer.core.TyperCommand, typer.core.TyperGroup):
-        if hasattr(click.Command, "format_arguments") and "format_arguments" not in vars(kind):
-            kind.format_arguments = format_arguments
-
-
 _translate_completion_help()
-_keep_argument_help()
 
 app = typer.Typer(
     name="vksupport",
@@ -110,7 +81,7 @@ def _print_version(value: bool) -> None:
 def root(
     tctx: typer.Context,
     server: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--server",
             help=_(

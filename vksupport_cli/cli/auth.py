@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 ServerOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--server", help=_("The desk's URL (default: the configured one)."), show_default=False),
 ]
 
@@ -167,7 +167,7 @@ def status(tctx: typer.Context, server: ServerOption = None, as_json: JsonOption
         raise typer.Exit(exits.NOT_SIGNED_IN)
 
 
-def _show_status(ctx: Context, report: dict) -> None:
+def _show_status(ctx: Context, report: dict[str, Any]) -> None:
     source = _token_from(report["source"], report["where"])
     if report["accepted"]:
         signed_in = (

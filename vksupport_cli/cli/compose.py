@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import paths
 from ..i18n import _
 from .context import Aborted, Context, UsageError
+
+if TYPE_CHECKING:
+    from ..drafts import Draft
 
 MAX_INPUT_BYTES = 1024 * 1024  # far beyond any field's limit; stops a runaway pipe early
 
@@ -87,7 +91,7 @@ def prompt(ctx: Context, label: str, *, default: str | None = None, required: bo
     import click
 
     while True:
-        value = click.prompt(label, default=default or "", show_default=bool(default), err=True)
+        value: str = click.prompt(label, default=default or "", show_default=bool(default), err=True)
         if value.strip() or not required:
             return value.strip()
         ctx.note(_("This cannot be empty."))
@@ -99,7 +103,7 @@ def confirm(ctx: Context, question: str, *, default: bool = False) -> bool:
     return click.confirm(question, default=default, err=True)
 
 
-def edit(ctx: Context, draft, field: str, template: str) -> str:
+def edit(ctx: Context, draft: Draft, field: str, template: str) -> str:
     """Open $VISUAL/$EDITOR on ``template`` in a buffer beside the draft; returns the text.
 
     '#' lines are dropped; an empty or unchanged text aborts, as git does. The
@@ -121,7 +125,7 @@ def edit(ctx: Context, draft, field: str, template: str) -> str:
             handle.write(f"{COMMENT_PREFIX} {line}\n")
     try:
         try:
-            status = subprocess.call([*shlex.split(editor), str(buffer)])
+            status = subprocess.call([*shlex.split(editor), str(buffer)])  # noqa: S603 - the person's own $EDITOR
         except (OSError, ValueError) as exc:
             raise UsageError(
                 _("Could not run your editor {editor} ({reason}); set $EDITOR or pass --body.").format(

@@ -11,10 +11,11 @@ import os
 import sys
 from dataclasses import dataclass
 from functools import cached_property
-from typing import IO, TYPE_CHECKING
-
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..client import DeskClient
 
 SERVER_ENV = "VKSUPPORT_SERVER"
@@ -74,7 +75,7 @@ class Context:
         return not self.no_color and "NO_COLOR" not in os.environ and self.stdout_is_terminal
 
     @cached_property
-    def console(self):
+    def console(self) -> Console:
         """rich's console for people: imported here, never on the --json path."""
         from rich.console import Console
 
@@ -90,7 +91,7 @@ class Context:
         )
 
     @cached_property
-    def err_console(self):
+    def err_console(self) -> Console:
         from rich.console import Console
 
         err_tty = _isatty(self.stderr)
@@ -104,7 +105,7 @@ class Context:
     # -- settings ---------------------------------------------------------
 
     @cached_property
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         from ..config import ConfigError, load
 
         try:
@@ -131,7 +132,6 @@ class Context:
     def _connect(self) -> DeskClient:
         if self.server == SANDBOX:
             from ..client.local import LocalClient
-
             from ..paths import sandbox_db
 
             return LocalClient.open(sandbox_db())
@@ -166,7 +166,7 @@ def _pipe_width() -> int:
     return int(columns) if columns.isascii() and columns.isdigit() and int(columns) > 0 else 200
 
 
-def _isatty(stream) -> bool:
+def _isatty(stream: IO[str]) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):

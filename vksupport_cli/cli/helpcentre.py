@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..i18n import _
 from .context import Context
 from .render import emit, escape, print_long
+
+if TYPE_CHECKING:
+    from ..desk.models import Article, SearchHit, Topic
 
 JsonOption = Annotated[bool, typer.Option("--json", help=_("Print one JSON document for scripts."))]
 
@@ -22,7 +25,7 @@ def search_help(
         ),
     ],
     category: Annotated[
-        Optional[str], typer.Option("--category", "-c", help=_("Only articles of this category."))
+        str | None, typer.Option("--category", "-c", help=_("Only articles of this category."))
     ] = None,
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=100, help=_("How many articles to show."))
@@ -34,7 +37,7 @@ def search_help(
     emit(ctx, hits, as_json, _show_hits)
 
 
-def _show_hits(ctx: Context, hits) -> None:
+def _show_hits(ctx: Context, hits: list[SearchHit]) -> None:
     if not hits:
         ctx.note(_("Nothing found. Try other words, or list the topics with: vksupport topics"))
         return
@@ -63,7 +66,7 @@ def article(
     emit(ctx, ctx.client.article(slug), as_json, show_article)
 
 
-def show_article(ctx: Context, item) -> None:
+def show_article(ctx: Context, item: Article) -> None:
     from rich.markdown import Markdown
 
     parts = [
@@ -87,7 +90,7 @@ def topics(tctx: typer.Context, as_json: JsonOption = False) -> None:
     emit(ctx, ctx.client.topics(), as_json, _show_topics)
 
 
-def _show_topics(ctx: Context, items) -> None:
+def _show_topics(ctx: Context, items: list[Topic]) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import IO, TYPE_CHECKING
 
 from .. import __version__
+
+if TYPE_CHECKING:
+    from ..errors import DeskError
+    from .context import Context
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     return run(args)
 
 
-def run(args: list[str], ctx=None) -> int:
+def run(args: list[str], ctx: Context | None = None) -> int:
     """Run one command line; returns the exit code (see exits.py)."""
     from .. import i18n
     from ..i18n import _
@@ -54,7 +59,7 @@ def run(args: list[str], ctx=None) -> int:
         ctx.close()
 
 
-def report(ctx, error: BaseException) -> int:
+def report(ctx: Context, error: BaseException) -> int:
     """Print ``error`` as one sentence on stderr (details with --debug); return its exit code."""
     import click
 
@@ -97,7 +102,7 @@ def report(ctx, error: BaseException) -> int:
     return code
 
 
-def describe(error) -> str:
+def describe(error: DeskError) -> str:
     """The sentence a person reads for a desk error: what happened and what to do."""
     from ..errors import NotAccepting, NotSignedIn, OpenQuestionExists, RateLimited, Unavailable
     from ..i18n import _
@@ -127,8 +132,8 @@ def describe(error) -> str:
     return error.message
 
 
-def _is_terminal(stream) -> bool:
+def _is_terminal(stream: IO[str]) -> bool:
     try:
-        return stream.isatty()
+        return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .. import paths
 from ..i18n import _, ngettext
 from .context import Context
+
+if TYPE_CHECKING:
+    from ..desk.service import Desk
 
 app = typer.Typer(
     help=_("Run and manage a desk: its help centre and whether it takes questions."),
@@ -28,7 +31,7 @@ DbOption = Annotated[
 ]
 
 
-def _open(db: str | None):
+def _open(db: str | None) -> Desk:
     from ..desk.service import Desk
 
     return Desk.open(db or paths.sandbox_db())

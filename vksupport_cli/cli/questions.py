@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any
 
 import typer
 
-from ..desk.models import Question
+from .. import drafts
+from ..desk.models import AskResult, Comment, Question, SearchHit
 from ..drafts import Draft
 from ..errors import NotEditable, NotFound
 from ..i18n import _, ngettext
-from .. import drafts
 from . import compose
 from .context import Aborted, Context, UsageError, WaitTimedOut
 from .helpcentre import JsonOption, show_article
@@ -40,9 +41,9 @@ QuestionId = Annotated[
         show_default=False,
     ),
 ]
-BodyOption = Annotated[Optional[str], typer.Option("--body", "-b", help=_("The text itself."))]
+BodyOption = Annotated[str | None, typer.Option("--body", "-b", help=_("The text itself."))]
 BodyFileOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--body-file", "-F", help=_("Read the text from a UTF-8 file, or '-' for standard input.")),
 ]
 LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
@@ -62,11 +63,11 @@ class AskOptions:
     ads: bool = False
     yes: bool = False
     resume: str | None = None  # a draft id, or "latest"
-    suggestions: list = field(default_factory=list)  # the help flow's articles, offered as topics
+    suggestions: list[SearchHit] = field(default_factory=list)  # the help flow's articles, offered as topics
 
 
 ResumeOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--resume",
         help=_("Resend a saved draft without prompts: give its id, or 'latest'."),
@@ -78,7 +79,7 @@ ResumeOption = Annotated[
 def ask(
     tctx: typer.Context,
     topic: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--topic",
             "-t",
@@ -86,16 +87,16 @@ def ask(
         ),
     ] = None,
     title: Annotated[
-        Optional[str], typer.Option("--title", "-s", help=_("A short summary of the problem."))
+        str | None, typer.Option("--title", "-s", help=_("A short summary of the problem."))
     ] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
     link: Annotated[
-        Optional[str],
+        str | None,
         typer.Option("--link", help=_("Link to the page concerned, e.g. a friend's blocked page.")),
     ] = None,
     attach: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--attach", "-a", help=_("Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable.")
         ),
@@ -121,7 +122,7 @@ def ask(
     emit(ctx, result, as_json, _show_asked)
 
 
-def run_ask(ctx: Context, options: AskOptions):
+def run_ask(ctx: Context, options: AskOptions) -> AskResult | None:
     """Compose the question into a draft (flags, prompts, editor), then send it."""
     draft = _open_draft(ctx, "ask", options.resume)
     fields = draft.fields
@@ -153,9 +154,13 @@ def run_ask(ctx: Context, options: AskOptions):
             if not draft.has_text and not _help_flow(ctx, draft, options):
                 return None
             _ask_for_missing(ctx, draft, options)
-        if ctx.interactive and not options.yes and options.resume is None:
-            if not compose.confirm(ctx, _("Send this question to support?"), default=True):
-                raise Aborted(_("Not sent."))
+        if (
+            ctx.interactive
+            and not options.yes
+            and options.resume is None
+            and not compose.confirm(ctx, _("Send this question to support?"), default=True)
+        ):
+            raise Aborted(_("Not sent."))
         return ctx.client.ask(
             topic=fields["topic"],
             title=fields["title"],
@@ -219,7 +224,7 @@ def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | 
 
 
 @contextmanager
-def keeping(ctx: Context, draft: Draft):
+def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
     """Save the draft before sending; discard it once the desk confirmed; keep it on any failure."""
     draft.save()
     try:
@@ -289,7 +294,7 @@ def _choose_topic(ctx: Context, options: AskOptions) -> str:
         )
 
 
-def _show_asked(ctx: Context, result) -> None:
+def _show_asked(ctx: Context, result: AskResult) -> None:
     question = result.question
     ctx.console.print(
         "[green]"
@@ -328,13 +333,13 @@ def list_questions(
     emit(ctx, summaries, as_json, _show_list)
 
 
-def _summary(question: Question) -> dict:
+def _summary(question: Question) -> dict[str, Any]:
     data = question.to_dict()
     del data["comments"], data["attachments"]
     return data
 
 
-def _show_list(ctx: Context, questions: list[dict]) -> None:
+def _show_list(ctx: Context, questions: list[dict[str, Any]]) -> None:
     if not questions:
         ctx.note(_("You have no questions here. Ask one with: vksupport ask"))
         return
@@ -368,7 +373,7 @@ def show(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = Fal
 
 
 def show_question(ctx: Context, q: Question) -> None:
-    lines: list = [f"[bold]#{q.id} {escape(q.title)}[/]"]
+    lines: list[str] = [f"[bold]#{q.id} {escape(q.title)}[/]"]
     facts = [styled_status(q.status), _("topic {topic}").format(topic=q.topic)]
     if q.kind == "ads":
         facts.append(_("advertiser"))
@@ -433,12 +438,10 @@ def show_question(ctx: Context, q: Question) -> None:
 def edit(
     tctx: typer.Context,
     question_id: QuestionId,
-    title: Annotated[Optional[str], typer.Option("--title", "-s", help=_("A new summary."))] = None,
+    title: Annotated[str | None, typer.Option("--title", "-s", help=_("A new summary."))] = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
-    link: Annotated[
-        Optional[str], typer.Option("--link", help=_("A new link to the page concerned."))
-    ] = None,
+    link: Annotated[str | None, typer.Option("--link", help=_("A new link to the page concerned."))] = None,
     no_link: Annotated[bool, typer.Option("--no-link", help=_("Remove the link."))] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
@@ -505,7 +508,7 @@ def comment(
     emit(ctx, added, as_json, _show_commented)
 
 
-def _show_commented(ctx: Context, added) -> None:
+def _show_commented(ctx: Context, added: Comment) -> None:
     question = ctx.client.get_question(added.question_id)
     if question.status == "waiting" and not question.unprocessed and question.answered_at:
         ctx.console.print(_("Your follow-up put question #{id} back in the queue.").format(id=question.id))
@@ -537,7 +540,7 @@ def rate(
     question_id: QuestionId,
     rating: Annotated[str, typer.Argument(help=_("good or bad."), metavar="good|bad", show_default=False)],
     comment_text: Annotated[
-        Optional[str], typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))
+        str | None, typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -566,7 +569,7 @@ def wait(
     tctx: typer.Context,
     question_id: QuestionId,
     timeout: Annotated[
-        Optional[float],
+        float | None,
         typer.Option(
             "--timeout",
             help=_("Give up after this many seconds (exit 7). Default: wait as long as it takes."),
@@ -603,10 +606,10 @@ def wait_for_answer(
     question_id: int,
     timeout: float | None,
     interval: float,
-    report=None,
+    report: Callable[[Question], None] | None = None,
     *,
-    sleep=time.sleep,
-    clock=time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Question:
     """Poll until the question has an answer; one last look at the deadline, then give up."""
     deadline = None if timeout is None else clock() + timeout
@@ -623,7 +626,7 @@ def wait_for_answer(
         if report is not None:
             report(question)
         now = clock()
-        if deadline is not None and now >= deadline:
+        if deadline is not None and timeout is not None and now >= deadline:
             raise WaitTimedOut(
                 _(
                     "Question #{id} is still {status} after {duration}; run `vksupport wait {id}` again later."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..i18n import _, ngettext
@@ -77,7 +77,7 @@ def span(seconds: float) -> str:
 def ago(text: str | None, now: datetime | None = None) -> str:
     if not text:
         return "—"
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     seconds = (now - parse_time(text)).total_seconds()
     if seconds < 10:
         return _("just now")
@@ -86,13 +86,15 @@ def ago(text: str | None, now: datetime | None = None) -> str:
 
 def since(text: str, now: datetime | None = None) -> str:
     """How long since ``text``: the bare duration (a waiting time)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return span((now - parse_time(text)).total_seconds())
 
 
-def answer_due(text: str, now: datetime | None = None) -> str:
+def answer_due(text: str | None, now: datetime | None = None) -> str:
     """When the answer is due, as a whole clause: 'answer expected in 5 hours' or 'the answer is overdue by 2 hours'."""
-    now = now or datetime.now(timezone.utc)
+    if not text:
+        return "—"
+    now = now or datetime.now(UTC)
     seconds = (parse_time(text) - now).total_seconds()
     if seconds <= 0:
         return _("the answer is overdue by {duration}").format(duration=span(-seconds))
@@ -119,7 +121,7 @@ def escape(text: str) -> str:
     return rich_escape(text)
 
 
-def print_long(ctx: Context, renderables: list) -> None:
+def print_long(ctx: Context, renderables: list[Any]) -> None:
     """Print to a terminal, through a pager when it would not fit on one screen."""
     console = ctx.console
     if ctx.interactive:

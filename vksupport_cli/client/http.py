@@ -13,19 +13,14 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import os
 import random
+import sys
 import time
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar, overload
 from urllib.parse import quote, urlsplit
-
-import os
-import sys
-
-# httpx's command-line module drags in rich, pygments and click (~60 ms) for nothing here.
-sys.modules.setdefault("httpx._main", None)
-import httpx  # noqa: E402
 
 from .. import __version__
 from ..desk.models import (
@@ -35,6 +30,7 @@ from ..desk.models import (
     Comment,
     Question,
     QuestionPage,
+    Record,
     SearchHit,
     Topic,
     User,
@@ -52,6 +48,13 @@ from ..errors import (
     Unavailable,
 )
 from ..i18n import _
+
+# httpx's command-line module drags in rich, pygments and click (~60 ms) for nothing here: a None
+# entry in sys.modules makes its import fail, and httpx then goes without it.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None is what blocks an import
+import httpx  # noqa: E402 - after the line above, by design
+
+R = TypeVar("R", bound=Record)
 
 API_PREFIX = "/api/v1"
 TIMEOUT_ENV = "VKSUPPORT_TIMEOUT"  # seconds to wait for each reply (default 15)
@@ -112,9 +115,9 @@ class HttpClient:
         *,
         insecure: bool = False,
         transport: httpx.BaseTransport | None = None,
-        sleep=time.sleep,
+        sleep: Callable[[float], None] = time.sleep,
         attempts: int = ATTEMPTS,
-    ):
+    ) -> None:
         self.location = check_url(url, insecure=insecure)
         self._token = token
         self._sleep = sleep
@@ -136,7 +139,9 @@ class HttpClient:
 
     # -- transport ----------------------------------------------------------
 
-    def _send(self, method: str, path: str, *, safe: bool, auth: bool = True, **kwargs) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, *, safe: bool, auth: bool = True, **kwargs: Any
+    ) -> httpx.Response:
         """Send with retries; ``safe``: repeating the request cannot do anything twice."""
         headers = dict(kwargs.pop("headers", {}) or {})
         if auth:
@@ -194,10 +199,17 @@ class HttpClient:
 
     def _pause(self, attempt: int, retry_after: float | None = None) -> None:
         delay = retry_after if retry_after is not None else BACKOFF * 2**attempt
-        self._sleep(delay + random.uniform(0, delay / 2 if retry_after is None else 0.1))
+        self._sleep(delay + random.uniform(0, delay / 2 if retry_after is None else 0.1))  # noqa: S311 - jitter, not a secret
 
     def _call(
-        self, method: str, path: str, *, safe: bool, auth: bool = True, expect_json: bool = True, **kwargs
+        self,
+        method: str,
+        path: str,
+        *,
+        safe: bool,
+        auth: bool = True,
+        expect_json: bool = True,
+        **kwargs: Any,
     ) -> Any:
         response = self._send(method, path, safe=safe, auth=auth, **kwargs)
         if response.status_code >= 400:
@@ -246,7 +258,11 @@ class HttpClient:
         """A desk's words with our token masked: whatever a server says, we never print it."""
         return text.replace(self._token, "[token]") if self._token else text
 
-    def _record(self, kind, data, *, many: bool = False):
+    @overload
+    def _record(self, kind: type[R], data: Any) -> R: ...
+    @overload
+    def _record(self, kind: type[R], data: Any, *, many: Literal[True]) -> list[R]: ...
+    def _record(self, kind: type[R], data: Any, *, many: bool = False) -> R | list[R]:
         """Build a record (or, ``many``, a list of them) from a reply; a wrong shape is a clear error."""
         try:
             if many:
@@ -424,7 +440,7 @@ class HttpClient:
 def _final_refusal(response: httpx.Response) -> bool:
     """A 503 that says 'not accepting questions' is the desk's decision, not a hiccup."""
     try:
-        return json.loads(response.content)["error"]["code"] == "not_accepting"
+        return bool(json.loads(response.content)["error"]["code"] == "not_accepting")
     except (ValueError, UnicodeDecodeError, KeyError, TypeError):
         return False
 

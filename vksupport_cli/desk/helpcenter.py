@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from ..errors import BadInput
 from ..i18n import _, ngettext
@@ -39,7 +40,7 @@ def bundled_corpus() -> Path:
     return Path(str(resources.files("vksupport_cli.desk") / "data" / "articles.jsonl"))
 
 
-def read_articles(path: str | Path) -> list[dict]:
+def read_articles(path: str | Path) -> list[dict[str, Any]]:
     """Parse and validate a JSONL corpus; raises BadInput naming the bad line."""
     try:
         raw = Path(path).read_bytes()
@@ -57,7 +58,7 @@ def read_articles(path: str | Path) -> list[dict]:
     return articles
 
 
-def _parse(lines: Iterable[str], source: str) -> Iterator[dict]:
+def _parse(lines: Iterable[str], source: str) -> Iterator[dict[str, Any]]:
     seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -78,7 +79,7 @@ def _parse(lines: Iterable[str], source: str) -> Iterator[dict]:
         yield article
 
 
-def _article(item: dict, where: str) -> dict:
+def _article(item: dict[str, Any], where: str) -> dict[str, Any]:
     def text(name: str, required: bool = True) -> str:
         value = item.get(name, "")
         if not isinstance(value, str) or (required and not value.strip()):
@@ -129,7 +130,7 @@ def _article(item: dict, where: str) -> dict:
     }
 
 
-def load(conn: sqlite3.Connection, articles: list[dict], *, replace: bool = True) -> int:
+def load(conn: sqlite3.Connection, articles: list[dict[str, Any]], *, replace: bool = True) -> int:
     """Store ``articles`` (replacing the whole corpus by default) and rebuild the index."""
     from . import search  # the index is derived from the articles table
 

@@ -33,7 +33,8 @@ def replayed(store: Store, user: User, key: str, resource: str) -> int | None:
         # What the key made is gone: the key is stale, and the request is a new one.
         store.execute("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ?", (user.id, key))
         return None
-    return row["resource_id"]
+    resource_id: int = row["resource_id"]
+    return resource_id
 
 
 def remember(store: Store, user: User, key: str, resource: str, resource_id: int, now: str) -> None:

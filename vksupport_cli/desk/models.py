@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cache
 from types import UnionType
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Self, Union, get_args, get_origin, get_type_hints
 
 STATUSES = ("waiting", "in_progress", "answered", "closed")
 OPEN_STATUSES = ("waiting", "in_progress")
@@ -28,7 +28,8 @@ class Record:
         # dataclasses.asdict deep-copies every value and was half the server's
         # time for a list of questions.
         data = dict(self.__dict__)
-        for name, shape in _nested_fields(type(self)):
+        kind: type = type(self)  # a plain `type` for the cache (mypy sees type[Record] as unhashable)
+        for name, shape in _nested_fields(kind):
             value = data[name]
             if value is None:
                 continue
@@ -41,12 +42,13 @@ class Record:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         """Build from JSON, checking every field's type: a reply of the wrong shape is refused."""
         if not isinstance(data, dict):
             raise TypeError(f"{cls.__name__} must be a JSON object")
         values = {}
-        for name, hint in _field_hints(cls).items():
+        kind: type = cls  # as in to_dict
+        for name, hint in _field_hints(kind).items():
             if name not in data:
                 continue  # a missing field with no default fails in the constructor
             values[name] = _checked(data[name], hint, f"{cls.__name__}.{name}")

@@ -184,7 +184,7 @@ class PostgresStore:
         """This node's search index, rebuilt first if the articles changed since it was built."""
         return _mirror(self)
 
-    def load_articles(self, articles: list[dict]) -> int:
+    def load_articles(self, articles: list[dict[str, Any]]) -> int:
         """Replace the help centre; every node's index follows within its next search."""
         with self.write():
             self.lock("vksupport:articles")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import NotFound
@@ -38,11 +38,11 @@ COMMENT_SELECT = """
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def parse_iso(text: str) -> datetime:
@@ -65,7 +65,7 @@ class DeskPart:
     def _now(self) -> str:
         return iso(self.clock())
 
-    def _visible(self, user: User) -> tuple[str, list]:
+    def _visible(self, user: User) -> tuple[str, list[Any]]:
         if user.role == "agent":
             return "1 = 1", []
         return "q.user_id = ?", [user.id]
@@ -96,7 +96,7 @@ class DeskPart:
             "SELECT id, question_id, filename, content_type, size, sha256, created_at"
             " FROM attachments WHERE question_id = ?"
         )
-        args: list = [question_id]
+        args: list[Any] = [question_id]
         if attachment_id is not None:
             sql += " AND id = ?"
             args.append(attachment_id)
@@ -109,7 +109,7 @@ class DeskPart:
         return comment_from_row(row)
 
     def _loaded(self) -> bool:
-        waiting = self.store.execute(
+        waiting: int = self.store.execute(
             "SELECT count(*) FROM (SELECT 1 FROM questions WHERE status = 'waiting' LIMIT ?) AS w",
             (LOAD_THRESHOLD + 1,),
         ).fetchone()[0]

@@ -44,7 +44,8 @@ import sqlite3
 import sys
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..errors import BadInput
 from ..i18n import _
@@ -132,7 +133,7 @@ def _pack(values: Iterable[int]) -> bytes:
     return packed.tobytes()
 
 
-def _unpack(blob: bytes) -> array:
+def _unpack(blob: bytes) -> array[int]:
     values = array(_U32)
     values.frombytes(blob)
     if _SWAP:
@@ -171,15 +172,15 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
     conn.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
     for table in _TABLES[1:]:
-        conn.execute(f"DELETE FROM {table}")
+        conn.execute(f"DELETE FROM {table}")  # noqa: S608 - a name from the constant _TABLES
 
     stems = _Stems()
     term_id: dict[str, int] = {}
     term_df: dict[str, int] = {}
     word_df: dict[str, int] = {}
     lengths = [0] * len(FIELDS)
-    docs: list[tuple] = []
-    fts: list[tuple] = []
+    docs: list[tuple[Any, ...]] = []
+    fts: list[tuple[Any, ...]] = []
     count = 0
 
     def flush() -> None:
@@ -245,7 +246,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
             for key in textnorm.deletes(word)
         ),
     )
-    meta = {"documents": count}
+    meta: dict[str, float] = {"documents": count}
     meta.update((f"avglen_{f}", lengths[i] / max(count, 1)) for i, f in enumerate(FIELDS))
     conn.executemany("INSERT INTO search_meta (name, value) VALUES (?, ?)", meta.items())
     conn.execute(
@@ -373,7 +374,7 @@ class _Vocabulary:
         self.fixes.update(_typo_fixes(self.conn, sorted(set(words) - set(self.fixes))))
 
 
-def _best_reading(readings: list[list[list[str]]], value) -> tuple[float, list[str]]:
+def _best_reading(readings: list[list[list[str]]], value: Callable[[str], float]) -> tuple[float, list[str]]:
     """The reading with the highest mean word value, as typed on ties; its chosen words."""
     best_score, best_words = -1.0, []
     for reading in readings:
@@ -441,7 +442,7 @@ def _near_stop_word(word: str) -> bool:
     )
 
 
-def _chunked(items: list, size: int = 500) -> Iterable[list]:
+def _chunked(items: list[str], size: int = 500) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
@@ -450,7 +451,7 @@ def _lookup_words(conn: sqlite3.Connection, words: set[str]) -> set[str]:
     found: set[str] = set()
     for part in _chunked(sorted(words)):
         marks = ",".join("?" * len(part))
-        sql = f"SELECT word FROM search_words WHERE word IN ({marks})"
+        sql = f"SELECT word FROM search_words WHERE word IN ({marks})"  # noqa: S608 - only ? marks; values bound
         found.update(r[0] for r in conn.execute(sql, part))
     return found
 
@@ -460,7 +461,7 @@ def _lookup_stems(conn: sqlite3.Connection, stems: set[str]) -> dict[str, tuple[
     found: dict[str, tuple[int, int]] = {}
     for part in _chunked(sorted(stems)):
         marks = ",".join("?" * len(part))
-        sql = f"SELECT stem, id, df FROM search_terms WHERE stem IN ({marks})"
+        sql = f"SELECT stem, id, df FROM search_terms WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
         found.update((r[0], (r[1], r[2])) for r in conn.execute(sql, part))
     return found
 
@@ -476,7 +477,7 @@ def _typo_fixes(conn: sqlite3.Connection, words: list[str]) -> dict[str, list[tu
     for part in _chunked(sorted(keys)):
         marks = ",".join("?" * len(part))
         rows = conn.execute(
-            f"SELECT t.key, w.word, w.stem, w.df FROM search_typo AS t"
+            f"SELECT t.key, w.word, w.stem, w.df FROM search_typo AS t"  # noqa: S608 - only ? marks; values bound
             f" JOIN search_words AS w ON w.word = t.word WHERE t.key IN ({marks})",
             part,
         )
@@ -517,13 +518,16 @@ def _related(conn: sqlite3.Connection, stem: str) -> list[str]:
     return found + [r[0] for r in rows]
 
 
-def _candidates(conn: sqlite3.Connection, terms: list[int], category: str | None, limit: int) -> list[tuple]:
+def _candidates(
+    conn: sqlite3.Connection, terms: list[int], category: str | None, limit: int
+) -> list[sqlite3.Row]:
     """The ``limit`` best articles by FTS5's bm25 for any of the term ids."""
     match = " OR ".join(f"t{t}" for t in terms)
     if category is not None:
         match = f'({match}) AND category : "{_category_token(category)}"'
     return conn.execute(
-        f"SELECT d.slug, d.terms, d.counts, d.len_title, d.len_title_en, d.len_keywords, d.len_body"
+        # S608: FTS_WEIGHTS is a constant; the query's words are bound (MATCH ?)
+        f"SELECT d.slug, d.terms, d.counts, d.len_title, d.len_title_en, d.len_keywords, d.len_body"  # noqa: S608
         f" FROM (SELECT rowid, bm25(search_fts, {FTS_WEIGHTS}) AS score FROM search_fts"
         f"       WHERE search_fts MATCH ? ORDER BY score LIMIT ?) AS f"
         f" JOIN search_docs AS d ON d.rowid = f.rowid",

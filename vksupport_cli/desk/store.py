@@ -61,7 +61,7 @@ class Store(Protocol):
 
     def search_conn(self) -> sqlite3.Connection: ...
 
-    def load_articles(self, articles: list[dict]) -> int: ...
+    def load_articles(self, articles: list[dict[str, Any]]) -> int: ...
 
     def ensure_articles(self) -> None: ...
 
@@ -156,7 +156,7 @@ class SQLiteStore:
     def search_conn(self) -> sqlite3.Connection:
         return self.conn
 
-    def load_articles(self, articles: list[dict]) -> int:
+    def load_articles(self, articles: list[dict[str, Any]]) -> int:
         from . import helpcenter
 
         return helpcenter.load(self.conn, articles)

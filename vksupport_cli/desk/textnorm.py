@@ -30,7 +30,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import Stemmer
 
 # -- normalising -------------------------------------------------------------
 
@@ -88,8 +92,8 @@ def words(text: str) -> list[str]:
 # -- stemming ----------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
-def _stemmer(language: str):
+@cache
+def _stemmer(language: str) -> Stemmer.Stemmer:
     import Stemmer  # PyStemmer: a C extension, imported on first use
 
     return Stemmer.Stemmer(language, 50_000)
@@ -298,7 +302,7 @@ def translit_variants(word: str) -> list[str]:
     variants = [""]
     i = 0
     while i < len(word):
-        for latin, cyrillic in _TRANSLIT:
+        for latin, cyrillic in _TRANSLIT:  # noqa: B007 - the pair `break` stops at is read below
             if word.startswith(latin, i):
                 i += len(latin)
                 break

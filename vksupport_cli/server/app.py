@@ -18,8 +18,9 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, Literal, overload
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -71,19 +72,20 @@ def create_app(db_path: str | None = None, *, rate_limit: float | None = None) -
     if not path:
         raise RuntimeError(f"No desk database: pass db_path or set {DB_ENV}.")
     limit = rate_limit if rate_limit is not None else float(os.environ.get(RATE_ENV, "50"))
-    state = {"desk": None}
+    state: dict[str, Desk | None] = {"desk": None}
     buckets = TokenBuckets(limit)
 
     @asynccontextmanager
-    async def lifespan(app):
-        state["desk"] = Desk.open(path)
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state["desk"] = opened = Desk.open(path)
         yield
-        state["desk"].close()
+        opened.close()
 
     def desk() -> Desk:
-        if state["desk"] is None:  # used without lifespan (some test clients)
-            state["desk"] = Desk.open(path)
-        return state["desk"]
+        opened = state["desk"]
+        if opened is None:  # used without lifespan (some test clients)
+            opened = state["desk"] = Desk.open(path)
+        return opened
 
     def endpoint(handler: Callable[..., Awaitable[Response]], *, auth: bool = True) -> Handler:
         """Wrap a handler: authenticate, rate-limit, map desk errors to their status."""
@@ -136,7 +138,7 @@ def create_app(db_path: str | None = None, *, rate_limit: float | None = None) -
 # -- plumbing -----------------------------------------------------------------
 
 
-def _reply(data, status: int = 200, headers: dict | None = None) -> Response:
+def _reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
@@ -150,16 +152,16 @@ def _error_reply(error: DeskError) -> Response:
     return _reply(error_body(error), status_for(error), headers)
 
 
-async def _not_found(request: Request, exc) -> Response:
+async def _not_found(request: Request, exc: Exception) -> Response:
     return _error_reply(NotFound(_("There is no {path} on this desk.").format(path=request.url.path)))
 
 
-async def _not_allowed_method(request: Request, exc) -> Response:
+async def _not_allowed_method(request: Request, exc: Exception) -> Response:
     message = _("{method} is not allowed here.").format(method=request.method)
     return _reply({"error": {"code": "invalid", "message": message, "details": {}}}, 405)
 
 
-async def _server_error(request: Request, exc) -> Response:
+async def _server_error(request: Request, exc: Exception) -> Response:
     message = _("The desk failed on this request.")
     return _reply({"error": {"code": "unavailable", "message": message, "details": {}}}, 500)
 
@@ -179,7 +181,7 @@ def _question_id(request: Request, name: str = "qid") -> int:
     return int(text)
 
 
-async def _json(request: Request) -> dict:
+async def _json(request: Request) -> dict[str, Any]:
     raw = await _read_body(request, MAX_JSON_BYTES)
     try:
         data = json.loads(raw)
@@ -204,7 +206,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _text(data: dict, name: str, *, required: bool = True, nullable: bool = False):
+@overload
+def _text(
+    data: dict[str, Any], name: str, *, required: Literal[True] = True, nullable: bool = False
+) -> str: ...
+@overload
+def _text(data: dict[str, Any], name: str, *, required: bool, nullable: bool = False) -> str | None: ...
+def _text(data: dict[str, Any], name: str, *, required: bool = True, nullable: bool = False) -> str | None:
     value = data.get(name)
     if value is None:
         if required:

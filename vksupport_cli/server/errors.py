@@ -6,6 +6,8 @@ the http adapter reads ``code`` back into the same typed error.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import (
     BadInput,
     Conflict,
@@ -38,5 +40,5 @@ def status_for(error: DeskError) -> int:
     return 500
 
 
-def error_body(error: DeskError) -> dict:
+def error_body(error: DeskError) -> dict[str, Any]:
     return {"error": {"code": error.code, "message": error.message, "details": error.details}}

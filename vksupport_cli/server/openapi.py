@@ -6,18 +6,20 @@ the API fuzzing test drives the server from this very document.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
 
-def _ref(name: str) -> dict:
+def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict, description: str = "OK") -> dict:
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _nullable(kind: str, **extra) -> dict:
+def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
     return {"type": kind, "nullable": True, **extra}
 
 
@@ -42,9 +44,15 @@ _ERROR_RESPONSES = {"403": "Forbidden", "409": "Conflict", "503": "Unavailable"}
 
 
 def _op(
-    summary: str, responses: dict, *, params=(), body: dict | None = None, auth: bool = True, extra_errors=()
-) -> dict:
-    operation = {"summary": summary, "responses": {**responses, **_ERRORS}}
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    params: Iterable[dict[str, Any]] = (),
+    body: dict[str, Any] | None = None,
+    auth: bool = True,
+    extra_errors: Iterable[str] = (),
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "responses": {**responses, **_ERRORS}}
     for code in extra_errors:
         operation["responses"][code] = {"$ref": f"#/components/responses/{_ERROR_RESPONSES[code]}"}
     if params:
@@ -56,7 +64,7 @@ def _op(
     return operation
 
 
-def _error_response(description: str, headers: dict | None = None) -> dict:
+def _error_response(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
     response = _json(_ref("Error"), description)
     if headers:
         response["headers"] = headers
@@ -64,7 +72,7 @@ def _error_response(description: str, headers: dict | None = None) -> dict:
 
 
 @cache
-def document() -> dict:
+def document() -> dict[str, Any]:
     from .. import __version__
 
     question_text = {"type": "string", "minLength": 1}

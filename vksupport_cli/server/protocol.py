@@ -8,17 +8,18 @@ option per connection removes that stall for any number of workers.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 
 class NoDelayH11Protocol(H11Protocol):
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    # asyncio.Transport, as uvicorn's own signature (narrower than asyncio's BaseTransport)
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            try:
+            with contextlib.suppress(OSError):  # not a TCP socket after all: nothing to tune
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass  # not a TCP socket after all: nothing to tune
         super().connection_made(transport)
