@@ -125,6 +125,7 @@ class PostgresCluster:
                 self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
             finally:
                 self.started = False
+        self.started = False
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def log(self) -> str:
