@@ -420,7 +420,7 @@ class Load:
         user.seq += 1
         ads = self.rng.random() < 0.1
         return {
-            "topic": self.rng.choice(self.topics),
+            "topic": "ads-business" if ads else self.rng.choice(self.topics),  # ads: advertising only
             "title": f"{user.name} q{user.seq}",
             "body": f"{self.rng.choice(BODIES)} [{user.name} q{user.seq}]",
             "link": None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -354,6 +355,25 @@ def test_interactive_ask_goes_through_the_help_flow(monkeypatch):
     created = json.loads(output[output.index("{\n") :])
     assert created["question"]["topic"] == "hacked-page"
     assert created["question"]["title"] == "Страницу взломали вчера"
+
+
+def test_interactive_ads_ask_offers_only_advertising_topics(monkeypatch):
+    answers = ["реклама не проходит модерацию", "", "1", "Объявление отклонено", "Почему?", "", "y"]
+    ctx = _terminal_context()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(answers) + "\n"))
+    assert run(["ask", "--ads", "--json"], ctx) == 0, ctx.stderr_override.getvalue()
+    output = ctx.stdout_override.getvalue()
+    menu = output[output.index("What is the question about?") : output.index("{\n")]
+    offered = re.findall(r"^  \d+\. .*\((\S+)\)$", menu, re.MULTILINE)
+    assert offered[0] == "ad-account-moderation"  # the suggested article first
+    assert set(offered) == {
+        "ad-account-moderation",
+        "advertiser-support-form",
+        "ad-payment-problems",
+        "ads-business",
+    }
+    created = json.loads(output[output.index("{\n") :])
+    assert (created["question"]["kind"], created["question"]["topic"]) == ("ads", "ad-account-moderation")
 
 
 def test_interactive_ask_stops_when_an_article_solves_it(monkeypatch):

@@ -15,6 +15,7 @@ from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import (
     BadInput,
     Conflict,
+    IdempotencyMismatch,
     NotAccepting,
     NotAllowed,
     NotEditable,
@@ -184,6 +185,22 @@ def test_edit_and_delete_only_while_unprocessed(people):
         people.user.delete_question(second.id)
 
 
+def test_ids_are_never_reused(people):
+    """The newest question deleted, the next one (anyone's) gets a new id; its thread too."""
+    mine = ask(people.user, attachments=[("shot.png", PNG)])
+    detail = people.user.comment(mine.id, "Деталь.")
+    people.user.delete_question(mine.id)  # the newest question, comment and attachment in the desk
+    theirs = ask(people.stranger, attachments=[("shot.png", PNG)])
+    their_detail = people.stranger.comment(theirs.id, "Другая деталь.")
+    assert theirs.id > mine.id
+    assert theirs.attachments[0].id > mine.attachments[0].id
+    assert their_detail.id > detail.id
+    with pytest.raises(NotFound):
+        people.user.get_question(mine.id)
+    again = ask(people.user, title="Снова", body="Снова.")
+    assert again.id > theirs.id
+
+
 def test_comment_follow_up_rate_close(people):
     question = ask(people.user)
     comment = people.user.comment(question.id, "Деталь.")
@@ -209,6 +226,24 @@ def test_idempotent_comment(people):
     again = people.user.comment(question.id, "Один раз.", idempotency_key="c-key")
     assert first.id == again.id
     assert len(people.user.get_question(question.id).comments) == 1
+
+
+def test_an_idempotency_key_answers_only_for_its_own_request(people):
+    question = ask(people.user)
+    people.user.comment(question.id, "Один раз.", idempotency_key="bound-key")
+    with pytest.raises(IdempotencyMismatch) as refused:
+        people.user.comment(question.id, "Другой текст.", idempotency_key="bound-key")
+    assert refused.value.details["question_id"] == question.id
+    with pytest.raises(IdempotencyMismatch):
+        people.user.ask(topic="account", title="Т", body="Б", idempotency_key="bound-key")
+    assert [c.body for c in people.user.get_question(question.id).comments] == ["Один раз."]
+
+
+def test_an_ads_question_takes_an_advertising_topic(people):
+    with pytest.raises(BadInput, match="ads-business"):
+        ask(people.user, kind="ads")  # "hacked-page" is not about advertising
+    assert people.user.list_questions().questions == []
+    assert ask(people.user, kind="ads", topic="ad-account-moderation").kind == "ads"
 
 
 def test_strangers_see_nothing(people):

@@ -9,11 +9,12 @@ import textwrap
 
 import pytest
 
-from vksupport_cli.desk import db, records, service
+from vksupport_cli.desk import db, idempotency, records, service
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import (
     BadInput,
     Conflict,
+    IdempotencyMismatch,
     NotAccepting,
     NotAllowed,
     NotEditable,
@@ -270,8 +271,76 @@ def test_idempotent_comment(desk, user):
     again = desk.comment(user, question.id, "Деталь.", idempotency_key="c1")
     assert first.id == again.id
     assert len(desk.get_question(user, question.id).comments) == 1
-    with pytest.raises(BadInput):  # a key belongs to one kind of request
+    with pytest.raises(IdempotencyMismatch):  # a key belongs to one kind of request
         ask(desk, user, idempotency_key="c1")
+
+
+def test_a_comment_key_replayed_on_another_question_is_refused(desk, user, agent):
+    """The attack of issue 12: K on question A, then K on question B answered with A's comment."""
+    first = ask(desk, user)
+    made = desk.comment(user, first.id, "К первому.", idempotency_key="K")
+    desk.take(agent)
+    desk.answer(agent, first.id, "Ответ.")
+    desk.close_question(user, first.id)
+    second = ask(desk, user, title="Второй", body="Совсем другое.")
+    with pytest.raises(IdempotencyMismatch) as refused:
+        desk.comment(user, second.id, "К первому.", idempotency_key="K")
+    assert refused.value.details["question_id"] == first.id
+    assert desk.get_question(user, second.id).comments == []
+    assert [c.id for c in desk.get_question(user, first.id).comments if c.kind == "comment"] == [made.id]
+
+
+def test_a_comment_key_replayed_with_another_text_is_refused(desk, user):
+    question = ask(desk, user)
+    made = desk.comment(user, question.id, "Первый текст.", idempotency_key="K")
+    with pytest.raises(IdempotencyMismatch):
+        desk.comment(user, question.id, "Другой текст.", idempotency_key="K")
+    assert desk.comment(user, question.id, "  Первый текст.\r\n", idempotency_key="K").id == made.id
+    assert [c.body for c in desk.get_question(user, question.id).comments] == ["Первый текст."]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Другой заголовок"},
+        {"body": "Другое описание."},
+        {"topic": "account"},
+        {"link": "vk.com/id2"},
+        {"attachments": [("shot.png", PNG + b"\x01")]},
+        {"attachments": [("other.png", PNG)]},
+        {"attachments": []},
+    ],
+    ids=lambda change: next(iter(change)) + ("" if change.get("attachments", 1) else "-none"),
+)
+def test_an_ask_key_replayed_with_another_request_is_refused(desk, user, change):
+    fields = {"link": "vk.com/id1", "attachments": [("shot.png", PNG)]}
+    first = ask(desk, user, idempotency_key="K", **fields)
+    with pytest.raises(IdempotencyMismatch) as refused:
+        ask(desk, user, idempotency_key="K", **{**fields, **change})
+    assert refused.value.details["question_id"] == first.id
+    assert "another" in str(refused.value)
+    assert [q.id for q in desk.list_questions(user).questions] == [first.id]
+    # The very same request, however often, is the first question.
+    assert ask(desk, user, idempotency_key="K", **fields).id == first.id
+
+
+def test_idempotency_keys_expire_after_the_documented_time(desk, user, clock):
+    first = ask(desk, user, idempotency_key="K")
+    desk.close_question(user, first.id)
+    clock.advance(hours=23, minutes=59)
+    with pytest.raises(IdempotencyMismatch):
+        ask(desk, user, idempotency_key="K", title="Новый", body="Новый вопрос.")
+    clock.advance(minutes=2)  # past idempotency.KEY_TTL: the key is free again
+    assert idempotency.KEY_TTL.total_seconds() == 24 * 3600
+    second = ask(desk, user, idempotency_key="K", title="Новый", body="Новый вопрос.")
+    assert second.id != first.id
+    comment = desk.comment(user, second.id, "Деталь.", idempotency_key="C")
+    clock.advance(hours=25)
+    again = desk.comment(user, second.id, "Другая деталь.", idempotency_key="C")
+    assert again.id != comment.id
+    # Expired keys are dropped from the table, not kept for ever.
+    keys = desk.conn.execute("SELECT key FROM idempotency_keys ORDER BY key").fetchall()
+    assert [row[0] for row in keys] == ["C"]
 
 
 # -- agents -----------------------------------------------------------------
@@ -296,6 +365,25 @@ def test_take_serves_advertisers_first(desk, agent):
     ads = ask(desk, desk.ensure_user("shop"), kind="ads", topic="ads-business")
     assert desk.queue(agent)[0].id == ads.id
     assert desk.take(agent).id == ads.id
+
+
+def test_an_ads_question_takes_an_advertising_topic(desk):
+    shop = desk.ensure_user("shop")
+    for topic in ("hacked-page", "account", "payments"):
+        with pytest.raises(BadInput, match="ads-business"):
+            ask(desk, shop, kind="ads", topic=topic)
+    assert desk.conn.execute("SELECT count(*) FROM questions").fetchone()[0] == 0
+    advertising = [t.slug for t in desk.topics() if t.category == "ads-business"]
+    assert set(advertising) == {
+        "advertiser-support-form",
+        "ad-account-moderation",
+        "ad-payment-problems",
+        "ads-business",
+    }
+    for number, topic in enumerate(advertising):
+        asked = ask(desk, desk.ensure_user(f"shop-{number}"), kind="ads", topic=topic)
+        assert (asked.kind, asked.topic) == ("ads", topic)
+    assert ask(desk, shop, topic="ad-payment-problems").kind == "standard"  # anyone may ask about ads
 
 
 def test_take_picks_at_random(desk, agent):
@@ -502,6 +590,115 @@ def test_schema_is_versioned_and_migrations_are_idempotent(db_path):
     assert db.migrate(conn) == db.SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+def test_ids_are_never_reused_after_the_newest_is_deleted(desk, user, db_path):
+    first = ask(desk, user, attachments=[("a.png", PNG)])
+    comment = desk.comment(user, first.id, "Деталь")
+    desk.delete_question(user, first.id)
+    second = ask(desk, user, attachments=[("a.png", PNG)])
+    assert second.id == first.id + 1
+    assert second.attachments[0].id == first.attachments[0].id + 1
+    assert desk.comment(user, second.id, "Деталь").id == comment.id + 1
+    desk.delete_question(user, second.id)
+    reopened = Desk.open(db_path)  # the highest id is kept in the file, not in a process
+    try:
+        assert ask(reopened, user, title="Третий", body="Третий").id == second.id + 1
+    finally:
+        reopened.close()
+
+
+def _schema_v1(path) -> sqlite3.Connection:
+    """A database as the first schema made it (the migration under test starts from here)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("BEGIN")
+    for statement in db._statements(db.MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("COMMIT")
+    return conn
+
+
+def test_migration_keeps_every_row_and_ids_are_never_reused_after_it(tmp_path, clock):
+    path = tmp_path / "old.sqlite3"
+    old = _schema_v1(path)
+    t = "2026-11-01T10:00:00.000Z"
+    old.executemany(
+        "INSERT INTO users (id, name, role, created_at) VALUES (?, ?, ?, ?)",
+        [(1, "alice", "user", t), (2, "bob", "user", t), (3, "agent-smith", "agent", t)],
+    )
+    old.executemany(
+        "INSERT INTO questions (id, user_id, kind, topic, title, body, status, agent_id, created_at,"
+        " updated_at, queued_at, taken_at, answered_at) VALUES (?, ?, 'standard', 'account', ?, ?, ?, ?,"
+        " ?, ?, ?, ?, ?)",
+        [
+            (1, 1, "Старый", "Отвеченный", "answered", 3, t, t, t, t, t),
+            (2, 2, "Ждёт", "Ждущий", "waiting", None, t, t, t, None, None),
+            (3, 1, "Третий", "Удалят", "closed", None, t, t, t, None, None),
+        ],
+    )
+    old.executemany(
+        "INSERT INTO comments (id, question_id, author_id, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [(1, 1, 1, "comment", "Деталь", t), (2, 1, 3, "answer", "Ответ", t), (3, 2, 2, "comment", "Моё", t)],
+    )
+    old.execute(
+        "INSERT INTO attachments (id, question_id, filename, content_type, size, sha256, content, created_at)"
+        " VALUES (1, 2, 'a.png', 'image/png', ?, 'x', ?, ?)",
+        (len(PNG), PNG, t),
+    )
+    # A key whose question (id 5) is gone: the newest id this database ever gave out.
+    old.execute(
+        "INSERT INTO idempotency_keys (user_id, key, resource, resource_id, created_at)"
+        " VALUES (2, 'k', 'question', 5, ?)",
+        (t,),
+    )
+    # A comment key from an hour ago (schema 1 kept neither its question nor a fingerprint).
+    old.execute(
+        "INSERT INTO idempotency_keys (user_id, key, resource, resource_id, created_at)"
+        " VALUES (1, 'kc', 'comment', 1, '2026-11-26T11:00:00.000Z')"
+    )
+    old.execute("DELETE FROM questions WHERE id = 3")
+    old.close()
+
+    desk = Desk.open(path, clock=clock)
+    conn = desk.conn
+    assert db.schema_version(conn) == db.SCHEMA_VERSION
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert [tuple(r) for r in conn.execute("SELECT id, user_id, status FROM questions ORDER BY id")] == [
+        (1, 1, "answered"),
+        (2, 2, "waiting"),
+    ]
+    assert [tuple(r) for r in conn.execute("SELECT id, question_id, body FROM comments ORDER BY id")] == [
+        (1, 1, "Деталь"),
+        (2, 1, "Ответ"),
+        (3, 2, "Моё"),
+    ]
+    alice, bob = desk.ensure_user("alice"), desk.ensure_user("bob")
+    _, content = desk.attachment_content(bob, 2, 1)
+    assert content == PNG
+    with pytest.raises(OpenQuestionExists):  # the one-open-question index came through
+        ask(desk, bob)
+    # The next ids follow the highest ever seen, not the highest left.
+    mine = ask(desk, alice, attachments=[("b.png", PNG)])
+    assert mine.id == 6
+    assert mine.attachments[0].id == 2
+    desk.delete_question(alice, mine.id)
+    again = ask(desk, alice, title="Снова", body="Снова")
+    assert again.id == 7
+    assert desk.comment(alice, again.id, "ещё").id == 4
+    # The old comment key now knows its question: a replay there is the old comment, elsewhere refused.
+    assert desk.comment(alice, 1, "Деталь", idempotency_key="kc").id == 1
+    with pytest.raises(IdempotencyMismatch) as refused:
+        desk.comment(alice, again.id, "Деталь", idempotency_key="kc")
+    assert refused.value.details["question_id"] == 1
+    desk.delete_question(bob, 2)  # cascades still work: its comment and attachment go with it
+    assert conn.execute("SELECT count(*) FROM comments WHERE question_id = 2").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 0
+    assert ask(desk, bob).id == 8
+    desk.close()
 
 
 def test_a_newer_schema_is_refused(tmp_path):

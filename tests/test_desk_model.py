@@ -23,10 +23,10 @@ outcomes (``event``s below) the walk reached. The profiles are plain
 ``settings`` objects passed to this one test, never loaded globally, so they do
 not change other tests' hypothesis settings.
 
-Two desk bugs this walk found are fixed and have plain regression tests at the
-end of this file (the walk itself still steers around them): an agent could
-edit or delete a user's unprocessed question, and a comment key whose comment
-was deleted with its question replayed whatever comment reused that row id.
+Two desk bugs this walk found are fixed: an agent could edit or delete a
+user's unprocessed question (the walk now lets agents try), and a comment key
+whose comment was deleted with its question replayed whatever comment reused
+that row id. Each also has a plain regression test at the end of this file.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from vksupport_cli.errors import (
     BadInput,
     Conflict,
     DeskError,
+    IdempotencyMismatch,
     NotAccepting,
     NotAllowed,
     NotEditable,
@@ -89,12 +90,14 @@ USERS = ("alice", "bob", "carol")
 AGENTS = ("agent-smith", "agent-jones")
 OPEN = ("waiting", "in_progress")
 #: Idempotency keys: a small pool shared by asks and comments, so that replays
-#: and a key reused for the other kind of request both happen often.
+#: and a key reused for another request (the other kind, another question or text) happen often.
 KEYS = (None, None, "k1", "k2", "k3")
 #: Ids no question ever has: far beyond any given out, or near the 64-bit edge.
 MISSING_IDS = (10**9, 2**62)
 #: Who acts on a question: None is its author; a user's name may or may not be.
 ACTORS = (None,) * 6 + USERS
+#: Who tries to change a question: the same, and an agent (who may see it but never change it).
+EDITORS = (*ACTORS, AGENTS[0])
 
 
 @dataclass
@@ -153,7 +156,8 @@ class DeskMachine(RuleBasedStateMachine):
         # the model
         self.model: dict[int, Q] = {}
         self.ever: set[int] = set()  # every id the desk gave out, deleted ones too
-        self.keys: dict[tuple[str, str], tuple[str, int]] = {}  # (user, key) -> (resource, id)
+        #: (user, key) -> (resource, id, request): an ask's fields, or the question a comment went to
+        self.keys: dict[tuple[str, str], tuple[str, int, object]] = {}
         self.comment_of: dict[int, int] = {}  # live comment (or answer) id -> its question id
         self.accepting = True
         self.asked = 0
@@ -215,30 +219,31 @@ class DeskMachine(RuleBasedStateMachine):
     def seed(self, askers):
         """Some examples start with questions already waiting, to reach deeper states."""
         for user, key in askers:
-            self.ask(user, ads=False, key=key)
+            self.ask(user, ads=False, key=key, resend=False)
 
-    @rule(user=st.sampled_from(USERS), ads=st.booleans(), key=st.sampled_from(KEYS))
-    def ask(self, user, ads, key):
+    @rule(user=st.sampled_from(USERS), ads=st.booleans(), key=st.sampled_from(KEYS), resend=st.booleans())
+    def ask(self, user, ads, key, resend):
         self.tick()
         self.asked += 1
-        title = f"Вопрос номер {self.asked} от {user}"
-        kind = "ads" if ads else "standard"
+        remembered = self.keys.get((user, key)) if key else None
+        if resend and remembered is not None and remembered[0] == "question":
+            payload = remembered[2]  # the very request the key first made: a replay
+        else:
+            payload = {
+                "topic": "ads-business" if ads else "hacked-page",
+                "title": f"Вопрос номер {self.asked} от {user}",
+                "body": f"Подробности {self.asked}: страницу взломали, пароль не подходит.",
+                "kind": "ads" if ads else "standard",
+            }
+        title, kind = payload["title"], payload["kind"]
         before = len(self.model)
 
         def call():
-            return self.desk.ask(
-                self.people[user],
-                topic="ads-business" if ads else "hacked-page",
-                title=title,
-                body=f"Подробности {self.asked}: страницу взломали, пароль не подходит.",
-                kind=kind,
-                idempotency_key=key,
-            )
+            return self.desk.ask(self.people[user], **payload, idempotency_key=key)
 
-        remembered = self.keys.get((user, key)) if key else None
         if remembered is not None:  # replays come first, even when not accepting
-            resource, earlier = remembered
-            if resource == "question":  # the first question, nothing new
+            resource, earlier, first_payload = remembered
+            if resource == "question" and payload == first_payload:  # the first question, nothing new
                 replayed = call().question
                 assert (replayed.id, replayed.title, replayed.status) == (
                     earlier,
@@ -246,8 +251,10 @@ class DeskMachine(RuleBasedStateMachine):
                     self.model[earlier].status,
                 )
                 event("ask: replayed")
-            else:  # the key was used for a comment
-                self.refused("ask", BadInput, call)
+            else:  # the key was used for a comment, or for another question
+                error = self.refused("ask", IdempotencyMismatch, call)
+                first_question = earlier if resource == "question" else self.comment_of[earlier]
+                assert error.details["question_id"] == first_question
         elif not self.accepting:
             self.refused("ask", NotAccepting, call)
         elif (open_q := self.open_of(user)) is not None:
@@ -266,7 +273,7 @@ class DeskMachine(RuleBasedStateMachine):
             self.model[question.id] = Q(question.id, user, kind, title)
             self.ever.add(question.id)
             if key:
-                self.keys[(user, key)] = ("question", question.id)
+                self.keys[(user, key)] = ("question", question.id, payload)
             event(f"ask: created {kind}")
             return
         self.check_count(before)
@@ -281,7 +288,7 @@ class DeskMachine(RuleBasedStateMachine):
     # -- the author's changes -------------------------------------------------
 
     @precondition(lambda self: self.model)
-    @rule(qid=question_id("waiting"), actor=st.sampled_from(ACTORS))
+    @rule(qid=question_id("waiting"), actor=st.sampled_from(EDITORS))
     def edit(self, qid, actor):
         self.tick()
         name = self.actor_for(qid, actor)
@@ -306,7 +313,7 @@ class DeskMachine(RuleBasedStateMachine):
             event("edit: done")
 
     @precondition(lambda self: self.model)
-    @rule(qid=question_id("waiting"), actor=st.sampled_from(ACTORS))
+    @rule(qid=question_id("waiting"), actor=st.sampled_from(EDITORS))
     def delete(self, qid, actor):
         self.tick()
         name = self.actor_for(qid, actor)
@@ -325,8 +332,8 @@ class DeskMachine(RuleBasedStateMachine):
             self.comment_of = {c: q for c, q in self.comment_of.items() if q != qid}
             # A deleted question's keys go with it, its comments' too: they ask anew.
             self.keys = {
-                k: (resource, rid)
-                for k, (resource, rid) in self.keys.items()
+                k: (resource, rid, request)
+                for k, (resource, rid, request) in self.keys.items()
                 if (resource, rid) != ("question", qid) and not (resource == "comment" and rid in gone)
             }
             self.refused("get deleted", NotFound, lambda: self.desk.get_question(self.people[name], qid))
@@ -349,10 +356,12 @@ class DeskMachine(RuleBasedStateMachine):
 
         remembered = self.keys.get((name, key)) if key else None
         if remembered is not None:  # replays come first, whatever the question
-            resource, earlier = remembered
-            if resource == "question":
-                self.refused("comment", BadInput, call)
-            else:  # the first comment, nothing new
+            resource, earlier, first_target = remembered
+            if resource == "question" or first_target != qid:  # another operation, or question
+                error = self.refused("comment", IdempotencyMismatch, call)
+                first_question = earlier if resource == "question" else first_target
+                assert error.details["question_id"] == first_question
+            else:  # the first comment (same question, same text), nothing new
                 assert call().id == earlier
                 assert len(self.desk.get_question(self.people[name], self.comment_of[earlier]).comments) == (
                     self.model[self.comment_of[earlier]].comments
@@ -380,7 +389,7 @@ class DeskMachine(RuleBasedStateMachine):
         q.comments += 1
         self.comment_of[made.id] = qid
         if key:
-            self.keys[(name, key)] = ("comment", made.id)
+            self.keys[(name, key)] = ("comment", made.id, qid)
         event(f"comment: added ({q.status})")
 
     # -- agents ---------------------------------------------------------------
@@ -571,40 +580,39 @@ def test_a_deleted_questions_key_asks_anew(desk):
     desk.delete_question(alice, first.id)
     again = desk.ask(alice, topic="account", title="Второй", body="Текст", idempotency_key="k").question
     assert again.title == "Второй"
-    assert desk.ask(alice, topic="account", title="x", body="y", idempotency_key="k").question.id == again.id
+    assert (
+        desk.ask(alice, topic="account", title="Второй", body="Текст", idempotency_key="k").question.id
+        == again.id
+    )
+    with pytest.raises(IdempotencyMismatch):
+        desk.ask(alice, topic="account", title="x", body="y", idempotency_key="k")
 
 
-# -- known bugs, kept out of the random walk above ------------------------------
+# -- regression tests of bugs the walk once found ---------------------------------
 
 
 def test_only_the_author_edits_or_deletes_an_unprocessed_question(desk):
     alice = desk.ensure_user("alice")
     agent = desk.ensure_user("agent-smith", "agent")
     question = desk.ask(alice, topic="account", title="Вопрос", body="Текст").question
-    outcomes = []
-    for attempt in (
-        lambda: desk.edit_question(agent, question.id, title="Исправил агент"),
-        lambda: desk.delete_question(agent, question.id),
-    ):
-        try:
-            attempt()
-        except NotFound:
-            outcomes.append("not found")
-        else:
-            outcomes.append("done")
-    assert outcomes == ["not found", "not found"]
+    with pytest.raises(NotFound):
+        desk.edit_question(agent, question.id, title="Исправил агент")
+    with pytest.raises(NotFound):
+        desk.delete_question(agent, question.id)
+    assert desk.get_question(alice, question.id).title == "Вопрос"
 
 
 def test_a_stale_comment_key_never_replays_another_users_comment(desk):
     alice, bob = desk.ensure_user("alice"), desk.ensure_user("bob")
     mine = desk.ask(alice, topic="account", title="Мой", body="Мой вопрос").question
-    desk.comment(alice, mine.id, "моя деталь", idempotency_key="k")
-    desk.delete_question(alice, mine.id)  # takes the comment with it, not the key
+    first = desk.comment(alice, mine.id, "моя деталь", idempotency_key="k")
+    desk.delete_question(alice, mine.id)  # takes the comment and its key with it
     theirs = desk.ask(bob, topic="account", title="Чужой", body="Чужой вопрос").question
-    desk.comment(bob, theirs.id, "секрет Боба")  # reuses the freed comment row id
+    secret = desk.comment(bob, theirs.id, "секрет Боба")
     again = desk.ask(alice, topic="account", title="Новый", body="Новый вопрос").question
-    try:
-        replayed = desk.comment(alice, again.id, "моя деталь", idempotency_key="k")
-    except NotFound:
-        replayed = None
-    assert replayed is None or replayed.author == "alice", replayed
+    # The key is free again: the same request makes a new comment on the new question.
+    made = desk.comment(alice, again.id, "моя деталь", idempotency_key="k")
+    assert (made.question_id, made.author, made.body) == (again.id, "alice", "моя деталь")
+    assert made.id not in (first.id, secret.id)
+    assert [c.id for c in desk.get_question(alice, again.id).comments] == [made.id]
+    assert [c.body for c in desk.get_question(bob, theirs.id).comments] == ["секрет Боба"]

@@ -86,6 +86,60 @@ def test_resending_after_an_unknown_outcome_never_makes_a_second_question():
     assert [q["id"] for q in in_process("list", "--json").json()] == [first.id]
 
 
+def test_a_draft_whose_key_made_another_request_is_kept_with_a_new_key():
+    """The first send reached the desk (its reply was lost); then the text changed and was resent."""
+    desk = Desk.open(paths.sandbox_db())
+    me = desk.ensure_user(SANDBOX_USER)
+    question = desk.ask(me, topic="account", title="Вопрос", body="Текст вопроса.").question
+    desk.close()
+    # Make a kept comment draft whose key already made a comment with other text:
+    draft = drafts.Draft(kind="comment", server="sandbox", question_id=question.id)
+    draft.fields["body"] = "Исправленный текст."
+    draft.save()
+    desk = Desk.open(paths.sandbox_db())
+    first = desk.comment(me, question.id, "Первый вариант.", idempotency_key=draft.idempotency_key)
+    desk.close()
+
+    refused = subprocess_run("comment", str(question.id), "--resume", draft.id)
+    assert refused.code == exits.CONFLICT
+    assert "Traceback" not in refused.stderr
+    assert f"#{question.id}" in refused.stderr and f"vksupport show {question.id}" in refused.stderr
+    assert f"vksupport comment {question.id} --resume {draft.id}" in refused.stderr
+    assert f"vksupport drafts discard {draft.id}" in refused.stderr
+    kept = only_draft()
+    assert (kept.id, kept.fields["body"]) == (draft.id, "Исправленный текст.")
+    assert kept.idempotency_key != draft.idempotency_key  # the text is a new request now
+
+    resent = subprocess_run("comment", str(question.id), "--resume", draft.id, "--json")
+    assert resent.code == exits.OK, resent.stderr
+    assert resent.json()["body"] == "Исправленный текст." and resent.json()["id"] != first.id
+    assert drafts.all_drafts() == []
+    bodies = [c["body"] for c in in_process("show", str(question.id), "--json").json()["comments"]]
+    assert bodies == ["Первый вариант.", "Исправленный текст."]
+
+
+def test_an_ask_draft_resent_with_another_text_is_refused_and_kept():
+    in_process("desk", "accepting", "off")
+    in_process(*ASK)
+    draft = only_draft()
+    in_process("desk", "accepting", "on")
+    desk = Desk.open(paths.sandbox_db())  # the first attempt did reach the desk
+    first = desk.ask(
+        desk.ensure_user(SANDBOX_USER),
+        topic="hacked-page",
+        title="Страницу взломали",
+        body=draft.fields["body"],
+        idempotency_key=draft.idempotency_key,
+    ).question
+    desk.close()
+    changed = subprocess_run("ask", "--resume", "latest", "--body", "Другое объяснение.")
+    assert changed.code == exits.CONFLICT, changed.stderr
+    assert f"vksupport show {first.id}" in changed.stderr
+    kept = only_draft()
+    assert kept.fields["body"] == "Другое объяснение."
+    assert [q["id"] for q in in_process("list", "--json").json()] == [first.id]
+
+
 def test_a_comment_survives_a_desk_that_is_down(tmp_path, _template_db):
     db = tmp_path / "desk.sqlite3"
     shutil.copy(_template_db, db)

@@ -338,3 +338,38 @@ def test_a_slow_client_does_not_hold_up_the_others(server, db):
         client.close()
     finally:
         stalled.close()
+
+
+def test_an_idempotency_key_replayed_with_another_request_is_422(server, db):
+    """The attack of issue 12 over HTTP: K on question A, then K on question B."""
+    (token,) = tokens(db, "replayer")
+    (agent_token,) = tokens(db, "smith", agent=True)
+    auth = {"Authorization": f"Bearer {token}", "Idempotency-Key": "K"}
+    client, agent = HttpClient(server.url, token), HttpClient(server.url, agent_token)
+    first = client.ask(topic="account", title="Первый", body="Первый вопрос.").question
+    made = httpx.post(
+        f"{server.url}/api/v1/questions/{first.id}/comments", headers=auth, json={"body": "Деталь."}
+    )
+    assert made.status_code == 201
+    agent.agent_take()
+    agent.agent_answer(first.id, "Ответ.")
+    client.close_question(first.id)
+    second = client.ask(topic="account", title="Второй", body="Второй вопрос.").question
+    for path, body in (
+        (f"/questions/{second.id}/comments", {"body": "Деталь."}),  # another question
+        (f"/questions/{first.id}/comments", {"body": "Другая деталь."}),  # another text
+        (
+            "/questions",
+            {"topic": "account", "title": "Третий", "body": "Третий вопрос."},
+        ),  # another operation
+    ):
+        reply = httpx.post(f"{server.url}/api/v1{path}", headers=auth, json=body)
+        assert reply.status_code == 422, (path, reply.text)
+        assert reply.json()["error"]["code"] == "idempotency_mismatch"
+        assert reply.json()["error"]["details"] == {"question_id": first.id}
+    assert client.get_question(second.id).comments == []
+    assert [q.id for q in client.list_questions().questions] == [second.id, first.id]
+    replay = httpx.post(
+        f"{server.url}/api/v1/questions/{first.id}/comments", headers=auth, json={"body": "Деталь."}
+    )
+    assert (replay.status_code, replay.json()["id"]) == (201, made.json()["id"])

@@ -25,7 +25,8 @@ KINDS = ("ask", "comment", "edit", "answer")
 TEXT_FIELDS = ("title", "body", "problem", "message")
 
 
-def _new_key() -> str:
+def new_key() -> str:
+    """A fresh idempotency key (a random UUID)."""
     import uuid  # only when a draft is made: every command imports this module
 
     return str(uuid.uuid4())
@@ -46,7 +47,7 @@ class Draft:
     id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + os.urandom(2).hex())
     question_id: int | None = None  # what a comment or an edit is for
     fields: dict[str, Any] = field(default_factory=dict)  # topic, title, body, link, kind, attachments...
-    idempotency_key: str = field(default_factory=lambda: _new_key())
+    idempotency_key: str = field(default_factory=lambda: new_key())
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
     last_error: str | None = None

@@ -75,6 +75,18 @@ class NotEditable(Conflict):
     code = "not_editable"
 
 
+class IdempotencyMismatch(Conflict):
+    """An idempotency key replayed with another request than the one it first made.
+
+    A key stands for one request: its user, its operation (ask, comment), its target
+    (the question a comment goes to) and a fingerprint of its content. The same key
+    with anything else is refused, never answered with the first request's result.
+    ``details['question_id']`` is the question the key's first request made or went to.
+    """
+
+    code = "idempotency_mismatch"
+
+
 class Unavailable(DeskError):
     """The desk cannot be reached or cannot serve right now."""
 
@@ -104,6 +116,7 @@ BY_CODE: dict[str, type[DeskError]] = {
         NotAllowed,
         Conflict,
         NotEditable,
+        IdempotencyMismatch,
         Unavailable,
         NotAccepting,
         RateLimited,

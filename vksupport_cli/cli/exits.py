@@ -6,6 +6,7 @@ from ..errors import (
     BadInput,
     Conflict,
     DeskError,
+    IdempotencyMismatch,
     NotAllowed,
     NotFound,
     NotSignedIn,
@@ -17,7 +18,7 @@ ERROR = 1  # anything else, including an aborted edit
 USAGE = 2  # bad option or value, or a required value missing with no terminal to ask
 NOT_SIGNED_IN = 3  # no token, or the desk rejected it
 NOT_FOUND = 4  # no such question (or not yours), article, attachment or draft
-CONFLICT = 5  # an open question exists, or the question can no longer be edited/deleted
+CONFLICT = 5  # an open question, a question no longer editable, or a key replayed with another request
 UNAVAILABLE = 6  # network error, desk unavailable, rate limited, not accepting questions
 TIMEOUT = 7  # `wait` gave up before the answer came
 INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
@@ -27,6 +28,7 @@ _BY_ERROR: list[tuple[type[DeskError], int]] = [
     (BadInput, USAGE),
     (NotSignedIn, NOT_SIGNED_IN),
     (NotFound, NOT_FOUND),
+    (IdempotencyMismatch, CONFLICT),
     (Conflict, CONFLICT),
     (Unavailable, UNAVAILABLE),
     (NotAllowed, ERROR),

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from .. import drafts
-from ..desk.models import AskResult, Comment, Question, SearchHit
+from ..desk.models import ADS_CATEGORY, AskResult, Comment, Question, SearchHit
 from ..drafts import Draft
-from ..errors import NotEditable, NotFound
+from ..errors import IdempotencyMismatch, NotEditable, NotFound
 from ..i18n import _, ngettext
 from . import compose
 from .context import Aborted, Context, UsageError, WaitTimedOut
@@ -231,9 +231,24 @@ def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
         yield draft
     except BaseException as error:
         if draft.has_text:
-            draft.save(error=error.__class__.__name__)
             from .drafts import resend_command
 
+            question = error.details.get("question_id") if isinstance(error, IdempotencyMismatch) else None
+            if isinstance(error, IdempotencyMismatch):
+                # The draft's key already made another request (an earlier send of other text,
+                # or to another question): what the draft holds now is a new request.
+                draft.idempotency_key = drafts.new_key()
+            if isinstance(question, int):
+                draft.save(error=error.__class__.__name__)
+                ctx.note(
+                    _(
+                        "Your text is kept as draft {id}. Check question #{question} first (vksupport show "
+                        "{question}); to send this text as a new request: {command}; if it is not needed: "
+                        "vksupport drafts discard {id}"
+                    ).format(id=draft.id, question=question, command=resend_command(draft))
+                )
+                raise
+            draft.save(error=error.__class__.__name__)
             ctx.note(
                 _("Your text is kept as draft {id}; send it again with: {command}").format(
                     id=draft.id, command=resend_command(draft)
@@ -278,6 +293,13 @@ def _choose_topic(ctx: Context, options: AskOptions) -> str:
     by_slug = {topic.slug: topic for topic in topics}
     ordered = [by_slug[slug] for slug in suggested if slug in by_slug]
     ordered += [topic for topic in topics if topic.kind == "category"]
+    if options.ads:  # an advertiser's question is only about advertising: offer nothing else
+        suggested_ads = [
+            topic for topic in ordered if topic.kind == "article" and topic.category == ADS_CATEGORY
+        ]
+        ordered = suggested_ads + [
+            topic for topic in topics if topic.category == ADS_CATEGORY and topic not in suggested_ads
+        ]
     ctx.console.print("\n" + _("What is the question about?"))
     for number, topic in enumerate(ordered, start=1):
         ctx.console.print(f"  {number}. {escape(topic.title)} [dim]({topic.slug})[/]")

@@ -40,6 +40,7 @@ from ..errors import (
     BadInput,
     Conflict,
     DeskError,
+    IdempotencyMismatch,
     NotAllowed,
     NotFound,
     NotSignedIn,
@@ -70,6 +71,7 @@ _BY_STATUS = {
     403: NotAllowed,
     404: NotFound,
     409: Conflict,
+    422: IdempotencyMismatch,
     429: RateLimited,
 }
 

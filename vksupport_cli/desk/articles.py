@@ -11,7 +11,7 @@ from ..errors import BadInput, NotFound
 from ..i18n import _
 from . import helpcenter, search
 from .inputs import require_text
-from .models import Article, SearchHit, Topic
+from .models import ADS_CATEGORY, Article, SearchHit, Topic
 from .records import DeskPart
 from .store import Store
 
@@ -77,12 +77,16 @@ def categories(store: Store) -> list[str]:
     return [row[0] for row in rows]
 
 
-def check_topic(store: Store, topic: str) -> str:
-    """``topic`` if a question may take it: an askable article's slug, or a category."""
+def check_topic(store: Store, topic: str, kind: str = "standard") -> str:
+    """``topic`` if a question of ``kind`` may take it: an askable article's slug, or a category.
+
+    An advertiser's (``ads``) question is answered first, so it takes only a topic about
+    advertising: the category ``ADS_CATEGORY`` or one of its askable articles.
+    """
     topic = require_text(topic).strip()
     if not topic:
         raise BadInput(_("Choose a topic: a help article you may ask about, or a category."))
-    row = store.execute("SELECT can_ask FROM articles WHERE slug = ?", (topic,)).fetchone()
+    row = store.execute("SELECT can_ask, category FROM articles WHERE slug = ?", (topic,)).fetchone()
     if row is not None:
         if not row["can_ask"]:
             raise BadInput(
@@ -91,10 +95,21 @@ def check_topic(store: Store, topic: str) -> str:
                     "choose its category or an article that lets you write to support."
                 ).format(topic=topic)
             )
-        return topic
-    if topic in categories(store) or topic in helpcenter.CATEGORIES:
-        return topic
-    raise BadInput(_("There is no topic {topic!r}; use an article's slug or a category.").format(topic=topic))
+        category = row["category"]
+    elif topic in categories(store) or topic in helpcenter.CATEGORIES:
+        category = topic
+    else:
+        raise BadInput(
+            _("There is no topic {topic!r}; use an article's slug or a category.").format(topic=topic)
+        )
+    if kind == "ads" and category != ADS_CATEGORY:
+        raise BadInput(
+            _(
+                "An advertiser's question is answered first but only about advertising: choose a topic "
+                "from the category “{title}” ({category}), or ask an ordinary question."
+            ).format(title=helpcenter.CATEGORIES.get(ADS_CATEGORY, ADS_CATEGORY), category=ADS_CATEGORY)
+        )
+    return topic
 
 
 def _article(row: Any) -> Article:

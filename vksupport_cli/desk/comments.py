@@ -7,10 +7,10 @@ from ..errors import Conflict
 from ..i18n import _
 from . import idempotency
 from .accounts import require_agent
-from .inputs import COMMENT_MAX, clean_key, clean_text
+from .inputs import COMMENT_MAX, check_id, clean_key, clean_text
 from .models import Comment, Question, User
 from .questions import refuse_if_open
-from .records import DeskPart, status_word
+from .records import DeskPart, iso, status_word
 from .store import Store
 
 
@@ -19,13 +19,17 @@ class Comments(DeskPart):
         self, user: User, question_id: int, body: str, *, idempotency_key: str | None = None
     ) -> Comment:
         """Add details to one's question; on an answered one it is a follow-up that reopens it."""
+        check_id(question_id)
         body = clean_text(body, "comment", COMMENT_MAX)
         key = clean_key(idempotency_key)
-        now = self._now()
+        # A comment's key is bound to its question and its text, as the desk cleaned it.
+        request = idempotency.Request(idempotency.COMMENT, question_id, idempotency.fingerprint(body=body))
+        moment = self.clock()
+        now = iso(moment)
         with self.store.write():
             if key:
                 idempotency.hold(self.store, user, key)
-            if key and (earlier := idempotency.replayed(self.store, user, key, "comment")) is not None:
+            if key and (earlier := idempotency.replayed(self.store, user, key, request, moment)) is not None:
                 return self._comment(earlier)
             row = self._own_row(user, question_id, authored=True)
             if row["status"] == "closed":
@@ -48,7 +52,7 @@ class Comments(DeskPart):
                 self.store.execute("UPDATE questions SET updated_at = ? WHERE id = ?", (now, question_id))
             comment_id = add_comment(self.store, question_id, user.id, "comment", body, now)
             if key:
-                idempotency.remember(self.store, user, key, "comment", comment_id, now)
+                idempotency.remember(self.store, user, key, request, comment_id, moment)
         return self._comment(comment_id)
 
     def answer(self, agent: User, question_id: int, body: str) -> Question:

@@ -13,9 +13,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from . import schema
+from .schema import SCHEMA_VERSION
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect", "migrate", "schema_version", "write"]
+
+#: SQLite's words for schema.py's braces.
+WORDS = {
+    "id": "INTEGER PRIMARY KEY",
+    "blob": "BLOB",
+    "random_pick": "abs(random() % 2147483648)",
+}
+#: The migrations as SQLite runs them (schema.py holds them for every dialect).
+MIGRATIONS: list[str] = [
+    schema.render(schema.sql_for(step, "sqlite"), WORDS) for _, step in schema.MIGRATIONS
+]
+_statements = schema.statements
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -47,10 +60,18 @@ def migrate(conn: sqlite3.Connection) -> int:
     """Apply the migrations this database lacks (schema.py); returns the new version."""
     if schema_version(conn) == SCHEMA_VERSION:
         return SCHEMA_VERSION
-    from . import schema
     from .store import SQLiteStore
 
-    return schema.migrate(SQLiteStore(conn))
+    # A step may rebuild a table that others reference: with foreign keys on, dropping the
+    # old table would cascade into its children. They are off for the migration (the
+    # pragma is a no-op inside a transaction, hence here) and checked before COMMIT
+    # (SQLiteStore.schema_migrated).
+    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        return schema.migrate(SQLiteStore(conn))
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
 
 
 @contextmanager

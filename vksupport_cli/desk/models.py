@@ -16,6 +16,8 @@ from typing import Any, Self, Union, get_args, get_origin, get_type_hints
 STATUSES = ("waiting", "in_progress", "answered", "closed")
 OPEN_STATUSES = ("waiting", "in_progress")
 KINDS = ("standard", "ads")
+#: The help-centre category of advertising: the only topics an ``ads`` question may take.
+ADS_CATEGORY = "ads-business"
 RATINGS = ("good", "bad")
 ROLES = ("user", "agent")
 

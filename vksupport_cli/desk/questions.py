@@ -31,7 +31,7 @@ from .inputs import (
     is_int,
 )
 from .models import KINDS, OPEN_STATUSES, RATINGS, AskResult, Question, QuestionPage, User
-from .records import QUESTION_SELECT, DeskPart, status_word
+from .records import QUESTION_SELECT, DeskPart, iso, status_word
 from .store import Store
 
 LIST_FILTERS = ("all", "open", *("waiting", "in_progress", "answered", "closed"))
@@ -71,7 +71,7 @@ class Questions(DeskPart):
         """Put a new question in the queue, under the one-open-question rule."""
         if kind not in KINDS:
             raise BadInput(_("Kind must be one of {choices}.").format(choices=", ".join(KINDS)))
-        topic = check_topic(self.store, topic)
+        topic = check_topic(self.store, topic, kind)
         title = clean_line(title, "summary", TITLE_MAX)
         body = clean_text(body, "description", BODY_MAX)
         link = clean_link(link)
@@ -79,11 +79,25 @@ class Questions(DeskPart):
         if len(files) > ATTACHMENTS_MAX:
             raise BadInput(too_many_attachments())
         key = clean_key(idempotency_key)
-        now = self._now()
+        # What a key is bound to: the request as the desk cleaned it (so trimmed ends do not count).
+        request = idempotency.Request(
+            idempotency.ASK,
+            None,
+            idempotency.fingerprint(
+                kind=kind,
+                topic=topic,
+                title=title,
+                body=body,
+                link=link,
+                attachments=[list(f) for f in files],
+            ),
+        )
+        moment = self.clock()
+        now = iso(moment)
         with self.store.write():
             if key:
                 idempotency.hold(self.store, user, key)
-            if key and (earlier := idempotency.replayed(self.store, user, key, "question")) is not None:
+            if key and (earlier := idempotency.replayed(self.store, user, key, request, moment)) is not None:
                 return AskResult(self._question(user, earlier), None)
             if not self.accepting():
                 raise NotAccepting(_("The desk is not accepting new questions right now; try again later."))
@@ -105,7 +119,7 @@ class Questions(DeskPart):
             for name, content_type, content in files:
                 store_attachment(self.store, question_id, name, content_type, content, now)
             if key:
-                idempotency.remember(self.store, user, key, "question", question_id, now)
+                idempotency.remember(self.store, user, key, request, question_id, moment)
         return AskResult(self._question(user, question_id), repeats)
 
     def list_questions(

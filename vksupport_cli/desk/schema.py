@@ -3,7 +3,8 @@
 Each migration is SQL with a few words in braces that a dialect fills in
 (``{id}``: an auto-numbered primary key, ``{blob}``: bytes, ``{random_pick}``:
 a random integer in [0, 2**31) per row). Everything else is SQL both SQLite and
-PostgreSQL accept. What ran is recorded in the ``schema_migrations`` table of
+PostgreSQL accept; a step only one database needs (SQLite rebuilding a table
+to change a column) is given per dialect. What ran is recorded in the ``schema_migrations`` table of
 the database itself (version, name, when), so any node can tell what a
 database holds; SQLite also keeps ``PRAGMA user_version`` in step.
 """
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 #: (name, SQL) in order; entry ``i`` moves the schema from version ``i`` to ``i + 1``.
 #: Never edit a released entry: append a new one.
-MIGRATIONS: list[tuple[str, str]] = [
+MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
     (
         "the first schema",
         """
@@ -111,6 +112,124 @@ MIGRATIONS: list[tuple[str, str]] = [
     );
     """,
     ),
+    # 2: ids of questions, comments and attachments are never reused. A plain INTEGER
+    # PRIMARY KEY hands out max(id) + 1, so deleting the newest question gave its id to
+    # the next one, and a script, draft or `wait` holding that id reached someone else's.
+    # AUTOINCREMENT keeps the highest id ever given in sqlite_sequence. The tables are
+    # rebuilt (SQLite cannot add AUTOINCREMENT in place) keeping every row and id, with
+    # foreign keys off for the step (migrate() checks them before committing), and the
+    # sequences start from the highest id this database still knows of.
+    (
+        "ids are never reused",
+        {
+            "sqlite": """
+    CREATE TABLE questions_v2 (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id        INTEGER NOT NULL REFERENCES users (id),
+        kind           TEXT NOT NULL CHECK (kind IN ('standard', 'ads')),
+        topic          TEXT NOT NULL,
+        title          TEXT NOT NULL,
+        body           TEXT NOT NULL,
+        link           TEXT,
+        status         TEXT NOT NULL
+                       CHECK (status IN ('waiting', 'in_progress', 'answered', 'closed')),
+        agent_id       INTEGER REFERENCES users (id),
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        queued_at      TEXT NOT NULL,
+        taken_at       TEXT,
+        answered_at    TEXT,
+        closed_at      TEXT,
+        rating         TEXT CHECK (rating IN ('good', 'bad')),
+        rating_comment TEXT,
+        rated_at       TEXT
+    );
+    INSERT INTO questions_v2 (id, user_id, kind, topic, title, body, link, status, agent_id,
+                              created_at, updated_at, queued_at, taken_at, answered_at, closed_at,
+                              rating, rating_comment, rated_at)
+        SELECT id, user_id, kind, topic, title, body, link, status, agent_id,
+               created_at, updated_at, queued_at, taken_at, answered_at, closed_at,
+               rating, rating_comment, rated_at
+        FROM questions;
+
+    CREATE TABLE comments_v2 (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        question_id INTEGER NOT NULL REFERENCES questions (id) ON DELETE CASCADE,
+        author_id   INTEGER NOT NULL REFERENCES users (id),
+        kind        TEXT NOT NULL CHECK (kind IN ('comment', 'answer')),
+        body        TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    INSERT INTO comments_v2 (id, question_id, author_id, kind, body, created_at)
+        SELECT id, question_id, author_id, kind, body, created_at FROM comments;
+
+    CREATE TABLE attachments_v2 (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        question_id  INTEGER NOT NULL REFERENCES questions (id) ON DELETE CASCADE,
+        filename     TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        content      BLOB NOT NULL,
+        created_at   TEXT NOT NULL
+    );
+    INSERT INTO attachments_v2 (id, question_id, filename, content_type, size, sha256, content, created_at)
+        SELECT id, question_id, filename, content_type, size, sha256, content, created_at FROM attachments;
+
+    DROP TABLE comments;
+    DROP TABLE attachments;
+    DROP TABLE questions;
+    ALTER TABLE questions_v2 RENAME TO questions;
+    ALTER TABLE comments_v2 RENAME TO comments;
+    ALTER TABLE attachments_v2 RENAME TO attachments;
+
+    CREATE UNIQUE INDEX one_open_question ON questions (user_id)
+        WHERE status IN ('waiting', 'in_progress');
+    CREATE INDEX questions_by_user ON questions (user_id, id);
+    CREATE INDEX questions_queue ON questions (status, kind);
+    CREATE INDEX comments_by_question ON comments (question_id, id);
+    CREATE INDEX attachments_by_question ON attachments (question_id, id);
+
+    -- The highest id known: the rows kept, and what idempotency keys still point at.
+    DELETE FROM sqlite_sequence WHERE name IN ('questions', 'comments', 'attachments');
+    INSERT INTO sqlite_sequence (name, seq) VALUES
+        ('questions', max(
+            (SELECT coalesce(max(id), 0) FROM questions),
+            (SELECT coalesce(max(resource_id), 0) FROM idempotency_keys WHERE resource = 'question'))),
+        ('comments', max(
+            (SELECT coalesce(max(id), 0) FROM comments),
+            (SELECT coalesce(max(resource_id), 0) FROM idempotency_keys WHERE resource = 'comment'))),
+        ('attachments', (SELECT coalesce(max(id), 0) FROM attachments));
+    """,
+            # An identity column never hands out an id twice: nothing to do.
+            "postgresql": "",
+        },
+    ),
+    # 3: an idempotency key is bound to its request (desk/idempotency.py): besides its user
+    # and operation (``resource``), the question a comment went to and a fingerprint of the
+    # content. Keys kept from before have no fingerprint and match on the rest; they expire
+    # within a day like any other, found by their age.
+    (
+        "idempotency keys bound to their request",
+        {
+            "sqlite": """
+    ALTER TABLE idempotency_keys ADD COLUMN target INTEGER;
+    ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT;
+    UPDATE idempotency_keys
+        SET target = (SELECT question_id FROM comments WHERE comments.id = idempotency_keys.resource_id)
+        WHERE resource = 'comment';
+    CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+    """,
+            "postgresql": """
+    ALTER TABLE idempotency_keys ADD COLUMN target BIGINT;
+    ALTER TABLE idempotency_keys ADD COLUMN fingerprint TEXT;
+    UPDATE idempotency_keys
+        SET target = (SELECT question_id FROM comments WHERE comments.id = idempotency_keys.resource_id)
+        WHERE resource = 'comment';
+    CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+    """,
+        },
+    ),
     (
         "the queue picks by a random key",
         """
@@ -134,6 +253,11 @@ _LEDGER = """
         applied_at TEXT NOT NULL
     )
 """
+
+
+def sql_for(step: str | dict[str, str], dialect: str) -> str:
+    """A migration's SQL for one dialect, before its braces are filled."""
+    return step if isinstance(step, str) else step[dialect]
 
 
 def render(sql: str, words: Mapping[str, str]) -> str:
@@ -173,7 +297,7 @@ def migrate(store: Store) -> int:
                     (number, MIGRATIONS[number - 1][0], now),
                 )
         for number, (name, sql) in enumerate(MIGRATIONS[version:], start=version + 1):
-            for statement in statements(render(sql, store.words)):
+            for statement in statements(render(sql_for(sql, store.dialect), store.words)):
                 store.execute(statement)
             store.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from ..errors import BadInput, Unavailable
-from ..i18n import _
+from ..i18n import _, ngettext
 from . import db
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -111,11 +111,7 @@ class SQLiteStore:
 
     dialect = "sqlite"
     IntegrityError: type[Exception] = sqlite3.IntegrityError
-    words: ClassVar[dict[str, str]] = {
-        "id": "INTEGER PRIMARY KEY",
-        "blob": "BLOB",
-        "random_pick": "abs(random() % 2147483648)",
-    }
+    words: ClassVar[dict[str, str]] = db.WORDS
     lock_rows = ""
     skip_locked = ""
 
@@ -151,6 +147,16 @@ class SQLiteStore:
         return db.schema_version(self.conn)
 
     def schema_migrated(self, version: int) -> None:
+        """Refuse a migration that broke a reference (it rolls back), then record the version."""
+        broken = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(
+                ngettext(
+                    "Upgrading the database would leave {count} broken reference; it was left as it was.",
+                    "Upgrading the database would leave {count} broken references; it was left as it was.",
+                    len(broken),
+                ).format(count=len(broken))
+            )
         self.conn.execute(f"PRAGMA user_version = {int(version)}")
 
     def search_conn(self) -> sqlite3.Connection:

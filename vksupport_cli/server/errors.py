@@ -12,6 +12,7 @@ from ..errors import (
     BadInput,
     Conflict,
     DeskError,
+    IdempotencyMismatch,
     NotAccepting,
     NotAllowed,
     NotFound,
@@ -26,6 +27,7 @@ STATUS_BY_ERROR: list[tuple[type[DeskError], int]] = [
     (NotSignedIn, 401),
     (NotAllowed, 403),
     (NotFound, 404),
+    (IdempotencyMismatch, 422),  # the key was first used for another request
     (Conflict, 409),
     (RateLimited, 429),
     (NotAccepting, 503),

@@ -35,12 +35,16 @@ _IDEMPOTENCY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "Replaying a key returns the first result and creates nothing new.",
+    "description": (
+        "Replaying a key with the same request returns the first result and creates nothing new;"
+        " the same key with another target or content is refused (422 idempotency_mismatch)."
+        " A key is remembered for 24 hours."
+    ),
     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
 }
 
 
-_ERROR_RESPONSES = {"403": "Forbidden", "409": "Conflict", "503": "Unavailable"}
+_ERROR_RESPONSES = {"403": "Forbidden", "409": "Conflict", "422": "IdempotencyMismatch", "503": "Unavailable"}
 
 
 def _op(
@@ -170,7 +174,7 @@ def document() -> dict[str, Any]:
                             },
                         },
                     },
-                    extra_errors=("409", "503"),
+                    extra_errors=("409", "422", "503"),
                 ),
             },
             "/questions/{qid}": {
@@ -212,7 +216,7 @@ def document() -> dict[str, Any]:
                     {"201": _json(_ref("Comment"), "Created")},
                     params=[_QID, _IDEMPOTENCY],
                     body={"type": "object", "required": ["body"], "properties": {"body": question_text}},
-                    extra_errors=("409",),
+                    extra_errors=("409", "422"),
                 )
             },
             "/questions/{qid}/rating": {
@@ -326,6 +330,10 @@ def document() -> dict[str, Any]:
                 "Conflict": _error_response(
                     "open_question_exists (details.question_id), not_editable, or conflict"
                 ),
+                "IdempotencyMismatch": _error_response(
+                    "The Idempotency-Key was first used for another request: another operation, question"
+                    " or content (code: idempotency_mismatch, details.question_id)"
+                ),
                 "RateLimited": _error_response(
                     "Too many requests (code: rate_limited)", {"Retry-After": {"schema": {"type": "integer"}}}
                 ),
@@ -350,6 +358,7 @@ def document() -> dict[str, Any]:
                                         "conflict",
                                         "open_question_exists",
                                         "not_editable",
+                                        "idempotency_mismatch",
                                         "rate_limited",
                                         "not_accepting",
                                         "unavailable",
