@@ -189,6 +189,10 @@ class Server:
             str(self.workers),
             "--rate-limit",
             "0",
+            "--questions-per-day",
+            "0",
+            "--attachment-quota",
+            "0",
         ]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(

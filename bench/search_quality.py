@@ -1,13 +1,15 @@
-"""Help-centre search: quality against a baseline, latency, build time and size.
+"""Help-centre search: quality against a baseline and a git ref, latency, build time and size.
 
 Run from the project root:
 
-    .venv/bin/python bench/search_quality.py                 # 10,000-article corpus
-    .venv/bin/python bench/search_quality.py --sizes 10000,100000
+    .venv/bin/python bench/search_quality.py                 # 10,000-article corpus, "before" = main
+    .venv/bin/python bench/search_quality.py --sizes 10000,100000 --before HEAD~3
 
 See bench/README.md for what each section means. The baseline code lives here,
 not in the package: it is plain SQLite FTS5 (``unicode61``) with bm25 over
-title, body and tags of the original shared corpus.
+title, body and tags of the original shared corpus. "before" is the package of
+another git ref (``git archive`` into a temporary directory), scored by this same
+script in a child process, on the original articles and on that ref's shipped corpus.
 """
 
 from __future__ import annotations
@@ -29,11 +31,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+if __name__ == "__main__" and "--package-root" in sys.argv:  # the child scoring another git ref
+    sys.path.insert(0, sys.argv[sys.argv.index("--package-root") + 1])
+
 from vksupport_cli.desk import db, helpcenter, search, textnorm  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "help-center"
 ORIGINAL = SHARED / "articles.jsonl"
 QUERIES = SHARED / "queries-dev.jsonl"
+#: Queries written for this project from the articles' content (none from the dev set), to
+#: check that what helps the dev set generalises: same kinds, other words.
+OWN_QUERIES = ROOT / "tests" / "data" / "search_queries.jsonl"
 KINDS = ["exact", "morphology", "synonym", "colloquial", "typo", "layout", "english", "long", "translit"]
 
 
@@ -254,8 +262,45 @@ def import_ms(env: dict[str, str], runs: int) -> float:
 # -- report --------------------------------------------------------------------
 
 
+def before_scores(ref: str, tmp: Path, query_sets: dict[str, Path]) -> dict[str, dict] | None:
+    """The package of git ``ref`` scored in a child process: {corpus: {set: {kind: [mrr, hit, n]}}}."""
+    tree = tmp / "before"
+    tree.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", ref, "vksupport_cli"], cwd=ROOT, capture_output=True, check=False
+    )
+    if archive.returncode:
+        print(f"(no 'before' column: git archive {ref} failed: {archive.stderr.decode().strip()})")
+        return None
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    args = [sys.executable, __file__, "--package-root", str(tree), "--child-db", str(tmp / "before-db")]
+    for name, path in query_sets.items():
+        args += ["--child-queries", f"{name}={path}"]
+    proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=False)
+    if proc.returncode:
+        print(f"(no 'before' column: scoring {ref} failed: {proc.stderr.strip()[-500:]})")
+        return None
+    return json.loads(proc.stdout)
+
+
+def child_main(opts) -> None:
+    """Score the package found on sys.path (another ref's) and print JSON for ``before_scores``."""
+    Path(opts.child_db).mkdir()
+    shipped = helpcenter.read_articles(helpcenter.bundled_corpus())
+    sets = {name: read_queries(Path(path)) for name, path in (q.split("=", 1) for q in opts.child_queries)}
+    out: dict[str, dict] = {}
+    for label, articles in (("orig", helpcenter.read_articles(ORIGINAL)), ("shipped", shipped)):
+        ranker = package_ranker(open_desk(Path(opts.child_db) / f"{label}.sqlite3", articles))
+        out[label] = {name: evaluate(ranker, qs) for name, qs in sets.items()}
+    json.dump(out, sys.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", default="main", help="git ref scored as 'before' ('' to skip)")
+    parser.add_argument("--package-root", help=argparse.SUPPRESS)
+    parser.add_argument("--child-db", help=argparse.SUPPRESS)
+    parser.add_argument("--child-queries", action="append", default=[], help=argparse.SUPPRESS)
     parser.add_argument("--sizes", default="10000", help="generated corpus sizes, comma-separated")
     parser.add_argument("--rounds", type=int, default=5, help="passes over the queries per latency run")
     parser.add_argument("--cold-runs", type=int, default=7, help="fresh processes per cold-start timing")
@@ -264,6 +309,9 @@ def main() -> None:
         "--misses", action="store_true", help="list dev queries the chosen method misses at rank 1"
     )
     opts = parser.parse_args()
+    if opts.package_root:
+        child_main(opts)
+        return
     sizes = [int(s) for s in opts.sizes.split(",") if s.strip()]
 
     original = helpcenter.read_articles(ORIGINAL)
@@ -278,28 +326,55 @@ def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
     print(f"# Help-centre search benchmark (Python {python}, SQLite {sqlite3.sqlite_version})")
     print(f"dev queries: {len(queries)} from {QUERIES}")
     print()
-    print("## Quality on the dev set: MRR@5 / hit@1")
+    query_sets = {"dev": QUERIES}
+    if OWN_QUERIES.exists():
+        query_sets["own"] = OWN_QUERIES
+    before = before_scores(opts.before, tmp, query_sets) if opts.before else None
     methods = [
         ("baseline", "FTS5 unicode61, bm25(title, body, tags), original corpus", PlainFts(original)),
         ("+stem", "same, Snowball-stemmed text and query", PlainFts(original, stem=True)),
     ]
     orig_conn = open_desk(tmp / "original.sqlite3", original)
     methods.append(
-        ("method/orig", "search.search on the original corpus (no enrichment)", package_ranker(orig_conn))
+        (
+            "after/orig",
+            "search.search on the original articles (no English titles, no keywords)",
+            package_ranker(orig_conn),
+        )
     )
     conn = open_desk(tmp / "bundled.sqlite3", bundled)
     chosen = package_ranker(conn)
-    methods.append(("chosen", "search.search on the bundled enriched corpus", chosen))
-    for name, what, _ in methods:
+    methods.append(("after/ship", "search.search on the shipped corpus (data/articles.jsonl)", chosen))
+    print("  Columns (MRR@5 / hit@1):")
+    for name, what, _ in methods[:2]:
         print(f"  {name:<12} {what}")
-    results = [(name, evaluate(ranker, queries)) for name, _, ranker in methods]
-    header = f"{'kind':<12} {'n':>3}  " + "  ".join(f"{name:>13}" for name, _ in results)
-    print(header)
-    print("-" * len(header))
-    for kind in ["all", *KINDS]:
-        n = results[0][1][kind][2]
-        cells = "  ".join(f"{r[kind][0]:.3f} / {r[kind][1]:.2f}" for _, r in results)
-        print(f"{kind:<12} {n:>3}  {cells}")
+    if before:
+        print(f"  before/orig  the package of git ref {opts.before!r} on the original articles")
+        print(f"  before/ship  the package of git ref {opts.before!r} on the corpus it ships")
+    for name, what, _ in methods[2:]:
+        print(f"  {name:<12} {what}")
+    for set_name, path in query_sets.items():
+        qs = read_queries(path)
+        print()
+        label = "dev set" if set_name == "dev" else "the project's own queries (never tuned on)"
+        print(
+            f"## Quality on the {label}: {path.relative_to(ROOT.parent) if path.is_relative_to(ROOT.parent) else path}"
+        )
+        results = [(name, evaluate(ranker, qs)) for name, _, ranker in methods]
+        if before:
+            results[2:2] = [
+                ("before/orig", before["orig"][set_name]),
+                ("before/ship", before["shipped"][set_name]),
+            ]
+        header = f"{'kind':<12} {'n':>3}  " + "  ".join(f"{name:>13}" for name, _ in results)
+        print(header)
+        print("-" * len(header))
+        for kind in ["all", *KINDS]:
+            if kind not in results[0][1]:
+                continue
+            n = results[0][1][kind][2]
+            cells = "  ".join(f"{r[kind][0]:.3f} / {r[kind][1]:.2f}" for _, r in results)
+            print(f"{kind:<12} {n:>3}  {cells}")
     if opts.misses:
         print()
         print("Dev queries the chosen method does not rank first:")
@@ -311,7 +386,7 @@ def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
     print()
     print("## Robustness: the Russian dev queries re-typed (MRR@5 / hit@1)")
     variants = retyped(queries, opts.seed)
-    print(f"{'variant':<16} {'n':>3}  " + "  ".join(f"{name:>13}" for name, _ in results))
+    print(f"{'variant':<16} {'n':>3}  " + "  ".join(f"{name:>13}" for name, _, _ in methods))
     for label, qs in variants.items():
         cells = "  ".join(
             "{:.3f} / {:.2f}".format(*evaluate(ranker, qs)["all"][:2]) for _, _, ranker in methods

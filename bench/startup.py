@@ -1,4 +1,4 @@
-"""Start-up cost of the command line: each case against the bare interpreter.
+"""Start-up cost of the command line: each case against the bare interpreter and a hello-world Typer app.
 
 Run from the project root:
 
@@ -8,8 +8,9 @@ Run from the project root:
 Every CLI call is a new process, so what a person or a script waits for is the
 process: interpreter start, imports, opening the desk, the work, exit. For each
 case this runs the floor (``python -c pass`` of the same interpreter, same
-environment, same kind of stdout) and the case alternately, ``--runs`` times,
-and prints the median wall time, the ratio to the floor's median, and the peak
+environment, same kind of stdout), the second floor (bench/hello_typer.py, the
+smallest Typer program) and the case in turn, ``--runs`` times, and prints the
+median wall time, the ratios to both floors' medians, and the peak
 memory (max RSS from ``os.wait4``). Then it prints where the time goes for
 ``list --json`` and ``--help``: the heaviest imports of ``python -X importtime``.
 
@@ -49,6 +50,8 @@ sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
 #: The console script installed next to this interpreter: what people run.
 VKSUPPORT = str(Path(PYTHON).parent / "vksupport")
+#: The second floor: the smallest Typer program.
+HELLO_TYPER = Path(__file__).resolve().parent / "hello_typer.py"
 HISTORY = 1_000
 SEARCH_QUERY = "взломали страницу"
 #: Variables of the caller's shell that would change what a child does or costs.
@@ -272,6 +275,10 @@ def start_server(db_path: Path, env: dict[str, str], *, workers: int = 1, log_di
                 str(workers),
                 "--rate-limit",
                 "0",
+                "--questions-per-day",
+                "0",
+                "--attachment-quota",
+                "0",
             ],
             env=env,
             stdin=subprocess.DEVNULL,
@@ -447,17 +454,23 @@ class Case:
     tty: bool = False
     env: dict[str, str] = field(default_factory=dict)
     target: float | None = None  # ratio to the floor; None: stated, not judged
+    typer_target: float | None = None  # ratio to the hello-world Typer app; None: stated, not judged
     check: str = ""  # what stdout must be: "version", "json", "help"
     times: list[float] = field(default_factory=list)
     rss: list[int] = field(default_factory=list)
     floor_times: list[float] = field(default_factory=list)
     floor_rss: list[int] = field(default_factory=list)
+    typer_times: list[float] = field(default_factory=list)
 
     def run(self, spawner: Spawner, base_env: dict[str, str]) -> Run:
         return spawner.run(self.argv, {**base_env, **self.env}, tty=self.tty)
 
     def run_floor(self, spawner: Spawner, base_env: dict[str, str]) -> Run:
         return spawner.run([PYTHON, "-c", "pass"], base_env, tty=self.tty)
+
+    def run_typer_floor(self, spawner: Spawner, base_env: dict[str, str]) -> Run:
+        """The second floor: a hello-world Typer app (bench/hello_typer.py), same stdout kind."""
+        return spawner.run([PYTHON, str(HELLO_TYPER)], base_env, tty=self.tty)
 
 
 def verify(case: Case, run: Run) -> None:
@@ -595,26 +608,26 @@ def main() -> int:
 
         cases = [
             Case("--version", [VKSUPPORT, "--version"], target=3, check="version"),
-            Case("--help (pipe)", [VKSUPPORT, "--help"], target=8, check="help"),
+            Case("--help (pipe)", [VKSUPPORT, "--help"], typer_target=1.2, check="help"),
             Case("--help (tty)", [VKSUPPORT, "--help"], tty=True, check="help"),
             Case(
                 f"show {built['show_id']} --json",
                 [VKSUPPORT, "show", str(built["show_id"]), "--json"],
-                target=8,
+                typer_target=1.0,
                 check="json",
             ),
-            Case("list --json", [VKSUPPORT, "list", "--json"], target=8, check="json"),
+            Case("list --json", [VKSUPPORT, "list", "--json"], typer_target=1.0, check="json"),
             Case(
                 "search-help --json",
                 [VKSUPPORT, "search-help", SEARCH_QUERY, "--json"],
-                target=8,
+                typer_target=1.0,
                 check="json",
             ),
             Case(
                 f"show {served['show_id']} --json (server)",
                 [VKSUPPORT, "show", str(served["show_id"]), "--json"],
                 env=remote,
-                target=14,
+                typer_target=1.0,
                 check="json",
             ),
         ]
@@ -623,6 +636,8 @@ def main() -> int:
         for case in cases:
             for _ in range(2):
                 case.run_floor(spawner, env)
+                if case.run_typer_floor(spawner, env).code != 0:
+                    raise SystemExit(f"{HELLO_TYPER} failed: is Typer installed in this interpreter?")
                 verify(case, case.run(spawner, env))
 
         for _ in range(opts.runs):
@@ -630,6 +645,7 @@ def main() -> int:
                 floor = case.run_floor(spawner, env)
                 case.floor_times.append(floor.seconds)
                 case.floor_rss.append(floor.max_rss_kb)
+                case.typer_times.append(case.run_typer_floor(spawner, env).seconds)
                 result = case.run(spawner, env)
                 verify(case, result)
                 case.times.append(result.seconds)
@@ -660,31 +676,50 @@ def main() -> int:
         )
         print(f"machine: {os.cpu_count()} cores, shared and noisy: read the ratios, not the milliseconds\n")
         header = (
-            f"{'case':<31} {'median ms':>9} {'floor ms':>8} {'ratio':>6} {'max RSS MB':>10} "
-            f"{'RSS ratio':>9} {'target':>7}  result"
+            f"{'case':<31} {'median ms':>9} {'floor ms':>8} {'ratio':>6} {'typer ms':>8} {'÷typer':>6} "
+            f"{'max RSS MB':>10} {'RSS ratio':>9} {'target':>8}  result"
         )
         print(header)
         print("-" * len(header))
         for label, group in (("python -c pass (pipe)", pipe), ("python -c pass (tty)", tty)):
             times = [t for c in group for t in c.floor_times]
             rss = [r for c in group for r in c.floor_rss]
-            print(f"{label:<31} {ms(times):9.1f} {'':>8} {'1.0×':>6} {mb(rss):10.1f} {'1.0×':>9}")
+            print(
+                f"{label:<31} {ms(times):9.1f} {'':>8} {'1.0×':>6} {'':>8} {'':>6} {mb(rss):10.1f} {'1.0×':>9}"
+            )
+        for label, group in (("hello-world Typer (pipe)", pipe), ("hello-world Typer (tty)", tty)):
+            times = [t for c in group for t in c.typer_times]
+            floors = [t for c in group for t in c.floor_times]
+            print(
+                f"{label:<31} {ms(times):9.1f} {ms(floors):8.1f} {ms(times) / ms(floors):5.1f}× "
+                f"{'':>8} {'1.0×':>6}"
+            )
         verdicts = []
         for case in cases:
             ratio = ms(case.times) / ms(case.floor_times)
-            if case.target is None:
+            typer_ratio = ms(case.times) / ms(case.typer_times)
+            targets, met = [], True
+            if case.target is not None:
+                targets.append(f"≤{case.target:g}×")
+                met = met and ratio <= case.target
+            if case.typer_target is not None:
+                targets.append(f"≤{case.typer_target:g}×T")
+                met = met and typer_ratio <= case.typer_target
+            if not targets:
                 target, verdict = "-", "stated"
             else:
-                target, verdict = f"≤{case.target:g}×", "pass" if ratio <= case.target else "MISS"
+                target, verdict = " ".join(targets), "pass" if met else "MISS"
                 verdicts.append((case.name, verdict))
             print(
                 f"{case.name:<31} {ms(case.times):9.1f} {ms(case.floor_times):8.1f} {ratio:5.1f}× "
-                f"{mb(case.rss):10.1f} {mb(case.rss) / floor_rss:8.1f}× {target:>7}  {verdict}"
+                f"{ms(case.typer_times):8.1f} {typer_ratio:5.2f}× "
+                f"{mb(case.rss):10.1f} {mb(case.rss) / floor_rss:8.1f}× {target:>8}  {verdict}"
             )
         print(
-            "\nratio: the case's median over the median of the floor runs interleaved with it. max RSS: median over "
-            "the runs of each run's peak (os.wait4), children forked by a small spawner whose own peak, "
-            f"{spawner.own_peak_kb() / 1024:.1f} MB, is the smallest figure the column can show."
+            "\nratio: the case's median over the median of the floor runs interleaved with it; ÷typer: over the "
+            "median of the hello-world Typer app (bench/hello_typer.py) run in the same rounds (target ≤N×T). "
+            "max RSS: median over the runs of each run's peak (os.wait4), children forked by a small spawner "
+            f"whose own peak, {spawner.own_peak_kb() / 1024:.1f} MB, is the smallest figure the column can show."
         )
         print(
             f"setup {setup_s:.0f} s (two desks of {HISTORY:,} questions, a server), timed runs {timed_s:.0f} s"

@@ -21,10 +21,21 @@ def free_port() -> int:
 class DeskServer:
     """Start with ``with DeskServer(db) as server: server.url``; stops (and reaps) on exit."""
 
-    def __init__(self, db: Path, *, workers: int = 1, rate_limit: float = 0, port: int | None = None):
+    def __init__(
+        self,
+        db: Path,
+        *,
+        workers: int = 1,
+        rate_limit: float = 0,
+        port: int | None = None,
+        options: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ):
         self.db = db
         self.workers = workers
         self.rate_limit = rate_limit
+        self.options = options
+        self.env = env or {}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -44,9 +55,10 @@ class DeskServer:
             str(self.workers),
             "--rate-limit",
             str(self.rate_limit),
+            *self.options,
         ]
         self.process = subprocess.Popen(
-            args, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            args, env={**os.environ, **self.env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -72,3 +72,41 @@ def test_no_generated_request_gives_a_server_error(fuzz_server, role, mode):
             continue
         fuzzed += 1
     assert fuzzed >= 12, f"only {fuzzed} operations were fuzzed in {mode.value} mode"
+
+
+#: Bodies no generator tries: nesting past any recursion limit, and numbers past Python's int limit.
+ABSURD_BODIES = {
+    "deep-array": b"[" * 100_000 + b"]" * 100_000,
+    "deep-object": b'{"a":' * 3_000 + b"1" + b"}" * 3_000,
+    "huge-int": b'{"body": ' + b"7" * 5_000 + b"}",
+    "huge-exponent": b'{"body": 1e99999999}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(ABSURD_BODIES))
+def test_deep_or_huge_json_on_every_json_operation_is_a_400(fuzz_server, name):
+    """Issue 12 item 5: what json.loads cannot take is a 400 in the API's error shape, never a 5xx."""
+    import httpx
+
+    from vksupport_cli.server.openapi import document
+
+    running, tokens = fuzz_server
+    sent = 0
+    for path, operations in document()["paths"].items():
+        for method, operation in operations.items():
+            if "application/json" not in operation.get("requestBody", {}).get("content", {}):
+                continue
+            for role in ("user", "agent"):
+                reply = httpx.request(
+                    method.upper(),
+                    f"{running.url}/api/v1{path.replace('{qid}', '1')}",
+                    content=ABSURD_BODIES[name],
+                    headers={"Authorization": f"Bearer {tokens[role]}", "Content-Type": "application/json"},
+                )
+                assert reply.status_code < 500, (
+                    f"{method} {path} as {role}: {reply.status_code} {reply.text[:200]}"
+                )
+                error = reply.json()["error"]
+                assert set(error) == {"code", "message", "details"}
+                sent += 1
+    assert sent >= 10

@@ -342,6 +342,7 @@ def test_interactive_ask_goes_through_the_help_flow(monkeypatch):
                 "Страницу взломали вчера",  # summary
                 "Пароль не подходит, друзьям пишут от моего имени.",  # description
                 "",  # no link
+                "",  # no attachment
                 "y",  # send
             ]
         )

@@ -292,6 +292,24 @@ def test_queue_take_answer(people, operator):
     assert people.agent.agent_take() is None
 
 
+def test_wait_for_change_returns_the_changed_question_or_nothing(kind, people, operator):
+    question = ask(people.user)
+    assert people.user.get_question(question.id) == question
+    if kind == "pg-nodes":  # PostgreSQL's changes are not watched: no long-poll is advertised, waits poll
+        assert not people.user.offers_push()
+    else:  # a sandbox in a file, a server that holds long-polls
+        assert people.user.offers_push()
+    assert people.user.wait_for_change(question.id, 1) is None  # a second of nothing
+    assert people.agent.agent_take().id == question.id
+    taken = people.user.wait_for_change(question.id, 30)
+    assert taken is not None and (taken.status, taken.agent) == ("in_progress", people.agent.me().name)
+    people.agent.agent_answer(question.id, "Ответ.")
+    answered = people.user.wait_for_change(question.id, 30)
+    assert answered is not None and answered.comments[-1].body == "Ответ."
+    people.user.close_question(question.id)
+    assert people.user.wait_for_change(question.id, 30).status == "closed"
+
+
 def test_users_cannot_act_as_agents(people):
     with pytest.raises(NotAllowed):
         people.user.agent_take()
@@ -326,3 +344,67 @@ def test_a_bad_token_is_not_signed_in(server):
     with pytest.raises(NotSignedIn):
         client.list_questions()
     assert client.search_help("пароль")  # the help centre needs no account
+
+
+# -- refusals that give the true reason (issue 17) ---------------------------------
+
+
+def _answered(people, **fields):
+    question = ask(people.user, **fields)
+    people.agent.agent_take()
+    people.agent.agent_answer(question.id, "Смените пароль.")
+    return question
+
+
+def test_editing_a_question_you_closed_says_it_is_closed(people):
+    question = ask(people.user)
+    people.user.close_question(question.id)
+    for attempt in (
+        lambda: people.user.edit_question(question.id, title="Новый"),
+        lambda: people.user.delete_question(question.id),
+    ):
+        with pytest.raises(NotEditable) as refused:
+            attempt()
+        assert refused.value.details.get("reason") == "closed"
+        assert "closed" in refused.value.message and "agent" not in refused.value.message
+
+
+def test_editing_a_taken_question_still_says_an_agent_took_it(people):
+    question = ask(people.user)
+    people.agent.agent_take()
+    with pytest.raises(NotEditable) as refused:
+        people.user.edit_question(question.id, title="Новый")
+    assert refused.value.details.get("reason") == "taken"
+    assert "an agent has taken it" in refused.value.message
+
+
+def test_an_answered_question_closed_later_is_refused_as_closed(people):
+    question = _answered(people)
+    people.user.close_question(question.id)
+    with pytest.raises(NotEditable) as refused:
+        people.user.edit_question(question.id, title="Новый")
+    assert refused.value.details.get("reason") == "closed"
+
+
+def test_rating_an_answer_your_follow_up_reopened_says_so(people):
+    question = _answered(people)
+    people.user.comment(question.id, "Не помогло: пароль опять сменили.")
+    with pytest.raises(Conflict) as refused:
+        people.user.rate(question.id, "good")
+    assert refused.value.details.get("reason") == "reopened"
+    message = refused.value.message
+    assert "follow-up" in message and "no answer" not in message, message
+    people.agent.agent_take()
+    with pytest.raises(Conflict) as in_progress:  # an agent is on the follow-up: still the same reason
+        people.user.rate(question.id, "good")
+    assert in_progress.value.details.get("reason") == "reopened"
+    people.agent.agent_answer(question.id, "Включите подтверждение входа.")
+    assert people.user.rate(question.id, "good").status == "closed"
+
+
+def test_rating_a_question_never_answered_still_says_no_answer_yet(people):
+    question = ask(people.user)
+    with pytest.raises(Conflict) as refused:
+        people.user.rate(question.id, "good")
+    assert refused.value.details.get("reason") == "no_answer"
+    assert "no answer" in refused.value.message

@@ -535,7 +535,7 @@ def test_attachments_are_sniffed_named_safely_and_kept(desk, user):
     ]
     meta, content = desk.attachment_content(user, question.id, question.attachments[0].id)
     assert content == PNG and meta.size == len(PNG)
-    added = desk.attach(user, question.id, "C:\\Users\\me\\scan.pdf", b"%PDF-1.7 ...")
+    added = desk.attach(user, question.id, "C:\\Users\\me\\scan.pdf", b"%PDF-1.7 ...\nstartxref\n9\n%%EOF")
     assert (added.filename, added.content_type) == ("scan.pdf", "application/pdf")
 
 

@@ -348,13 +348,13 @@ def test_search_never_fails_on_any_text(shared_desk, query, category):
     [
         ("../../x.png", "x.png"),
         ("..\\..\\x.png", "x.png"),
-        ("/etc/passwd", "passwd"),
+        ("/etc/passwd", "passwd.png"),  # and the extension of what the bytes are
         ("C:\\Windows\\System32\\x.png", "x.png"),
         ("\\\\server\\share\\x.png", "x.png"),
         ("....//....//x.png", "x.png"),
         ("a/b/../../../../x.png", "x.png"),
         ("x\x00.png", "x.png"),
-        ("../x.png\x00/../../../etc/passwd", "passwd"),
+        ("../x.png\x00/../../../etc/passwd", "passwd.png"),
         ("\x1b[31mx.png", "[31mx.png"),
         ("  ../  x.png  ", "x.png"),
         ("%2e%2e%2fx.png", "%2e%2e%2fx.png"),  # not a path: nobody decodes it
@@ -419,7 +419,7 @@ def test_attachment_content_that_is_not_an_allowed_type_is_refused(desk, name, c
         (b"\xff\xd8\xff\xe0" + b"\x00" * 16, "image/jpeg"),
         (b"GIF89a" + b"\x00" * 16, "image/gif"),
         (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "image/webp"),
-        (b"%PDF-1.7\n", "application/pdf"),
+        (b"%PDF-1.7\n1 0 obj <<>> endobj\nstartxref\n9\n%%EOF\n", "application/pdf"),
     ],
 )
 def test_attachment_type_comes_from_the_bytes_not_the_name(desk, content, content_type):

@@ -290,7 +290,7 @@ def test_attachment_upload_download_and_traversal(server, db):
         headers={"Authorization": f"Bearer {token}"},
         content=b"\x89PNG\r\n\x1a\n" + b"0" * (12 * 1024 * 1024),
     )
-    assert too_big.status_code == 400
+    assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "too_large"
 
 
 @pytest.mark.parametrize(

@@ -177,9 +177,54 @@ def test_desk_messages_follow_the_language(russian, desk, user):
 def test_the_catalogue_is_complete_and_the_compiled_catalogue_is_current():
     problems = _tool().check()
     assert not problems, (
-        "\n".join(problems)
-        + "\n(run: python tools/i18n.py extract, translate ru.po, python tools/i18n.py compile)"
+        "\n".join(problems) + "\n(run: pybabel extract, pybabel update, translate ru.po, pybabel compile)"
     )
+
+
+def _edited_catalogue(tmp_path: Path, edit) -> Path:
+    """A copy of ru.po with one message changed by ``edit(catalog)``."""
+    from babel.messages.pofile import write_po
+
+    catalog = _tool().catalogue()
+    edit(catalog)
+    path = tmp_path / "ru.po"
+    with path.open("wb") as handle:
+        write_po(handle, catalog)
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit, complaint",
+    [
+        (lambda c: setattr(c["Question #{id} is updated."], "string", ""), "not translated: 'Question #{id}"),
+        (lambda c: setattr(c["Question #{id} is updated."], "flags", {"fuzzy"}), "not translated (fuzzy)"),
+        (
+            lambda c: setattr(c["Question #{id} is updated."], "string", "Вопрос #{number} изменён."),
+            "placeholders ['number'] are not in the msgid",
+        ),
+        (lambda c: c.delete("Question #{id} is updated."), "not in ru.po (run pybabel extract"),
+        (lambda c: c.add("An old message", "Старое сообщение"), "no longer in the sources"),
+    ],
+)
+def test_the_catalogue_check_finds_what_babel_does_not(tmp_path, edit, complaint):
+    problems = _tool().check(po=_edited_catalogue(tmp_path, edit))
+    assert any(complaint in problem for problem in problems), problems
+    assert any("vksupport.mo is stale: run pybabel compile" in problem for problem in problems), problems
+
+
+def test_a_missing_compiled_catalogue_is_found(tmp_path):
+    assert _tool().check(mo=tmp_path / "vksupport.mo") == ["vksupport.mo is missing: run pybabel compile"]
+
+
+def test_the_cli_never_imports_babel():
+    """Babel makes the catalogue (a dev/test tool); at run time gettext reads the compiled .mo."""
+    from test_imports import imported
+
+    env = {**_clean_environ(), "VKSUPPORT_LANG": "ru", "COLUMNS": "120"}
+    for args in (["--help"], ["search-help", "пароль", "--limit", "1"], ["show", "abc"]):
+        done, modules = imported(["-m", "vksupport_cli", *args], env)
+        assert "Использование" in done.stdout + done.stderr or done.returncode == 0, done.stderr[-2000:]
+        assert not [name for _, name in modules if name.split(".")[0] == "babel"], args
 
 
 def _gettext_literals(paths) -> set:
@@ -206,7 +251,9 @@ def test_the_click_and_typer_words_we_translate_are_the_ones_they_ask_for():
     """A click or Typer upgrade that rewords a message must not silently bring English back."""
     click_dir, typer_dir = Path(click.__file__).parent, Path(typer.__file__).parent
     theirs = _gettext_literals([*click_dir.glob("*.py"), typer_dir / "rich_utils.py", typer_dir / "core.py"])
-    stale = [entry for entry in _tool().EXTERNAL if entry not in theirs]
+    ours = _gettext_literals([_tool().CLICK_WORDS])
+    assert len(ours) >= 40, "locale/click_words.py lists click's and Typer's words"
+    stale = [entry for entry in ours if entry not in theirs]
     assert not stale, f"not (or no longer) msgids of click {click.__version__} / Typer: {stale}"
 
 
@@ -340,14 +387,21 @@ i18n.setup()
 import typer.main
 from vksupport_cli.cli.app import app
 
+import click
+
 found = {}
-def walk(command, path):
+def walk(command, path, ctx):
     found[path] = command.help or ""
     for param in command.params:
+        if getattr(param, "hidden", False):
+            continue
         found[path + " " + (param.opts[0] if param.opts else param.name)] = getattr(param, "help", None) or ""
-    for name, sub in sorted(getattr(command, "commands", {}).items()):
-        walk(sub, path + " " + name)
-walk(typer.main.get_command(app), "vksupport")
+    if isinstance(command, click.Group):  # the tree is built lazily: ask the group for each command
+        for name in sorted(command.list_commands(ctx)):
+            sub = command.get_command(ctx, name)
+            walk(sub, path + " " + name, click.Context(sub, parent=ctx, info_name=name))
+root = typer.main.get_command(app)
+walk(root, "vksupport", click.Context(root, info_name="vksupport"))
 print(json.dumps(found))
 """
 
@@ -491,7 +545,7 @@ STEPS = [
         "ask refused",
         ["ask", "--topic", "account", "--title", "Не меняется имя", "--body", "Пишет, что нельзя."],
         True,
-        ["Ошибка: Поддержка сейчас не принимает новые вопросы", "сохранён в черновике"],
+        ["Ошибка: сервер поддержки сейчас не принимает новые вопросы", "сохранён в черновике"],
         ["Error: The desk is not accepting new questions", "kept as draft"],
     ),
     (
@@ -505,7 +559,7 @@ STEPS = [
         "not found",
         ["show", "99"],
         True,
-        ["Ошибка: У вас нет вопроса #99."],
+        ["Ошибка: у вас нет вопроса #99."],
         ["Error: There is no question 99 of yours."],
     ),
     (
@@ -519,8 +573,16 @@ STEPS = [
         "click usage error",
         ["show", "abc"],
         True,
-        ["Использование: vksupport show", "'abc' — не число.", "Справка: 'vksupport show --help'."],
-        ["Usage: vksupport show", "'abc' is not a valid integer", "Try 'vksupport show --help' for help."],
+        [
+            "Использование: vksupport show",
+            "Номер вопроса — положительное число",
+            "Справка: 'vksupport show --help'.",
+        ],
+        [
+            "Usage: vksupport show",
+            "A question id is a positive number",
+            "Try 'vksupport show --help' for help.",
+        ],
     ),
     (
         "--help",
@@ -643,7 +705,7 @@ def test_the_override_and_the_locale_variables_in_a_real_process(tmp_path, envir
     outcome = run_cli(tmp_path, environ.pop("LANG"), "rate", "1", "meh", extra=environ)
     assert outcome.code == exits.USAGE
     expected = (
-        "Ошибка: Оцените ответ: good (хорошо) или bad (плохо)."
+        "Ошибка: оцените ответ: good (хорошо) или bad (плохо)."
         if language == "ru"
         else "Error: Rate the answer as good or bad."
     )

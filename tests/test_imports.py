@@ -11,11 +11,16 @@ What loads what today (keep this in step with the assertions):
   ``main.run``, after the ``--version`` shortcut.
 - No client start-up imports psycopg (the PostgreSQL driver): desk/store.py loads
   desk/postgres.py only for a ``postgresql://`` desk database.
-- ``vksupport list --json`` on the sandbox: click and Typer (the command
-  tree), the desk (sqlite3, PyStemmer through desk.search), no rich: rich is
-  imported by ``Context.console`` and the human renderers only, never on the
-  ``--json`` path; no httpx (``client.http`` is imported only for a URL
-  server), no keyring (the sandbox needs no token), no server packages, no psycopg.
+- ``vksupport list --json``, ``show ID --json`` and ``search-help Q --json``
+  take the fast path (``cli/fast.py``): no click, no Typer, no rich; the desk
+  (sqlite3, PyStemmer through desk.search); no httpx (``client.http`` is
+  imported only for a URL server), no keyring (the sandbox needs no token),
+  no server packages, no psycopg. Any other command line goes through Typer.
+- ``vksupport list`` (for a person): click and Typer, only the command's own
+  module; rich comes with ``Context.console`` and the human renderers.
+- ``vksupport --help``: Typer and click, and of ours only the entry point,
+  the fast path's parser and ``cli.app``: the command list comes from a table
+  (``app.commands()``), no command module, no desk, no rich (in a pipe).
 """
 
 from __future__ import annotations
@@ -112,15 +117,62 @@ def sandbox_with_history(isolated_home):
     return isolated_home
 
 
-def test_list_json_on_the_sandbox_imports_no_network_keyring_server_or_rich(sandbox_with_history):
+def test_list_on_the_sandbox_imports_no_network_keyring_server_or_rich(sandbox_with_history):
     env = os.environ.copy()
     env.pop("NO_COLOR", None)
+    env["VKSUPPORT_FAST_PATH"] = "0"  # the Typer path, as any command but the fast ones takes
     done, modules = imported(["-m", "vksupport_cli", "list", "--json"], env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(json.loads(done.stdout)) == 4
     assert offenders(modules, ("httpx", "keyring", "starlette", "uvicorn", "rich", *POSTGRES)) == {}
     # It does need the command tree: a guard that proves the run went through Typer.
     assert "typer" in {name.split(".")[0] for _, name in modules}
+    names = {name for _, name in modules}
+    assert "vksupport_cli.cli.agent" not in names and "vksupport_cli.cli.operator" not in names
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "--json"],
+        ["show", "1", "--json"],
+        ["search-help", "взломали страницу", "--json"],
+        ["list", "--status", "open", "--json", "--debug"],
+    ],
+)
+def test_the_json_data_commands_import_no_typer_click_or_rich(sandbox_with_history, args):
+    """The fast path (cli/fast.py): what scripts run most costs no command tree at all."""
+    env = os.environ.copy()
+    env.pop("NO_COLOR", None)
+    done, modules = imported(["-m", "vksupport_cli", *args], env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)
+    assert (
+        offenders(modules, ("typer", "click", "rich", "httpx", "keyring", "starlette", "uvicorn", *POSTGRES))
+        == {}
+    )
+    assert any(name == "vksupport_cli.cli.fast" for _, name in modules)
+
+
+def test_help_imports_no_command_module_no_desk_and_no_rich():
+    """`vksupport --help` lists the commands from a table (app.commands): none of them is imported."""
+    env = os.environ.copy()
+    done, modules = imported(["-m", "vksupport_cli", "--help"], env)
+    assert done.returncode == 0 and "search-help" in done.stdout, done.stderr[-2000:]
+    names = {name for _, name in modules}
+    assert "typer" in {name.split(".")[0] for name in names}  # the help is Typer's
+    loaded = sorted(name for name in names if name.startswith(("vksupport_cli.cli.", "vksupport_cli.desk")))
+    assert loaded == sorted(
+        {
+            "vksupport_cli.cli.app",
+            "vksupport_cli.cli.context",
+            "vksupport_cli.cli.exits",
+            "vksupport_cli.cli.fast",
+            "vksupport_cli.cli.main",
+            "vksupport_cli.cli.render",
+        }
+    ), loaded
+    assert offenders(modules, ("rich", "httpx", "keyring", "starlette", "uvicorn")) == {}
 
 
 def test_operator_commands_on_a_sqlite_desk_import_no_postgres_driver(isolated_home, tmp_path):

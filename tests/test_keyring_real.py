@@ -143,3 +143,20 @@ def test_the_token_is_in_no_file_and_no_output(secret_service, servers):
     for path in Path(os.environ["VKSUPPORT_HOME"]).rglob("*"):
         if path.is_file():
             assert token.encode() not in path.read_bytes(), path
+
+
+def test_logout_on_a_locked_keyring_says_it_could_not_and_keeps_nothing_hidden(tmp_path, servers):
+    """Issue 12 item 12: a locked keyring is never reported as "nothing to remove"."""
+    require_secret_service()
+    url, token, _ = servers[0]
+    root = tmp_path / "locked-logout"
+    with SecretService(root) as service:
+        assert cli(service, "auth", "login", "--server", url, "--with-token", input=token).code == 0
+    with SecretService(root, password="wrong password") as service:
+        outcome = cli(service, "auth", "logout", "--server", url)
+    assert outcome.code == exits.ERROR, outcome
+    assert "nothing to remove" not in outcome.stdout + outcome.stderr
+    assert "Could not remove the token" in outcome.stderr and "Unlock the keyring" in outcome.stderr
+    assert token not in outcome.stdout + outcome.stderr
+    with SecretService(root) as service:  # unlocked again: the token is indeed still there
+        assert stored(service, url) == token

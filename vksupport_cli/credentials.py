@@ -11,7 +11,6 @@ argv; ``Token`` keeps it out of ``repr`` too.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -82,25 +81,42 @@ def store(server: str, token: str, *, insecure_storage: bool = False) -> Token:
     except Exception as exc:  # noqa: BLE001 - every keyring failure has the same ways out
         raise KeyringUnavailable(
             _(
-                "No usable OS keyring to keep the token in ({reason}). Either set {variable} in the "
-                "environment, or sign in with --insecure-storage to keep the token in a file readable only by you."
+                "No usable OS keyring to keep the token in ({reason}). Either set {variable} (with "
+                "VKSUPPORT_SERVER or --server naming the desk) in the environment, or sign in with "
+                "--insecure-storage to keep the token in a file readable only by you."
             ).format(reason=_reason(exc), variable=TOKEN_ENV)
         ) from None
     return Token(token, "keyring", _backend_name(backend))
 
 
 def forget(server: str) -> list[tuple[str, str]]:
-    """Remove the token for ``server`` from the file and the keyring: [(source, where)]."""
+    """Remove the token for ``server`` from the file and the keyring: [(source, where)].
+
+    Raises ``KeyringUnavailable`` when the keyring exists but cannot be read or
+    changed (locked, dismissed, broken): the token may still be there, and
+    saying "nothing to remove" would be a lie.
+    """
     removed = []
     tokens = _read_plain()
     if tokens.pop(server, None) is not None:
         _write_plain(tokens)
         removed.append(("file", str(plain_file())))
-    with contextlib.suppress(Exception):  # nothing can be stored where there is no keyring
+    try:
         backend = _keyring()
+    except NoBackend:
+        return removed  # nothing can be stored where there is no keyring
+    try:
         if backend.get_password(KEYRING_SERVICE, server) is not None:
             backend.delete_password(KEYRING_SERVICE, server)
             removed.append(("keyring", _backend_name(backend)))
+    except Exception as exc:  # noqa: BLE001 - locked, dismissed, broken: the token may still be stored
+        raise KeyringUnavailable(
+            _(
+                "Could not remove the token for {url} from the OS keyring ({reason}); it may still be stored. "
+                "Unlock the keyring and run `vksupport auth logout` again."
+            ).format(url=server, reason=_reason(exc)),
+            removed=[source for source, _where in removed],
+        ) from None
     return removed
 
 

@@ -51,6 +51,7 @@ class Draft:
     created_at: str = field(default_factory=_now)
     updated_at: str = field(default_factory=_now)
     last_error: str | None = None
+    typed: bool = False  # the text came from prompts or the editor (not only from options)
 
     @property
     def path(self) -> Path:

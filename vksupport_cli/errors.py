@@ -33,6 +33,12 @@ class BadInput(DeskError):
     code = "invalid"
 
 
+class TooLarge(BadInput):
+    """A request body, or a file in it, is over the size the desk takes (``details['limit']`` bytes)."""
+
+    code = "too_large"
+
+
 class NotFound(DeskError):
     """No such thing, or not visible to the caller (never tells which)."""
 
@@ -105,12 +111,30 @@ class RateLimited(Unavailable):
     code = "rate_limited"
 
 
+class QuotaExceeded(DeskError):
+    """A per-user limit is used up until ``details['resets_at']`` (ISO time).
+
+    ``details['limit']`` names which: ``attachment_bytes`` (stored attachments over
+    the quota's window) or ``questions_per_day``; ``details['retry_after']`` is
+    the seconds until it resets.
+    """
+
+    code = "quota_exceeded"
+
+
+class DailyLimitReached(QuotaExceeded):
+    """Too many questions created in the last day; a 429, retried only after it resets."""
+
+    code = "daily_limit"
+
+
 #: machine code -> error class, for adapters that rebuild errors from replies.
 BY_CODE: dict[str, type[DeskError]] = {
     cls.code: cls
     for cls in (
         DeskError,
         BadInput,
+        TooLarge,
         NotFound,
         NotSignedIn,
         NotAllowed,
@@ -120,5 +144,7 @@ BY_CODE: dict[str, type[DeskError]] = {
         Unavailable,
         NotAccepting,
         RateLimited,
+        QuotaExceeded,
+        DailyLimitReached,
     )
 }

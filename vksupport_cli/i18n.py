@@ -70,3 +70,25 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def language() -> str:
     info = _catalogue().info()
     return "ru" if info.get("language", "").startswith("ru") else "en"
+
+
+#: Words that keep their capital wherever they stand: the help centre's name, VK's.
+_PROPER_NAMES = frozenset({"Помощь", "Помощи", "Помощью", "ВКонтакте"})
+
+
+def after_colon(text: str) -> str:
+    """``text`` as it reads after a colon, as in "Error: {message}".
+
+    Russian does not capitalise after a colon ("Ошибка: у вас нет вопроса #7."); English keeps
+    the sentence's capital. Only an ordinary capitalised Russian word is lowered: an acronym
+    ("ОС", "HTTP"), a name ("Помощь", "ВКонтакте") or Latin text keeps its capital.
+    """
+    if not text or language() != "ru":
+        return text
+    first = text[0]
+    if not ("А" <= first <= "Я" or first == "Ё"):
+        return text
+    word = text.split(maxsplit=1)[0].rstrip(".,:;!?»)")
+    if word in _PROPER_NAMES or (len(word) > 1 and not word[1:].islower()):
+        return text
+    return first.lower() + text[1:]

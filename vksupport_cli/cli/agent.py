@@ -80,6 +80,11 @@ def _show_queue(ctx: Context, questions: list[Question]) -> None:
     kinds = {"ads": _("advertiser"), "standard": _("standard")}
     for q in questions:
         table.add_row(
-            str(q.id), kinds.get(q.kind, q.kind), q.topic, escape(q.title), escape(q.author), ago(q.queued_at)
+            str(q.id),
+            escape(kinds.get(q.kind, q.kind), line=True),
+            escape(q.topic, line=True),
+            escape(q.title, line=True),
+            escape(q.author, line=True),
+            ago(q.queued_at),
         )
     ctx.console.print(table)

@@ -10,7 +10,7 @@ import typer.core
 
 from .. import __version__
 from ..i18n import _
-from . import agent, auth, drafts, helpcentre, operator, questions
+from . import clickwords
 from .context import Context
 
 
@@ -19,6 +19,28 @@ class DeskGroup(typer.core.TyperGroup):
 
     Click's own usage errors pass through: click prints them with the usage line.
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(commands())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, built when first needed, accepting the global options after its name too."""
+        from .examples import document
+        from .globals import accept_globals
+
+        command = build(cmd_name)
+        if command is None:
+            return None
+        document(command, cmd_name)
+        return accept_globals(command)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the table: `vksupport --help` imports none of the commands."""
+        from gettext import gettext
+
+        rows = [(name, help_text or "") for name, (_m, _a, help_text) in commands().items()]
+        with formatter.section(gettext("Commands")):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -57,6 +79,7 @@ def _translate_completion_help() -> None:
 
 
 _translate_completion_help()
+clickwords.install()
 
 app = typer.Typer(
     name="vksupport",
@@ -101,6 +124,12 @@ def root(
     no_color: Annotated[
         bool, typer.Option("--no-color", help=_("No colours (NO_COLOR is honoured too)."))
     ] = False,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager", help=_("Print long texts straight, without a pager ($VKSUPPORT_PAGER, $PAGER).")
+        ),
+    ] = False,
     insecure: Annotated[
         bool, typer.Option("--insecure", help=_("Allow plain http:// to a desk that is not on this machine."))
     ] = False,
@@ -110,6 +139,7 @@ def root(
             "--version", "-V", help=_("Print the version and exit."), callback=_print_version, is_eager=True
         ),
     ] = False,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True)] = False,
 ) -> None:
     if tctx.obj is None:
         tctx.obj = Context()
@@ -118,40 +148,103 @@ def root(
     ctx.debug = debug
     ctx.no_color = no_color
     ctx.insecure = insecure
+    ctx.no_pager = no_pager
+    ctx.json = as_json
 
 
-app.command(
-    "search-help",
-    help=_("Search the help centre: typos, word forms, wrong keyboard layout and English all work."),
-)(helpcentre.search_help)
-app.command("article", help=_("Show one help-centre article."))(helpcentre.article)
-app.command(
-    "topics", help=_("List the topics a question can be asked on: articles that allow it, and categories.")
-)(helpcentre.topics)
-app.command(
-    "ask", help=_("Ask support a question: see matching help articles first, then write to support.")
-)(questions.ask)
-app.command("list", help=_("List my questions, newest first."))(questions.list_questions)
-app.command("show", help=_("Show a question's whole thread: question, comments, answer, rating."))(
-    questions.show
-)
-app.command("edit", help=_("Change a question while no agent has taken it (summary, description, link)."))(
-    questions.edit
-)
-app.command(
-    "comment", help=_("Add details to a question; on an answered one it is a follow-up that reopens it.")
-)(questions.comment)
-app.command("delete", help=_("Delete a question no agent has taken yet; it is gone for good."))(
-    questions.delete
-)
-app.command("rate", help=_("Rate the answer to a question, good or bad; this closes the question."))(
-    questions.rate
-)
-app.command("close", help=_("Close a question without rating it; it stays in your history."))(questions.close)
-app.command("wait", help=_("Wait until support answers a question (exit 0), or until --timeout (exit 7)."))(
-    questions.wait
-)
-app.add_typer(drafts.app, name="drafts")
-app.add_typer(auth.app, name="auth")
-app.add_typer(agent.app, name="agent")
-app.add_typer(operator.app, name="desk")
+def commands() -> dict[str, tuple[str, str, str | None]]:
+    """The command tree: name -> (module, attribute, help). A function is a command; a Typer
+    app, a group of commands (its help is its own). Nothing here is imported until needed."""
+    return {
+        "search-help": (
+            "helpcentre",
+            "search_help",
+            _("Search the help centre: typos, word forms, wrong keyboard layout and English all work."),
+        ),
+        "article": ("helpcentre", "article", _("Show one help-centre article.")),
+        "topics": (
+            "helpcentre",
+            "topics",
+            _("List the topics a question can be asked on: articles that allow it, and categories."),
+        ),
+        "ask": (
+            "questions",
+            "ask",
+            _("Ask support a question: see matching help articles first, then write to support."),
+        ),
+        "list": ("questions", "list_questions", _("List my questions, newest first.")),
+        "show": (
+            "questions",
+            "show",
+            _("Show a question's whole thread: question, comments, answer, rating."),
+        ),
+        "edit": (
+            "questions",
+            "edit",
+            _("Change a question while no agent has taken it (summary, description, link)."),
+        ),
+        "comment": (
+            "questions",
+            "comment",
+            _("Add details to a question; on an answered one it is a follow-up that reopens it."),
+        ),
+        "delete": (
+            "questions",
+            "delete",
+            _("Delete a question no agent has taken yet; it is gone for good."),
+        ),
+        "rate": (
+            "questions",
+            "rate",
+            _("Rate the answer to a question, good or bad; this closes the question."),
+        ),
+        "close": ("questions", "close", _("Close a question without rating it; it stays in your history.")),
+        "wait": (
+            "questions",
+            "wait",
+            _("Wait until support answers a question (exit 0), or until --timeout (exit 7)."),
+        ),
+        "attachment": ("attachments", "app", _("Files attached to your questions: download them.")),
+        "drafts": ("drafts", "app", _("Texts that were composed but not sent: list, show, discard.")),
+        "auth": ("auth", "app", _("Sign in to a desk, see who you are, sign out.")),
+        "config": ("settings", "app", _("See and change your settings (config.toml): server, pager, color.")),
+        "agent": ("agent", "app", _("Play the support agent (in the sandbox): take, answer, see the queue.")),
+        "desk": (
+            "operator",
+            "app",
+            _("Run and manage a desk: its help centre and whether it takes questions."),
+        ),
+    }
+
+
+_built: dict[tuple[str, str], click.Command] = {}
+
+
+def build(name: str) -> click.Command | None:
+    """The click command for ``name``, made by Typer from its module the first time it is needed."""
+    import importlib
+
+    entry = commands().get(name)
+    if entry is None:
+        return None
+    module_name, attribute, help_text = entry
+    key = (name, help_text or "")
+    if key not in _built:
+        target = getattr(importlib.import_module(f"{__package__}.{module_name}"), attribute)
+        # A Typer app of one callback and this one command or group: Typer makes it exactly as
+        # app.command()/app.add_typer() on the root would.
+        holder = typer.Typer(add_completion=False)
+        holder.callback()(_nothing)
+        if isinstance(target, typer.Typer):
+            holder.add_typer(target, name=name, help=help_text)
+        else:
+            holder.command(name, help=help_text)(target)
+        group = typer.main.get_command(holder)
+        if not isinstance(group, click.Group):  # pragma: no cover - Typer builds a group around a callback
+            raise TypeError(f"Typer made {type(group).__name__} for {name}, not a group")
+        _built[key] = group.commands[name]
+    return _built[key]
+
+
+def _nothing() -> None:
+    """The holder's callback (never run): it makes Typer build a group around the command."""

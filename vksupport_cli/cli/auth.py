@@ -13,7 +13,7 @@ from ..i18n import _
 from . import exits
 from .context import SANDBOX, Context, UsageError
 from .helpcentre import JsonOption
-from .render import emit
+from .render import emit, escape
 
 app = typer.Typer(
     help=_("Sign in to a desk, see who you are, sign out."),
@@ -92,12 +92,21 @@ def login(
     checker = HttpClient(url, token, insecure=ctx.insecure)
     try:
         user = checker.me()
+    except NotSignedIn:
+        # Not "sign in with auth login": that is what was just run. The token itself is the problem.
+        raise NotSignedIn(
+            _(
+                "{url} rejects this token, so it was not stored. Check that you copied the whole token, "
+                "or ask the desk's operator for a new one."
+            ).format(url=url),
+            login=True,
+        ) from None
     finally:
         checker.close()
     kept = credentials.store(url, token, insecure_storage=insecure_storage)
     _remember_server(ctx, url)
     ctx.console.print(
-        _("Signed in to {url} as {name}.").format(url=url, name=user.name)
+        _("Signed in to {url} as {name}.").format(url=url, name=escape(user.name, line=True))
         + " "
         + _kept_in(kept.source, kept.where)
     )
@@ -130,21 +139,36 @@ def _remember_server(ctx: Context, url: str) -> None:
 )
 def status(tctx: typer.Context, server: ServerOption = None, as_json: JsonOption = False) -> None:
     ctx: Context = tctx.obj
-    if (server or ctx.server) == SANDBOX:
-        report = {"server": SANDBOX, "user": ctx.client.me().name, "source": None, "accepted": True}
+    if server:
+        ctx.server_option = server
+    desk, why = ctx.server_choice
+    if desk == SANDBOX:
+        report = {
+            "server": SANDBOX,
+            "server_source": why,
+            "user": ctx.client.me().name,
+            "source": None,
+            "accepted": True,
+        }
         emit(
             ctx,
             report,
             as_json,
             lambda c, r: c.console.print(
-                _("Using the embedded sandbox as {name}; no sign-in needed.").format(name=r["user"])
+                _("Using the embedded sandbox as {name}; no sign-in needed.").format(
+                    name=escape(r["user"], line=True)
+                )
+                + " "
+                + _why_desk(r["server_source"], SANDBOX)
             ),
         )
         return
-    url = _desk_url(ctx, server)
+    url = _desk_url(ctx, None)
     token = credentials.find(url)
     if token is None:
-        raise NotSignedIn(_("You are not signed in to {url}.").format(url=url))
+        raise NotSignedIn(
+            _("You are not signed in to {url}.").format(url=url) + " " + _why_desk(why), why=why
+        )
     from ..client.http import HttpClient
 
     checker = HttpClient(url, token.value, insecure=ctx.insecure)
@@ -156,6 +180,7 @@ def status(tctx: typer.Context, server: ServerOption = None, as_json: JsonOption
         checker.close()
     report = {
         "server": url,
+        "server_source": why,
         "user": user.name if user else None,
         "role": user.role if user else None,
         "source": token.source,
@@ -167,20 +192,45 @@ def status(tctx: typer.Context, server: ServerOption = None, as_json: JsonOption
         raise typer.Exit(exits.NOT_SIGNED_IN)
 
 
+def _why_desk(why: str, desk: str = "") -> str:
+    """Why this desk is the one in use, as a sentence (and how to change it)."""
+    if why == "config" and desk == SANDBOX:
+        return _("Your config names the sandbox as the default desk.")
+    return {
+        "flag": _("This desk comes from the --server option."),
+        "env": _("This desk comes from the VKSUPPORT_SERVER environment variable."),
+        "config": _(
+            "This desk is the default in your config; go back to the sandbox with: vksupport config set server sandbox"
+        ),
+        "default": _(
+            "The sandbox is the default desk; pick another with --server or: vksupport config set server URL"
+        ),
+    }[why]
+
+
 def _show_status(ctx: Context, report: dict[str, Any]) -> None:
     source = _token_from(report["source"], report["where"])
+    why = _why_desk(report["server_source"])
     if report["accepted"]:
         signed_in = (
             _("Signed in to {url} as {name} (an agent)")
             if report["role"] == "agent"
             else _("Signed in to {url} as {name}")
         )
-        ctx.console.print(signed_in.format(url=report["server"], name=report["user"]) + "; " + source + ".")
+        ctx.console.print(
+            signed_in.format(url=report["server"], name=escape(report["user"], line=True))
+            + "; "
+            + source
+            + ". "
+            + why
+        )
     else:
         ctx.console.print(
             _("{url} rejects the token; {source}. Sign in again with `vksupport auth login`.").format(
                 url=report["server"], source=source
             )
+            + " "
+            + why
         )
 
 

@@ -56,13 +56,18 @@ def read_text_file(ctx: Context, source: str) -> str:
         ) from None
 
 
-def read_attachment(path_text: str) -> tuple[str, bytes]:
-    """(file name, bytes) of an attachment, refusing folders and missing files up front."""
+def read_attachment(path_text: str) -> tuple[str, Path]:
+    """(file name, path) of an attachment, refusing folders and missing or unreadable files up front.
+
+    The file itself is read only as it is sent, in chunks: never whole into memory.
+    """
     path = Path(path_text).expanduser()
     if path.is_dir():
         raise UsageError(_("{path} is a folder; attach files one by one with --attach.").format(path=path))
     try:
-        return path.name, path.read_bytes()
+        with path.open("rb") as handle:
+            handle.read(1)
+        return path.name, path
     except FileNotFoundError:
         raise UsageError(_("There is no file {path} to attach.").format(path=path)) from None
     except OSError as exc:
@@ -90,17 +95,38 @@ def require_terminal(ctx: Context, missing: str) -> None:
 def prompt(ctx: Context, label: str, *, default: str | None = None, required: bool = True) -> str:
     import click
 
+    # "What happened?" reads as a question: no colon after its question mark.
+    suffix = " " if label.rstrip().endswith("?") else ": "
     while True:
-        value: str = click.prompt(label, default=default or "", show_default=bool(default), err=True)
+        value: str = click.prompt(
+            label, default=default or "", show_default=bool(default), err=True, prompt_suffix=suffix
+        )
         if value.strip() or not required:
             return value.strip()
         ctx.note(_("This cannot be empty."))
 
 
+#: What a yes/no question accepts, in either language and either keyboard layout's letter.
+YES = frozenset({"y", "yes", "д", "да"})
+NO = frozenset({"n", "no", "н", "нет"})
+
+
 def confirm(ctx: Context, question: str, *, default: bool = False) -> bool:
+    """Ask a yes/no question; Enter takes the default. click's confirm would show an English
+    "[y/N]" and know only y and n: this one speaks the person's language (Russian: "[д/Н]")."""
     import click
 
-    return click.confirm(question, default=default, err=True)
+    choices = _("[Y/n]") if default else _("[y/N]")
+    while True:
+        answer = click.prompt(f"{question} {choices}", default="", show_default=False, err=True)
+        answer = answer.strip().lower()
+        if not answer:
+            return default
+        if answer in YES:
+            return True
+        if answer in NO:
+            return False
+        ctx.note(_("Answer y (yes) or n (no)."))
 
 
 def edit(ctx: Context, draft: Draft, field: str, template: str) -> str:
@@ -136,6 +162,7 @@ def edit(ctx: Context, draft: Draft, field: str, template: str) -> str:
         text = "\n".join(line for line in edited.splitlines() if not line.startswith(COMMENT_PREFIX)).strip()
         if text and text != template.strip():
             draft.fields[field] = text
+            draft.typed = True
             draft.save()
         if status != 0:
             raise Aborted(

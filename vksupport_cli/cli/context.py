@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from ..i18n import _
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,6 +25,7 @@ if TYPE_CHECKING:
 
 SERVER_ENV = "VKSUPPORT_SERVER"
 DEBUG_ENV = "VKSUPPORT_DEBUG"
+PAGER_ENV = "VKSUPPORT_PAGER"
 SANDBOX = "sandbox"
 
 
@@ -28,7 +34,15 @@ class UsageError(Exception):
 
 
 class WaitTimedOut(Exception):
-    """`wait` gave up before the answer came (exit 7)."""
+    """`wait` gave up before the answer came (exit 7); ``question`` is its last state."""
+
+    def __init__(self, message: str, question: object = None) -> None:
+        super().__init__(message)
+        self.question = question
+
+
+class Interrupted(Exception):
+    """Ctrl-C where "nothing more was sent" would not be the point (exit 130, this message)."""
 
 
 class Aborted(Exception):
@@ -41,6 +55,8 @@ class Context:
     debug: bool = False
     no_color: bool = False
     insecure: bool = False
+    no_pager: bool = False
+    json: bool = False  # --json before the command name: every command's --json defaults to it
     # None: the process's streams as they are when used (so test runners can swap them).
     stdin_override: IO[str] | None = None
     stdout_override: IO[str] | None = None
@@ -72,7 +88,13 @@ class Context:
 
     @cached_property
     def color(self) -> bool:
-        return not self.no_color and "NO_COLOR" not in os.environ and self.stdout_is_terminal
+        """Colours: never with --no-color or NO_COLOR; else the config's color (auto: in a terminal)."""
+        if self.no_color or "NO_COLOR" in os.environ:
+            return False
+        setting = str(self.config.get("color", "auto"))
+        if setting == "never":
+            return False
+        return setting == "always" or self.stdout_is_terminal
 
     @cached_property
     def console(self) -> Console:
@@ -83,7 +105,7 @@ class Context:
         return Console(
             file=self.stdout,
             no_color=not self.color,
-            force_terminal=tty,
+            force_terminal=tty or self.color,
             highlight=False,
             # In a pipe, lines are not folded at 80 columns: scripts grep whole sentences.
             soft_wrap=not tty,
@@ -116,10 +138,41 @@ class Context:
     @property
     def server(self) -> str:
         """The desk to talk to: --server, then $VKSUPPORT_SERVER, then config, else the sandbox."""
-        for value in (self.server_option, os.environ.get(SERVER_ENV), self.config.get("server")):
+        return self.server_choice[0]
+
+    @property
+    def server_choice(self) -> tuple[str, str]:
+        """(the desk, why): why is "flag", "env", "config" or "default"."""
+        for value, source in (
+            (self.server_option, "flag"),
+            (os.environ.get(SERVER_ENV), "env"),
+            (self.config.get("server"), "config"),
+        ):
             if value and str(value).strip():
-                return str(value).strip()
-        return SANDBOX
+                return str(value).strip(), source
+        return SANDBOX, "default"
+
+    @property
+    def pager(self) -> list[str] | None:
+        """The pager's command line for long output in a terminal, or None for none.
+
+        $VKSUPPORT_PAGER, then the config's ``pager``, then $PAGER, else ``less``; 'off' (or an
+        empty value, or --no-pager) means none.
+        """
+        import shlex
+
+        if self.no_pager:
+            return None
+        for value in (os.environ.get(PAGER_ENV), self.config.get("pager"), os.environ.get("PAGER")):
+            if value is not None:
+                value = str(value).strip()
+                if value in ("", "off"):
+                    return None
+                try:
+                    return shlex.split(value) or None
+                except ValueError:
+                    return None
+        return ["less"]
 
     # -- the desk ---------------------------------------------------------
 
@@ -134,7 +187,9 @@ class Context:
             from ..client.local import LocalClient
             from ..paths import sandbox_db
 
-            return LocalClient.open(sandbox_db())
+            path = sandbox_db()
+            with storage_errors(path):
+                return LocalClient.open(path)
         from .. import credentials
         from ..client.http import HttpClient
 
@@ -157,8 +212,51 @@ class Context:
     # -- small outputs ----------------------------------------------------
 
     def note(self, message: str) -> None:
-        """A line for the person (stderr), kept off stdout so pipes get only data."""
-        print(message, file=self.stderr)
+        """A line for the person (stderr), kept off stdout so pipes get only data.
+
+        Notes may quote the desk (a title, a draft's text): they go through ``inert`` too.
+        """
+        from .render import inert
+
+        print(inert(message), file=self.stderr)
+
+
+@contextmanager
+def storage_errors(path: Path) -> Iterator[None]:
+    """Turn a database file that cannot be opened or is damaged into one sentence naming the file."""
+    import sqlite3
+
+    from ..errors import DeskError
+
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+            raise DeskError(
+                _(
+                    "Cannot open the database {path} ({reason}); check that its folder exists and is writable, "
+                    "or set VKSUPPORT_HOME to a folder that is."
+                ).format(path=path, reason=exc)
+            ) from exc
+        if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
+            raise DeskError(
+                _(
+                    "Cannot write to the database {path} ({reason}); make the file and its folder writable."
+                ).format(path=path, reason=exc)
+            ) from exc
+        raise DeskError(
+            _(
+                "The database {path} is damaged ({reason}); move it aside (mv {path} {path}.broken) "
+                "and run the command again to start afresh."
+            ).format(path=path, reason=exc)
+        ) from exc
+    except OSError as exc:
+        raise DeskError(
+            _(
+                "Cannot open the database {path} ({reason}); check that its folder exists and is writable, "
+                "or set VKSUPPORT_HOME to a folder that is."
+            ).format(path=path, reason=exc.strerror or exc)
+        ) from exc
 
 
 def _pipe_width() -> int:

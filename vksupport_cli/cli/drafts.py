@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from .. import drafts
-from ..i18n import _
-from .context import Context
+from ..i18n import _, ngettext
+from .context import Context, UsageError
 from .helpcentre import JsonOption
 from .render import ago, emit, escape
 
@@ -85,22 +85,92 @@ def _show_one(ctx: Context, draft: drafts.Draft) -> None:
         console.print(f"\n[dim]{labels.get(name, name)}:[/]\n{escape(shown)}")
     if draft.last_error:
         console.print(
-            "\n[dim]" + _("The last attempt failed ({error}).").format(error=draft.last_error) + "[/]"
+            "\n[dim]" + _("Not sent yet: {reason}.").format(reason=failure_words(draft.last_error)) + "[/]"
         )
     console.print("\n" + _("Send it with: {command}").format(command=resend_command(draft)))
 
 
-@app.command(help=_("Delete a draft for good."))
-def discard(tctx: typer.Context, draft_id: DraftId) -> None:
+@app.command(help=_("Delete a draft for good; or every draft (--all), or those older than a time."))
+def discard(
+    tctx: typer.Context,
+    draft_id: Annotated[
+        str | None,
+        typer.Argument(
+            help=_("The draft's id, as `vksupport drafts list` shows it."), show_default=False, metavar="ID"
+        ),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help=_("Discard every draft."))] = False,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            help=_("Discard drafts saved longer ago than this: 30m, 12h, 7d."),
+            metavar="AGE",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     ctx: Context = tctx.obj
-    drafts.get(draft_id).discard()
-    ctx.console.print(_("Draft {id} is discarded.").format(id=draft_id))
+    if draft_id is not None:
+        if every or older_than is not None:
+            raise UsageError(_("Give a draft id, or --all/--older-than, not both."))
+        drafts.get(draft_id).discard()
+        ctx.console.print(_("Draft {id} is discarded.").format(id=draft_id))
+        return
+    if not every and older_than is None:
+        raise UsageError(_("Say which drafts to discard: an id, --all, or --older-than AGE."))
+    cutoff = None if older_than is None else _cutoff(older_than)
+    gone = 0
+    for draft in drafts.all_drafts():
+        if cutoff is None or draft.updated_at < cutoff:
+            draft.discard()
+            gone += 1
+    ctx.console.print(ngettext("Discarded {n} draft.", "Discarded {n} drafts.", gone).format(n=gone))
+
+
+def _cutoff(age: str) -> str:
+    """The draft timestamp before which a draft is older than ``age`` (30m, 12h, 7d)."""
+    from datetime import UTC, datetime, timedelta
+
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    number, unit = age.strip()[:-1], age.strip()[-1:].lower()
+    if unit not in units or not (number.isascii() and number.isdigit()) or len(number) > 6:
+        raise UsageError(_("Give the age as a number and a unit: 30m, 12h or 7d."))
+    moment = datetime.now(UTC) - timedelta(**{units[unit]: int(number)})
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def kind_word(kind: str) -> str:
     return {"ask": _("question"), "comment": _("comment"), "edit": _("edit"), "answer": _("answer")}.get(
         kind, kind
     )
+
+
+def failure_words(error: str) -> str:
+    """Why the last attempt did not send the draft, as a clause: a draft keeps the error's class name
+    and reason (``NotEditable:closed``, the same in every language); a person reads what it means."""
+    words = {
+        "NotEditable": _("an agent has taken the question, so it can no longer be changed"),
+        "NotEditable:taken": _("an agent has taken the question, so it can no longer be changed"),
+        "NotEditable:closed": _("the question is closed"),
+        "Conflict:closed": _("the question is closed"),
+        "NotAccepting": _("the desk was not accepting new questions"),
+        "RateLimited": _("the desk asked to slow down"),
+        "Unavailable": _("the desk could not be reached"),
+        "NotSignedIn": _("you were not signed in"),
+        "OpenQuestionExists": _("you already had an open question"),
+        "IdempotencyMismatch": _("an earlier send of this draft had already made another request"),
+        "Conflict": _("the question's state did not allow it"),
+        "NotFound": _("the question was not found"),
+        "NotAllowed": _("your account may not do this"),
+        "BadInput": _("the desk did not accept the text"),
+        "UsageError": _("a value was missing or wrong"),
+        "Aborted": _("you chose not to send it"),
+        "Abort": _("it was interrupted"),
+        "KeyboardInterrupt": _("it was interrupted"),
+        "EOFError": _("it was interrupted"),
+    }
+    return words.get(error) or words.get(error.partition(":")[0]) or _("an unexpected error")
 
 
 def field_words() -> dict[str, str]:

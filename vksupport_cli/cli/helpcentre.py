@@ -7,13 +7,23 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..i18n import _
+from . import complete
 from .context import Context
-from .render import emit, escape, print_long
+from .render import category_name, emit, escape, inert, print_long
 
 if TYPE_CHECKING:
     from ..desk.models import Article, SearchHit, Topic
 
 JsonOption = Annotated[bool, typer.Option("--json", help=_("Print one JSON document for scripts."))]
+FieldOption = Annotated[
+    str | None,
+    typer.Option(
+        "--field",
+        help=_("Print only this field of the JSON output, as plain text (e.g. status; question.id)."),
+        metavar="NAME",
+        show_default=False,
+    ),
+]
 
 
 def search_help(
@@ -43,14 +53,26 @@ def _show_hits(ctx: Context, hits: list[SearchHit]) -> None:
         return
     from rich.table import Table
 
+    if hits[0].interpreted_as:
+        ctx.console.print(
+            "[dim]" + _("Showing results for: {query}").format(query=escape(hits[0].interpreted_as)) + "[/]\n"
+        )
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
     table.add_column("#", justify="right")
     table.add_column(_("Article"))
     table.add_column(_("Category"))
     table.add_column(_("Slug"), style="dim")
+    # Whether one may write to support has a column of its own: glued to a Russian title, an
+    # English remark reads as part of it.
+    table.add_column(_("Support"), style="green")
     for number, hit in enumerate(hits, start=1):
-        title = escape(hit.title) + (" [green](" + _("you can ask support") + ")[/]" if hit.can_ask else "")
-        table.add_row(str(number), title, hit.category, hit.slug)
+        table.add_row(
+            str(number),
+            escape(hit.title, line=True),
+            escape(category_name(hit.category), line=True),
+            escape(hit.slug, line=True),
+            _("you can ask support") if hit.can_ask else "",
+        )
     ctx.console.print(table)
     ctx.console.print("\n[dim]" + _("Read one with: vksupport article SLUG") + "[/]")
 
@@ -58,7 +80,13 @@ def _show_hits(ctx: Context, hits: list[SearchHit]) -> None:
 def article(
     tctx: typer.Context,
     slug: Annotated[
-        str, typer.Argument(help=_("The article's slug, as search-help shows it."), show_default=False)
+        str,
+        typer.Argument(
+            help=_("The article's slug, as search-help shows it."),
+            metavar="SLUG",
+            show_default=False,
+            autocompletion=complete.articles,
+        ),
     ],
     as_json: JsonOption = False,
 ) -> None:
@@ -70,17 +98,17 @@ def show_article(ctx: Context, item: Article) -> None:
     from rich.markdown import Markdown
 
     parts = [
-        f"[bold]{escape(item.title)}[/]",
-        f"[dim]{item.category} · {item.slug}[/]",
+        f"[bold]{escape(item.title, line=True)}[/]",
+        f"[dim]{escape(category_name(item.category), line=True)} · {escape(item.slug, line=True)}[/]",
         "",
-        Markdown(item.body),
+        Markdown(inert(item.body)),
     ]
     if item.can_ask:
         parts += [
             "",
             "[green]"
             + _("Not solved? Ask support on this topic:")
-            + f"[/] vksupport ask --topic {item.slug}",
+            + f"[/] vksupport ask --topic {escape(item.slug, line=True)}",
         ]
     print_long(ctx, parts)
 
@@ -98,5 +126,10 @@ def _show_topics(ctx: Context, items: list[Topic]) -> None:
     table.add_column(_("What it is about"))
     table.add_column(_("Category"), style="dim")
     for topic in items:
-        table.add_row(topic.slug, escape(topic.title), topic.category)
+        title = category_name(topic.slug, topic.title) if topic.kind == "category" else topic.title
+        table.add_row(
+            escape(topic.slug, line=True),
+            escape(title, line=True),
+            escape(category_name(topic.category), line=True),
+        )
     ctx.console.print(table)

@@ -2,16 +2,21 @@
 
 ``vksupport --version`` answers before Typer is even imported: scripts call it
 to check the tool is there, and it should cost no more than Python starting.
+The JSON data commands scripts run most take the fast path (fast.py), also
+without Typer, click or rich; every other command line goes through Typer.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC
 from typing import IO, TYPE_CHECKING
 
 from .. import __version__
 
+#: VKSUPPORT_FAST_PATH=0 sends every command line through the Typer application (tests compare both).
+FAST_PATH_ENV = "VKSUPPORT_FAST_PATH"
 if TYPE_CHECKING:
     from ..errors import DeskError
     from .context import Context
@@ -22,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     if args in (["--version"], ["-V"]):
         print(f"vksupport {__version__}")
         return 0
+    if os.environ.get(FAST_PATH_ENV) != "0":
+        from .fast import attempt
+
+        code = attempt(args)
+        if code is not None:
+            return code
     return run(args)
 
 
@@ -64,9 +75,9 @@ def report(ctx: Context, error: BaseException) -> int:
     import click
 
     from ..errors import DeskError
-    from ..i18n import _
+    from ..i18n import _, after_colon
     from . import exits
-    from .context import Aborted, UsageError, WaitTimedOut
+    from .context import Aborted, Interrupted, UsageError, WaitTimedOut
 
     if isinstance(error, BrokenPipeError):
         # The reader went away (`| head`): nothing left to say, and not our failure.
@@ -81,10 +92,18 @@ def report(ctx: Context, error: BaseException) -> int:
             (error.format_message() if isinstance(error, click.UsageError) else str(error)),
             exits.USAGE,
         )
+    elif isinstance(error, Interrupted):
+        message, code = str(error), exits.INTERRUPTED
     elif isinstance(error, (click.Abort, KeyboardInterrupt, EOFError)):
         message, code = _("Interrupted; nothing more was sent."), exits.INTERRUPTED
     elif isinstance(error, Aborted):
-        message, code = str(error), exits.ERROR
+        # The person's own choice ("no" at a prompt, an empty editor): said plainly, not as an error.
+        if ctx.debug:
+            import traceback
+
+            traceback.print_exception(error, file=ctx.stderr)
+        print(str(error), file=ctx.stderr)
+        return exits.ERROR
     elif isinstance(error, WaitTimedOut):
         message, code = str(error), exits.TIMEOUT
     elif isinstance(error, click.ClickException):
@@ -98,15 +117,25 @@ def report(ctx: Context, error: BaseException) -> int:
         import traceback
 
         traceback.print_exception(error, file=ctx.stderr)
-    print(_("Error: {message}").format(message=message), file=ctx.stderr)
+    from .render import inert
+
+    # A desk's words (or a file name, a path) may hold escape sequences: never raw to the terminal.
+    print(_("Error: {message}").format(message=after_colon(inert(message))), file=ctx.stderr)
     return code
 
 
 def describe(error: DeskError) -> str:
     """The sentence a person reads for a desk error: what happened and what to do."""
-    from ..errors import NotAccepting, NotSignedIn, OpenQuestionExists, RateLimited, Unavailable
+    from ..errors import (
+        NotAccepting,
+        NotSignedIn,
+        OpenQuestionExists,
+        QuotaExceeded,
+        RateLimited,
+        Unavailable,
+    )
     from ..i18n import _
-    from .render import span
+    from .render import local_time, parse_time, span
 
     if isinstance(error, OpenQuestionExists):
         qid = error.question_id
@@ -125,10 +154,36 @@ def describe(error: DeskError) -> str:
                 duration=span(float(retry))
             )
         return _("The desk asks to slow down; try again in a minute.")
+    if isinstance(error, QuotaExceeded):
+        resets = error.details.get("resets_at")
+        try:
+            moment = parse_time(resets) if isinstance(resets, str) else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            return error.message + " " + _("Ask the desk's operator if you need more.")
+        from datetime import datetime
+
+        seconds = (moment - datetime.now(UTC)).total_seconds()
+        return (
+            error.message
+            + " "
+            + _("The limit resets in {duration} (at {time}).").format(
+                duration=span(seconds), time=local_time(resets)
+            )
+        )
     if isinstance(error, NotSignedIn):
+        if error.details.get("login"):  # the token `auth login` was given: signing in again is no help
+            return error.message
         return error.message + " " + _("Sign in with `vksupport auth login`, or set VKSUPPORT_TOKEN.")
     if isinstance(error, Unavailable):
         return error.message + " " + _("Try again later.")
+    if error.details.get("reason") == "reopened" and isinstance(error.details.get("question_id"), int):
+        return (
+            error.message
+            + " "
+            + _("Wait for the new answer with: vksupport wait {id}").format(id=error.details["question_id"])
+        )
     return error.message
 
 

@@ -6,47 +6,91 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 
 from .. import drafts
-from ..desk.models import ADS_CATEGORY, AskResult, Comment, Question, SearchHit
+from ..desk.models import ADS_CATEGORY, AskResult, Attachment, Comment, Question, SearchHit
 from ..drafts import Draft
-from ..errors import IdempotencyMismatch, NotEditable, NotFound
+from ..errors import IdempotencyMismatch, NotFound
 from ..i18n import _, ngettext
-from . import compose
-from .context import Aborted, Context, UsageError, WaitTimedOut
-from .helpcentre import JsonOption, show_article
+from . import complete, compose
+from .context import Aborted, Context, Interrupted, UsageError, WaitTimedOut
+from .helpcentre import FieldOption, JsonOption, show_article
 from .render import (
+    LIST_STATUSES,
     ago,
     answer_due,
     emit,
     escape,
+    inert,
     local_time,
     print_long,
+    question_summaries,
     since,
     span,
     status_word,
     styled_status,
 )
 
+
+class QuestionIdType(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click stubs
+    """A question id: a positive number; anything else is refused in one plain sentence."""
+
+    name = "ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+            return value
+        text = str(value).strip()
+        if text.isascii() and text.isdigit() and 0 < int(text) < 2**63:
+            return int(text)
+        self.fail(
+            _("A question id is a positive number, as `vksupport list` shows it; {value} is not one.").format(
+                value=repr(str(value))
+            ),
+            param,
+            ctx,
+        )
+
+
 QuestionId = Annotated[
     int,
     typer.Argument(
         help=_("The question's number, as `vksupport list` shows it."),
-        min=1,
-        max=2**63 - 1,
+        metavar="ID",
+        click_type=QuestionIdType(),
         show_default=False,
+        autocompletion=complete.question_ids,
     ),
 ]
 BodyOption = Annotated[str | None, typer.Option("--body", "-b", help=_("The text itself."))]
 BodyFileOption = Annotated[
     str | None,
-    typer.Option("--body-file", "-F", help=_("Read the text from a UTF-8 file, or '-' for standard input.")),
+    typer.Option(
+        "--body-file",
+        "-F",
+        help=_("Read the text from a UTF-8 file, or '-' for standard input."),
+        metavar="FILE",
+    ),
 ]
-LIST_STATUSES = ("all", "open", "waiting", "in_progress", "answered", "closed")
+
+AttachOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--attach",
+        "-a",
+        help=_("Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable."),
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+#: The longest one push wait lasts (a desk may grant less): under 2 requests a minute while nothing changes.
+PUSH_WINDOW = 50.0
 
 
 # -- ask --------------------------------------------------------------------
@@ -84,6 +128,8 @@ def ask(
             "--topic",
             "-t",
             help=_("An article slug that lets you ask, or a category (see `vksupport topics`)."),
+            metavar="TOPIC",
+            autocompletion=complete.topics,
         ),
     ] = None,
     title: Annotated[
@@ -95,18 +141,14 @@ def ask(
         str | None,
         typer.Option("--link", help=_("Link to the page concerned, e.g. a friend's blocked page.")),
     ] = None,
-    attach: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--attach", "-a", help=_("Attach a file (PNG, JPEG, GIF, WebP, PDF, .txt/.log); repeatable.")
-        ),
-    ] = None,
+    attach: AttachOption = None,
     ads: Annotated[bool, typer.Option("--ads", help=_("An advertiser's question (answered first)."))] = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help=_("Send without asking for confirmation."))
     ] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
     options = AskOptions(topic, title, body, body_file, link, attach or [], ads, yes, resume)
@@ -119,7 +161,7 @@ def ask(
                 "Note: this repeats your earlier question #{id}; see its answer with: vksupport show {id}"
             ).format(id=result.repeats)
         )
-    emit(ctx, result, as_json, _show_asked)
+    emit(ctx, result, as_json, _show_asked, field)
 
 
 def run_ask(ctx: Context, options: AskOptions) -> AskResult | None:
@@ -139,7 +181,8 @@ def run_ask(ctx: Context, options: AskOptions) -> AskResult | None:
         fields["kind"] = "ads"
     if options.attach:
         fields["attachments"] = [str(Path(path).expanduser().absolute()) for path in options.attach]
-    attachments = [compose.read_attachment(path) for path in fields.get("attachments", [])]
+    for path in fields.get("attachments", []):
+        compose.read_attachment(path)  # a missing file is refused before anything else
 
     with keeping(ctx, draft):
         missing = [f"--{name}" for name in ("topic", "title", "body") if not fields.get(name)]
@@ -154,13 +197,11 @@ def run_ask(ctx: Context, options: AskOptions) -> AskResult | None:
             if not draft.has_text and not _help_flow(ctx, draft, options):
                 return None
             _ask_for_missing(ctx, draft, options)
-        if (
-            ctx.interactive
-            and not options.yes
-            and options.resume is None
-            and not compose.confirm(ctx, _("Send this question to support?"), default=True)
-        ):
-            raise Aborted(_("Not sent."))
+        attachments = [compose.read_attachment(path) for path in fields.get("attachments", [])]
+        if ctx.interactive and not options.yes and options.resume is None:
+            _preview(ctx, draft)
+            if not compose.confirm(ctx, _("Send this question to support?"), default=True):
+                raise Aborted(_("Not sent."))
         return ctx.client.ask(
             topic=fields["topic"],
             title=fields["title"],
@@ -173,25 +214,118 @@ def run_ask(ctx: Context, options: AskOptions) -> AskResult | None:
 
 
 def _ask_for_missing(ctx: Context, draft: Draft, options: AskOptions) -> None:
-    """Prompt for each missing field, saving the draft after every answer."""
+    """Prompt for each missing field, checking each answer as the desk will, and saving the draft."""
+    from ..desk.inputs import BODY_MAX, TITLE_MAX, clean_line, clean_link, clean_text
+
     fields = draft.fields
+    draft.typed = True
     if not fields.get("topic"):
         fields["topic"] = _choose_topic(ctx, options)
         draft.save()
     if not fields.get("title"):
-        fields["title"] = compose.prompt(ctx, _("Summary (one line)"), default=fields.get("problem"))
+        fields["title"] = _checked_prompt(
+            ctx,
+            _("Summary (one line)"),
+            lambda text: clean_line(text, "summary", TITLE_MAX),
+            default=fields.get("problem"),
+        )
         draft.save()
     if not fields.get("body"):
-        typed = compose.prompt(
-            ctx, _("Describe the problem (leave empty to open your editor)"), required=False
-        )
-        fields["body"] = typed or compose.edit(ctx, draft, "body", "")
-        draft.save()
+        while True:
+            typed = compose.prompt(
+                ctx, _("Describe the problem (leave empty to open your editor)"), required=False
+            )
+            text = typed or compose.edit(ctx, draft, "body", fields.get("body") or "")
+            problem = _problem(partial(clean_text, text, "description", BODY_MAX))
+            fields["body"] = text
+            draft.save()
+            if problem is None:
+                break
+            ctx.note(problem)
     if "link" not in fields:
         fields["link"] = (
-            compose.prompt(ctx, _("Link to the page concerned (optional)"), required=False) or None
+            _checked_prompt(ctx, _("Link to the page concerned (optional)"), clean_link, required=False)
+            or None
         )
         draft.save()
+    if "attachments" not in fields:
+        fields["attachments"] = _offer_attachments(ctx)
+        draft.save()
+
+
+def _problem(check: Callable[[], object]) -> str | None:
+    """The desk's sentence for what is wrong with a value, or None when it would be accepted."""
+    from ..errors import BadInput
+
+    try:
+        check()
+    except BadInput as refused:
+        return refused.message
+    return None
+
+
+def _checked_prompt(
+    ctx: Context,
+    label: str,
+    check: Callable[[str], object],
+    *,
+    default: str | None = None,
+    required: bool = True,
+) -> str:
+    """Ask until the answer passes ``check`` (a desk rule); each refusal is said, then asked again."""
+    while True:
+        answer = compose.prompt(ctx, label, default=default, required=required)
+        if not answer and not required:
+            return answer
+        problem = _problem(partial(check, answer))
+        if problem is None:
+            return answer
+        ctx.note(problem + " " + _("Try again."))
+
+
+def _offer_attachments(ctx: Context) -> list[str]:
+    """Ask for files to attach, one per prompt, each checked as the desk will; Enter ends."""
+    from ..desk.attachments import check_attachment
+    from ..desk.inputs import ATTACHMENTS_MAX
+
+    chosen: list[str] = []
+    while len(chosen) < ATTACHMENTS_MAX:
+        answer = compose.prompt(
+            ctx, _("Attach a file (a screenshot, a log; press Enter for none)"), required=False
+        )
+        if not answer:
+            break
+        path = str(Path(answer).expanduser().absolute())
+        try:
+            name, content = compose.read_attachment(path)
+        except UsageError as refused:
+            ctx.note(str(refused) + " " + _("Try again."))
+            continue
+        with content.open("rb") as handle:  # checked as the desk will, in chunks
+            problem = _problem(partial(check_attachment, name, handle))
+        if problem is not None:
+            ctx.note(problem + " " + _("Try again."))
+            continue
+        chosen.append(path)
+    return chosen
+
+
+def _preview(ctx: Context, draft: Draft) -> None:
+    """The whole question, as it will be sent, before "Send?"."""
+    fields = draft.fields
+    lines = [
+        "",
+        "[bold]" + _("Your question") + "[/]",
+        _("Topic: {topic}").format(topic=escape(fields.get("topic") or "")),
+        _("Summary: {title}").format(title=escape(fields.get("title") or "")),
+    ]
+    if fields.get("link"):
+        lines.append(_("Page concerned: {link}").format(link=escape(fields["link"])))
+    for path in fields.get("attachments") or []:
+        lines.append(_("Attachment: {name}").format(name=escape(Path(path).name)))
+    lines += ["", escape(fields.get("body") or ""), ""]
+    for line in lines:
+        ctx.console.print(line)
 
 
 def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | None = None) -> Draft:
@@ -215,7 +349,7 @@ def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | 
         if earlier is not None and compose.confirm(
             ctx,
             _("You have an unsent text from {when}: “{text}”. Resume it?").format(
-                when=ago(earlier.updated_at), text=earlier.summary()
+                when=ago(earlier.updated_at), text=inert(earlier.summary(), line=True)
             ),
             default=True,
         ):
@@ -223,23 +357,55 @@ def _open_draft(ctx: Context, kind: str, resume: str | None, question_id: int | 
     return Draft(kind=kind, server=server, question_id=question_id)
 
 
+#: Options that carry each field, for "send it again with the fix".
+FIX_OPTIONS = {
+    "topic": "--topic TOPIC",
+    "title": "--title TEXT",
+    "body": "--body-file FILE",
+    "link": "--link URL",
+    "attachments": "--attach FILE",
+}
+
+
+def resendable(error: BaseException) -> bool:
+    """Can the very same text succeed if sent again later (the desk or the network was the problem)?
+
+    A refusal of the content (bad input, no such question, a conflict with the question's state, a
+    usage mistake) fails again the same way: keeping it as a draft only piles drafts up.
+    """
+    from ..errors import BadInput, Conflict, NotAllowed
+
+    return not isinstance(error, (BadInput, NotFound, Conflict, NotAllowed, UsageError))
+
+
 @contextmanager
 def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
-    """Save the draft before sending; discard it once the desk confirmed; keep it on any failure."""
+    """Save the draft before sending; discard it once the desk confirmed it.
+
+    On a failure a resend can fix (network, desk down or not accepting, rate limited, Ctrl-C, an
+    unknown outcome) the draft stays and the message says how to resend it. On a refusal of the
+    content it stays only if the person typed the text (or resumed this draft), with what to change.
+    """
+    resumed = draft.path.exists()
     draft.save()
     try:
         yield draft
     except BaseException as error:
-        if draft.has_text:
+        retry = resendable(error)
+        mismatch = isinstance(error, IdempotencyMismatch)
+        if draft.has_text and (retry or mismatch or draft.typed or resumed):
             from .drafts import resend_command
 
+            reason = getattr(error, "details", {}).get("reason")
+            name = error.__class__.__name__
+            failure = f"{name}:{reason}" if isinstance(reason, str) else name
             question = error.details.get("question_id") if isinstance(error, IdempotencyMismatch) else None
             if isinstance(error, IdempotencyMismatch):
                 # The draft's key already made another request (an earlier send of other text,
                 # or to another question): what the draft holds now is a new request.
                 draft.idempotency_key = drafts.new_key()
             if isinstance(question, int):
-                draft.save(error=error.__class__.__name__)
+                draft.save(error=failure)
                 ctx.note(
                     _(
                         "Your text is kept as draft {id}. Check question #{question} first (vksupport show "
@@ -248,12 +414,28 @@ def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
                     ).format(id=draft.id, question=question, command=resend_command(draft))
                 )
                 raise
-            draft.save(error=error.__class__.__name__)
-            ctx.note(
-                _("Your text is kept as draft {id}; send it again with: {command}").format(
-                    id=draft.id, command=resend_command(draft)
+            draft.save(error=failure)
+            command = resend_command(draft)
+            if isinstance(error, Aborted):  # the person said no: nothing was sent, so nothing is sent "again"
+                ctx.note(
+                    _("Your text is kept as draft {id}; send it with: {command}").format(
+                        id=draft.id, command=command
+                    )
                 )
-            )
+            elif retry or mismatch:
+                ctx.note(
+                    _("Your text is kept as draft {id}; send it again with: {command}").format(
+                        id=draft.id, command=command
+                    )
+                )
+            else:
+                field_name = getattr(error, "details", {}).get("field")
+                fix = FIX_OPTIONS.get(field_name or "", "") if draft.kind == "ask" else ""
+                ctx.note(
+                    _(
+                        "Your text is kept as draft {id}; change what was refused and send it again with: {command}"
+                    ).format(id=draft.id, command=f"{command} {fix}".rstrip())
+                )
         else:
             draft.discard()
         raise
@@ -263,15 +445,14 @@ def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
 def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
     """Show articles that may answer the problem; False when one of them solved it."""
     problem = compose.prompt(ctx, _("In a few words, what happened?"))
+    draft.typed = True
     draft.fields["problem"] = problem
     draft.save()
     hits = ctx.client.search_help(problem, limit=5)
     options.suggestions = hits
     if not hits:
         return True
-    ctx.console.print("\n" + _("These articles may already answer it:"))
-    for number, hit in enumerate(hits, start=1):
-        ctx.console.print(f"  {number}. {escape(hit.title)} [dim]({hit.slug})[/]")
+    _list_articles(ctx, hits)
     while True:
         choice = compose.prompt(
             ctx, _("Open an article by number, or press Enter to write to support"), required=False
@@ -285,6 +466,15 @@ def _help_flow(ctx: Context, draft: Draft, options: AskOptions) -> bool:
         if compose.confirm(ctx, _("Did this article solve your problem?"), default=False):
             ctx.note(_("Glad it helped. Nothing was sent to support."))
             return False
+        _list_articles(ctx, hits)  # the list again, to pick another or go on
+
+
+def _list_articles(ctx: Context, hits: list[SearchHit]) -> None:
+    ctx.console.print("\n" + _("These articles may already answer it:"))
+    for number, hit in enumerate(hits, start=1):
+        ctx.console.print(
+            f"  {number}. {escape(hit.title, line=True)} [dim]({escape(hit.slug, line=True)})[/]"
+        )
 
 
 def _choose_topic(ctx: Context, options: AskOptions) -> str:
@@ -302,7 +492,9 @@ def _choose_topic(ctx: Context, options: AskOptions) -> str:
         ]
     ctx.console.print("\n" + _("What is the question about?"))
     for number, topic in enumerate(ordered, start=1):
-        ctx.console.print(f"  {number}. {escape(topic.title)} [dim]({topic.slug})[/]")
+        ctx.console.print(
+            f"  {number}. {escape(topic.title, line=True)} [dim]({escape(topic.slug, line=True)})[/]"
+        )
     while True:
         choice = compose.prompt(ctx, _("Topic number or slug"))
         if choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(ordered):
@@ -339,26 +531,24 @@ def list_questions(
     status: Annotated[
         str,
         typer.Option(
-            "--status", help=_("Which questions: {choices}.").format(choices=", ".join(LIST_STATUSES))
+            "--status",
+            help=_("Which questions: {choices}.").format(choices=", ".join(LIST_STATUSES)),
+            metavar="STATUS",
+            autocompletion=complete.statuses,
         ),
     ] = "all",
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=1000, help=_("At most this many, newest first."))
     ] = 20,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
     if status not in LIST_STATUSES:
         raise UsageError(_("--status must be one of {choices}.").format(choices=", ".join(LIST_STATUSES)))
     page = ctx.client.list_questions(status=status, limit=limit)
-    summaries = [_summary(q) for q in page.questions]
-    emit(ctx, summaries, as_json, _show_list)
-
-
-def _summary(question: Question) -> dict[str, Any]:
-    data = question.to_dict()
-    del data["comments"], data["attachments"]
-    return data
+    summaries = question_summaries(page.questions)
+    emit(ctx, summaries, as_json, _show_list, field)
 
 
 def _show_list(ctx: Context, questions: list[dict[str, Any]]) -> None:
@@ -368,35 +558,49 @@ def _show_list(ctx: Context, questions: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    headers = (_("ID"), _("Status"), _("Topic"), _("Summary"), _("Asked"), _("Waiting"))
+    # An agent lists everybody's questions: whose each one is matters then. (Read from the list
+    # itself: a person's own list has one author; asking the desk who we are costs a request.)
+    authors = len({q["author"] for q in questions}) > 1
+    headers = [_("ID"), _("Status"), _("Topic"), _("Summary"), _("Asked"), _("Waiting")]
+    if authors:
+        headers.insert(1, _("Author"))
+    summary_column = headers.index(_("Summary"))
     for number, name in enumerate(headers):
         table.add_column(
-            name, justify="right" if number == 0 else "left", overflow="ellipsis", no_wrap=number != 3
+            name,
+            justify="right" if number == 0 else "left",
+            overflow="ellipsis",
+            no_wrap=number != summary_column,
         )
     for q in questions:
         waiting = since(q["queued_at"]) if q["status"] in ("waiting", "in_progress") else "—"
-        table.add_row(
+        row = [
             str(q["id"]),
             styled_status(q["status"]),
-            q["topic"],
-            escape(q["title"]),
+            escape(q["topic"], line=True),
+            escape(q["title"], line=True),
             ago(q["created_at"]),
             waiting,
-        )
+        ]
+        if authors:
+            row.insert(1, escape(q["author"] or "—"))
+        table.add_row(*row)
     ctx.console.print(table)
 
 
 # -- show -------------------------------------------------------------------
 
 
-def show(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False) -> None:
+def show(
+    tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False, field: FieldOption = None
+) -> None:
     ctx: Context = tctx.obj
-    emit(ctx, ctx.client.get_question(question_id), as_json, show_question)
+    emit(ctx, ctx.client.get_question(question_id), as_json, show_question, field)
 
 
 def show_question(ctx: Context, q: Question) -> None:
-    lines: list[str] = [f"[bold]#{q.id} {escape(q.title)}[/]"]
-    facts = [styled_status(q.status), _("topic {topic}").format(topic=q.topic)]
+    lines: list[str] = [f"[bold]#{q.id} {escape(q.title, line=True)}[/]"]
+    facts = [styled_status(q.status), _("topic {topic}").format(topic=escape(q.topic, line=True))]
     if q.kind == "ads":
         facts.append(_("advertiser"))
     lines.append(" · ".join(facts))
@@ -415,21 +619,33 @@ def show_question(ctx: Context, q: Question) -> None:
         )
     if q.taken_at:
         taken = _("taken {time} by {agent}") if q.agent else _("taken {time}")
-        lines.append("[dim]" + taken.format(time=local_time(q.taken_at), agent=escape(q.agent or "")) + "[/]")
+        lines.append(
+            "[dim]"
+            + taken.format(time=local_time(q.taken_at), agent=escape(q.agent or "", line=True))
+            + "[/]"
+        )
     if q.answered_at:
         lines.append("[dim]" + _("answered {time}").format(time=local_time(q.answered_at)) + "[/]")
     lines += ["", escape(q.body)]
     if q.link:
-        lines.append("\n" + _("Page concerned: {link}").format(link=escape(q.link)))
+        lines.append("\n" + _("Page concerned: {link}").format(link=escape(q.link, line=True)))
     if q.attachments:
         lines.append("\n" + _("Attachments:"))
         lines += [
             "  "
             + ngettext(
-                "{id}. {name} ({type}, {size} byte)", "{id}. {name} ({type}, {size} bytes)", a.size
-            ).format(id=a.id, name=escape(a.filename), type=a.content_type, size=a.size)
+                "id {id}: {name} ({type}, {size} byte)", "id {id}: {name} ({type}, {size} bytes)", a.size
+            ).format(
+                id=a.id,
+                name=escape(a.filename, line=True),
+                type=escape(a.content_type, line=True),
+                size=a.size,
+            )
             for a in q.attachments
         ]
+        lines.append(
+            "[dim]" + _("Download one with: vksupport attachment download {id} AID").format(id=q.id) + "[/]"
+        )
     for comment in q.comments:
         if comment.role == "agent":
             heading = _("Support answered") if comment.kind == "answer" else _("Support commented")
@@ -467,6 +683,7 @@ def edit(
     no_link: Annotated[bool, typer.Option("--no-link", help=_("Remove the link."))] = False,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
     if link is not None and no_link:
@@ -480,12 +697,9 @@ def edit(
     with keeping(ctx, draft):
         if not any(draft.fields.get(name) for name in ("title", "body", "link", "clear_link")):
             current = ctx.client.get_question(question_id)
-            if not current.editable:  # say so before the person spends time in the editor
-                raise NotEditable(
-                    _(
-                        "Question #{id} can no longer be edited: an agent has taken it. Add a comment instead."
-                    ).format(id=question_id)
-                )
+            refusal = current.edit_refusal("edited")
+            if refusal is not None:  # say so, with the desk's reason, before the person opens the editor
+                raise refusal
             message = compose.edit(ctx, draft, "message", f"{current.title}\n\n{current.body}\n")
             draft.fields["title"], draft.fields["body"] = _split_message(message)
             draft.save()
@@ -497,7 +711,13 @@ def edit(
             link=fields.get("link"),
             clear_link=bool(fields.get("clear_link")),
         )
-    emit(ctx, updated, as_json, lambda c, q: c.console.print(_("Question #{id} is updated.").format(id=q.id)))
+    emit(
+        ctx,
+        updated,
+        as_json,
+        lambda c, q: c.console.print(_("Question #{id} is updated.").format(id=q.id)),
+        field,
+    )
 
 
 def _split_message(text: str) -> tuple[str, str]:
@@ -513,11 +733,19 @@ def comment(
     question_id: QuestionId,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
+    attach: AttachOption = None,
     resume: ResumeOption = None,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
     text = compose.body_from(ctx, body, body_file)
+    files = [compose.read_attachment(path) for path in attach or []]
+    if text is None and resume is None and files:
+        # Only files to add: no comment text needed.
+        added_files = [ctx.client.attach(question_id, name, content) for name, content in files]
+        emit(ctx, added_files, as_json, _show_attached, field)
+        return
     if text is None and resume is None:
         compose.require_terminal(ctx, "--body")
     draft = _open_draft(ctx, "comment", resume, question_id)
@@ -527,7 +755,18 @@ def comment(
         if not draft.fields.get("body"):
             compose.edit(ctx, draft, "body", "")
         added = ctx.client.comment(question_id, draft.fields["body"], idempotency_key=draft.idempotency_key)
-    emit(ctx, added, as_json, _show_commented)
+    for name, content in files:
+        ctx.client.attach(question_id, name, content)
+    emit(ctx, added, as_json, _show_commented, field)
+
+
+def _show_attached(ctx: Context, added: list[Attachment]) -> None:
+    for attachment in added:
+        ctx.console.print(
+            _("Attached {name} to question #{id} (attachment id {aid}).").format(
+                name=escape(attachment.filename), id=attachment.question_id, aid=attachment.id
+            )
+        )
 
 
 def _show_commented(ctx: Context, added: Comment) -> None:
@@ -550,7 +789,10 @@ def delete(
         compose.require_terminal(ctx, "--yes")
         question = ctx.client.get_question(question_id)
         if not compose.confirm(
-            ctx, _("Delete question #{id} “{title}” for good?").format(id=question.id, title=question.title)
+            ctx,
+            _("Delete question #{id} “{title}” for good?").format(
+                id=question.id, title=inert(question.title, line=True)
+            ),
         ):
             raise Aborted(_("Nothing was deleted."))
     ctx.client.delete_question(question_id)
@@ -560,11 +802,17 @@ def delete(
 def rate(
     tctx: typer.Context,
     question_id: QuestionId,
-    rating: Annotated[str, typer.Argument(help=_("good or bad."), metavar="good|bad", show_default=False)],
+    rating: Annotated[
+        str,
+        typer.Argument(
+            help=_("good or bad."), metavar="good|bad", show_default=False, autocompletion=complete.ratings
+        ),
+    ],
     comment_text: Annotated[
         str | None, typer.Option("--comment", "-m", help=_("Praise, or a complaint about the agent."))
     ] = None,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
     if rating not in ("good", "bad"):
@@ -575,13 +823,22 @@ def rate(
         rated,
         as_json,
         lambda c, q: c.console.print(_("Thank you! Question #{id} is rated and closed.").format(id=q.id)),
+        field,
     )
 
 
-def close(tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False) -> None:
+def close(
+    tctx: typer.Context, question_id: QuestionId, as_json: JsonOption = False, field: FieldOption = None
+) -> None:
     ctx: Context = tctx.obj
     closed = ctx.client.close_question(question_id)
-    emit(ctx, closed, as_json, lambda c, q: c.console.print(_("Question #{id} is closed.").format(id=q.id)))
+    emit(
+        ctx,
+        closed,
+        as_json,
+        lambda c, q: c.console.print(_("Question #{id} is closed.").format(id=q.id)),
+        field,
+    )
 
 
 # -- wait -------------------------------------------------------------------
@@ -599,28 +856,46 @@ def wait(
         ),
     ] = None,
     interval: Annotated[
-        float, typer.Option("--interval", help=_("Seconds between checks."), min=0.1, max=3600)
+        float,
+        typer.Option(
+            "--interval",
+            help=_("Seconds between checks on a desk that cannot push changes."),
+            min=0.1,
+            max=3600,
+        ),
     ] = 10.0,
     as_json: JsonOption = False,
+    field: FieldOption = None,
 ) -> None:
     ctx: Context = tctx.obj
-    if ctx.stdout_is_terminal and not as_json:
-        with ctx.err_console.status(_("Waiting for an answer to #{id}…").format(id=question_id)) as live:
+    try:
+        if ctx.stdout_is_terminal and not as_json and field is None:
+            with ctx.err_console.status(_("Waiting for an answer to #{id}…").format(id=question_id)) as live:
 
-            def report(q: Question) -> None:
-                live.update(
-                    _("#{id}: {status} for {duration}; {due}").format(
-                        id=q.id,
-                        status=status_word(q.status),
-                        duration=since(q.queued_at),
-                        due=answer_due(q.expected_answer_by),
+                def report(q: Question) -> None:
+                    live.update(
+                        _("#{id}: {status} for {duration}; {due}").format(
+                            id=q.id,
+                            status=status_word(q.status),
+                            duration=since(q.queued_at),
+                            due=answer_due(q.expected_answer_by),
+                        )
                     )
-                )
 
-            question = wait_for_answer(ctx, question_id, timeout, interval, report)
-    else:
-        question = wait_for_answer(ctx, question_id, timeout, interval)
-    emit(ctx, question, as_json, show_question)
+                question = wait_for_answer(ctx, question_id, timeout, interval, report)
+        else:
+            question = wait_for_answer(ctx, question_id, timeout, interval)
+    except WaitTimedOut as timed_out:
+        if (as_json or field is not None) and timed_out.question is not None:
+            emit(ctx, timed_out.question, as_json, show_question, field)  # the last state, for scripts
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted(
+            _("Stopped waiting; question #{id} stays as it was. Wait again with: vksupport wait {id}").format(
+                id=question_id
+            )
+        ) from None
+    emit(ctx, question, as_json, show_question, field)
 
 
 def wait_for_answer(
@@ -633,10 +908,16 @@ def wait_for_answer(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Question:
-    """Poll until the question has an answer; one last look at the deadline, then give up."""
+    """Wait until the question has an answer; one last look at the deadline, then give up.
+
+    A desk that pushes (a server that holds long-polls, a sandbox in a file) wakes this as soon as
+    the question changes, at the cost of one request per ``PUSH_WINDOW``; any other is polled
+    every ``interval`` seconds.
+    """
     deadline = None if timeout is None else clock() + timeout
+    client = ctx.client
+    question = client.get_question(question_id)
     while True:
-        question = ctx.client.get_question(question_id)
         if question.answered_at and question.status in ("answered", "closed"):
             return question
         if question.status == "closed":
@@ -652,6 +933,12 @@ def wait_for_answer(
             raise WaitTimedOut(
                 _(
                     "Question #{id} is still {status} after {duration}; run `vksupport wait {id}` again later."
-                ).format(id=question_id, status=status_word(question.status), duration=span(timeout))
+                ).format(id=question_id, status=status_word(question.status), duration=span(timeout)),
+                question,
             )
-        sleep(interval if deadline is None else min(interval, deadline - now))
+        if client.offers_push():
+            window = PUSH_WINDOW if deadline is None else min(PUSH_WINDOW, deadline - now)
+            question = client.wait_for_change(question_id, window) or question
+        else:
+            sleep(interval if deadline is None else min(interval, deadline - now))
+            question = client.get_question(question_id)

@@ -8,7 +8,8 @@ API. Both raise the typed errors of ``vksupport_cli.errors``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 if TYPE_CHECKING:
     from ..desk.models import (
@@ -47,13 +48,21 @@ class DeskClient(Protocol):
         body: str,
         link: str | None = None,
         kind: str = "standard",
-        attachments: Sequence[tuple[str, bytes]] = (),
+        attachments: Sequence[tuple[str, bytes | Path]] = (),
         idempotency_key: str | None = None,
     ) -> AskResult: ...
     def list_questions(
         self, *, status: str = "all", limit: int = 20, cursor: str | None = None
     ) -> QuestionPage: ...
     def get_question(self, question_id: int) -> Question: ...
+    def offers_push(self) -> bool:
+        """Whether ``wait_for_change`` is woken by the change itself (else: poll with get_question)."""
+        ...
+
+    def wait_for_change(self, question_id: int, timeout: float) -> Question | None:
+        """The question once it differs from the copy last read, or None after ``timeout`` seconds."""
+        ...
+
     def edit_question(
         self,
         question_id: int,
@@ -67,8 +76,11 @@ class DeskClient(Protocol):
     def comment(self, question_id: int, body: str, *, idempotency_key: str | None = None) -> Comment: ...
     def rate(self, question_id: int, rating: str, comment: str | None = None) -> Question: ...
     def close_question(self, question_id: int) -> Question: ...
-    def attach(self, question_id: int, filename: str, content: bytes) -> Attachment: ...
+    def attach(self, question_id: int, filename: str, content: bytes | Path) -> Attachment: ...
     def attachment_content(self, question_id: int, attachment_id: int) -> tuple[Attachment, bytes]: ...
+    def download_attachment(self, question_id: int, attachment_id: int, sink: BinaryIO) -> Attachment:
+        """Write the attachment's bytes to ``sink`` as they come, checked against its size and sha256."""
+        ...
 
     # the agent's side (the sandbox's agent, or a signed-in agent)
     def agent_take(self) -> Question | None: ...

@@ -19,7 +19,7 @@ from .store import Store
 class HelpCentre(DeskPart):
     def search_help(self, query: str, *, category: str | None = None, limit: int = 10) -> list[SearchHit]:
         index = self.store.search_conn()  # the articles with their index, current
-        ranked = search.search(index, query, category=category, limit=limit)
+        ranked, interpreted_as = search.interpret(index, query, category=category, limit=limit)
         if not ranked:
             return []
         slugs = [slug for slug, _ in ranked]
@@ -40,6 +40,7 @@ class HelpCentre(DeskPart):
                 can_ask=bool(rows[slug]["can_ask"]),
                 score=round(score, 4),
                 snippet=_snippet(rows[slug]["body"]),
+                interpreted_as=interpreted_as,
             )
             for slug, score in ranked
             if slug in rows

@@ -34,7 +34,8 @@ class Comments(DeskPart):
             row = self._own_row(user, question_id, authored=True)
             if row["status"] == "closed":
                 raise Conflict(
-                    _("Question {id} is closed; ask a new question instead.").format(id=question_id)
+                    _("Question {id} is closed; ask a new question instead.").format(id=question_id),
+                    reason="closed",
                 )
             if row["status"] == "answered":
                 refuse_if_open(self.store, user)

@@ -12,25 +12,10 @@ from typing import Any
 
 from ..errors import BadInput
 from ..i18n import _, ngettext
-from . import db
+from . import categories, db
 
-#: The categories of DESIGN.md with the names the help centre shows; an
-#: imported corpus may add others (shown by their slug).
-CATEGORIES = {
-    "account": "Аккаунт и вход",
-    "security": "Безопасность",
-    "privacy": "Приватность",
-    "blocked": "Блокировка страницы",
-    "messages": "Сообщения",
-    "photos": "Фотографии",
-    "communities": "Сообщества",
-    "apps-games": "Приложения и игры",
-    "payments": "Платежи",
-    "ads-business": "Реклама и бизнес",
-    "verification": "Верификация",
-    "complaints": "Жалобы",
-    "support-desk": "Работа поддержки",
-}
+#: slug -> Russian name, for the desk (the names in both languages live in categories.py).
+CATEGORIES = {slug: names.ru for slug, names in categories.CATEGORIES.items()}
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 MAX_ARTICLE_BODY = 200_000

@@ -13,6 +13,9 @@ from functools import cache
 from types import UnionType
 from typing import Any, Self, Union, get_args, get_origin, get_type_hints
 
+from ..errors import NotEditable
+from ..i18n import _
+
 STATUSES = ("waiting", "in_progress", "answered", "closed")
 OPEN_STATUSES = ("waiting", "in_progress")
 KINDS = ("standard", "ads")
@@ -145,6 +148,10 @@ class SearchHit(Record):
     can_ask: bool
     score: float
     snippet: str
+    #: The query as the search read it, when that differs from what was typed (wrong keyboard
+    #: layout, transliteration, a typo, a word of like meaning); None when taken as typed.
+    #: The same on every hit of one search.
+    interpreted_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +208,11 @@ class Question(Record):
     @property
     def editable(self) -> bool:
         """Its author may still edit or delete it: waiting, and never taken by an agent."""
-        return self.unprocessed and self.status == "waiting"
+        return self.edit_refusal() is None
+
+    def edit_refusal(self, verb: str = "edited") -> NotEditable | None:
+        """Why its author may no longer edit (``verb`` "edited") or delete ("deleted") it, or None."""
+        return edit_refusal(self.id, self.status, self.taken_at is not None, verb)
 
     @property
     def answer(self) -> Comment | None:
@@ -224,3 +235,27 @@ class QuestionPage(Record):
 
     questions: list[Question]
     next_cursor: str | None = None
+
+
+def edit_refusal(question_id: int, status: str, taken: bool, verb: str) -> NotEditable | None:
+    """The rule for editing and deleting, with the true reason: a question can be changed only while
+    it waits and no agent has ever taken it. A closed question is refused as closed (whoever closed
+    it, and whether or not an agent had taken it: no comment can help then); a taken one as taken.
+    ``details['reason']`` says which ("closed" or "taken"); ``verb`` picks the whole sentence."""
+    if status == "closed":
+        closed = {
+            "edited": _("Question {id} is closed and can no longer be edited; ask a new question instead."),
+            "deleted": _("Question {id} is closed and can no longer be deleted."),
+        }
+        return NotEditable(closed[verb].format(id=question_id), reason="closed")
+    if taken or status != "waiting":
+        taken_words = {
+            "edited": _(
+                "Question {id} can no longer be edited: an agent has taken it. Add a comment instead."
+            ),
+            "deleted": _(
+                "Question {id} can no longer be deleted: an agent has taken it. Add a comment instead."
+            ),
+        }
+        return NotEditable(taken_words[verb].format(id=question_id), reason="taken")
+    return None

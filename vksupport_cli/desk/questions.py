@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import IO, Any
 
-from ..errors import BadInput, Conflict, NotAccepting, NotEditable, OpenQuestionExists
+from ..errors import BadInput, Conflict, NotAccepting, OpenQuestionExists
 from ..i18n import _
-from . import idempotency
+from . import idempotency, limits
 from .articles import check_topic
 from .attachments import check_attachment, store_attachment, too_many_attachments
 from .inputs import (
@@ -30,8 +30,8 @@ from .inputs import (
     clean_text,
     is_int,
 )
-from .models import KINDS, OPEN_STATUSES, RATINGS, AskResult, Question, QuestionPage, User
-from .records import QUESTION_SELECT, DeskPart, iso, status_word
+from .models import KINDS, OPEN_STATUSES, RATINGS, AskResult, Question, QuestionPage, User, edit_refusal
+from .records import QUESTION_SELECT, DeskPart, iso
 from .store import Store
 
 LIST_FILTERS = ("all", "open", *("waiting", "in_progress", "answered", "closed"))
@@ -65,7 +65,7 @@ class Questions(DeskPart):
         body: str,
         link: str | None = None,
         kind: str = "standard",
-        attachments: Sequence[tuple[str, bytes]] = (),
+        attachments: Sequence[tuple[str, bytes | IO[bytes]]] = (),
         idempotency_key: str | None = None,
     ) -> AskResult:
         """Put a new question in the queue, under the one-open-question rule."""
@@ -102,6 +102,9 @@ class Questions(DeskPart):
             if not self.accepting():
                 raise NotAccepting(_("The desk is not accepting new questions right now; try again later."))
             refuse_if_open(self.store, user)
+            limits.check_question(self.store, self.limits, user.id, moment)
+            incoming = sum(len(content) for _name, _type, content in files)
+            limits.check_attachments(self.store, self.limits, user.id, moment, incoming)
             repeats = repeated_question(self.store, user, title, body)
             try:
                 with self.store.savepoint():
@@ -118,6 +121,9 @@ class Questions(DeskPart):
                 raise
             for name, content_type, content in files:
                 store_attachment(self.store, question_id, name, content_type, content, now)
+            limits.record(self.store, user.id, "question", 1, moment)
+            if incoming:
+                limits.record(self.store, user.id, "attachment", incoming, moment)
             if key:
                 idempotency.remember(self.store, user, key, request, question_id, moment)
         return AskResult(self._question(user, question_id), repeats)
@@ -209,10 +215,7 @@ class Questions(DeskPart):
         now = self._now()
         with self.store.write():
             row = self._own_row(user, question_id, authored=True)
-            if row["rating"] is not None:
-                raise Conflict(_("Question {id} is rated already.").format(id=question_id))
-            if row["answered_at"] is None or row["status"] in OPEN_STATUSES:
-                raise Conflict(_("Question {id} has no answer to rate yet.").format(id=question_id))
+            refuse_to_rate(row)
             self.store.execute(
                 "UPDATE questions SET status = 'closed', rating = ?, rating_comment = ?,"
                 " rated_at = ?, closed_at = COALESCE(closed_at, ?), updated_at = ? WHERE id = ?",
@@ -234,6 +237,39 @@ class Questions(DeskPart):
         return self._question(user, question_id)
 
     # -- attachments ------------------------------------------------------
+
+
+def refuse_to_rate(row: Any) -> None:
+    """Rating needs an answer that stands: refuse with the true reason (``details['reason']``)."""
+    question_id = row["id"]
+    if row["rating"] is not None:
+        raise Conflict(
+            _("Question {id} is rated already.").format(id=question_id),
+            reason="rated",
+            question_id=question_id,
+        )
+    if row["answered_at"] is not None and row["status"] in OPEN_STATUSES:
+        # answered, then a follow-up put it back in the queue: the answer it had is not the last word
+        raise Conflict(
+            _(
+                "Question {id} is back with support after your follow-up; "
+                "you can rate the answer once the new one comes."
+            ).format(id=question_id),
+            reason="reopened",
+            question_id=question_id,
+        )
+    if row["answered_at"] is None and row["status"] == "closed":
+        raise Conflict(
+            _("Question {id} was closed without an answer; there is nothing to rate.").format(id=question_id),
+            reason="closed",
+            question_id=question_id,
+        )
+    if row["answered_at"] is None or row["status"] in OPEN_STATUSES:
+        raise Conflict(
+            _("Question {id} has no answer to rate yet.").format(id=question_id),
+            reason="no_answer",
+            question_id=question_id,
+        )
 
 
 def refuse_if_open(store: Store, user: User) -> None:
@@ -264,23 +300,11 @@ def repeated_question(store: Store, user: User, title: str, body: str) -> int | 
 
 
 def require_unprocessed(row: Any, verb: str) -> None:
-    """``verb``: "edited" or "deleted" (each has its own whole sentences, for translation)."""
-    if row["taken_at"] is not None:
-        taken = {
-            "edited": _(
-                "Question {id} can no longer be edited: an agent has taken it. Add a comment instead."
-            ),
-            "deleted": _(
-                "Question {id} can no longer be deleted: an agent has taken it. Add a comment instead."
-            ),
-        }
-        raise NotEditable(taken[verb].format(id=row["id"]))
-    if row["status"] != "waiting":
-        settled = {
-            "edited": _("Question {id} is {status} and can no longer be edited."),
-            "deleted": _("Question {id} is {status} and can no longer be deleted."),
-        }
-        raise NotEditable(settled[verb].format(id=row["id"], status=status_word(row["status"])))
+    """Refuse to edit or delete (``verb``: "edited" or "deleted") a question that is no longer
+    waiting untaken, giving the true reason (models.edit_refusal)."""
+    refusal = edit_refusal(row["id"], row["status"], row["taken_at"] is not None, verb)
+    if refusal is not None:
+        raise refusal
 
 
 def _word_set(text: str) -> set[str]:

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import NotFound
 from ..i18n import _
 from .inputs import check_id
+from .limits import Limits
 from .models import OPEN_STATUSES, Attachment, Comment, Question, User
 from .store import Store
 
@@ -52,9 +53,11 @@ def parse_iso(text: str) -> datetime:
 class DeskPart:
     """What every part of the desk shares: the store, the clock, and reading questions."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime] = utc_now):
+    def __init__(self, store: Store, clock: Callable[[], datetime] = utc_now, limits: Limits | None = None):
         self.store = store
         self.clock = clock
+        #: Per-user limits (questions a day, attachment storage); none unless the operator sets them.
+        self.limits = limits or Limits.none()
         #: Where the queue's keys come from (a test seeds it to replay a run).
         self.rng = random.Random()  # noqa: S311 - fairness, not secrecy
 

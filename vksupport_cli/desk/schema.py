@@ -230,6 +230,21 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
     """,
         },
     ),
+    # 4: the per-user usage ledger (limits.py): questions created, attachment bytes stored.
+    # Deleting a question does not shrink it, so ask -> delete -> ask counts too.
+    (
+        "the per-user usage ledger",
+        """
+    CREATE TABLE usage (
+        user_id    BIGINT NOT NULL REFERENCES users (id),
+        kind       TEXT NOT NULL CHECK (kind IN ('question', 'attachment')),
+        amount     BIGINT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX usage_by_user ON usage (user_id, kind, created_at);
+    """,
+    ),
+    # 5: the queue picks by a random key.
     (
         "the queue picks by a random key",
         """

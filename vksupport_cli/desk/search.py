@@ -45,14 +45,16 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from typing import Any
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from ..errors import BadInput
 from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 
 FIELDS = ("title", "title_en", "keywords", "body")
 #: BM25F field weights and length normalisation (b), in FIELDS order.
@@ -62,6 +64,8 @@ K1 = 1.2
 #: FTS5 bm25 weights for the candidate pass (the category column never scores).
 FTS_WEIGHTS = "10.0, 6.0, 5.0, 1.0, 0.0"
 CANDIDATES = 200
+#: Alternatives weighing less than this find no candidates by themselves, they only score them.
+CANDIDATE_WEIGHT = 0.55
 #: Terms in more than this share of the articles are left out of the first candidate pass.
 COMMON_SHARE = 0.25
 #: How much a match through an alternative counts, relative to the word itself.
@@ -71,6 +75,19 @@ RELATED_SHORTER = 2  # letters a related stem may lack
 RELATED_LONGER = 2  # letters a related stem may add
 RELATED_MIN = 4  # shortest related stem
 SYNONYM_WEIGHT = 0.7
+#: A word no article has counts through its nearest corpus words (navec): NEAR_WEIGHT × similarity.
+NEAR_WEIGHT = 0.8
+NEAR_MAX = 4  # neighbours taken per word
+NEAR_MIN = 0.45  # and at least this similar
+NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
+#: A word the corpus has also counts through its nearest neighbours this close, discounted more.
+NEAR_KNOWN_MIN = 0.6
+NEAR_KNOWN_WEIGHT = 0.5
+LONG_QUERY = 6  # meaningful words from which a query is a description
+REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
+#: The share of the query an article matches scales its score: counted in words, or in idf
+#: (the informative words), mixed in this proportion.
+COVER_IDF = 0.5
 #: Bonus for covering the title: score × (1 + TITLE_COVER × covered share of the title).
 TITLE_COVER = 0.5
 
@@ -93,7 +110,15 @@ _CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 _SWAP = sys.byteorder == "big"  # arrays are stored little-endian
 _U32 = "I" if array("I").itemsize == 4 else "L"
 
-_TABLES = ("search_fts", "search_docs", "search_terms", "search_words", "search_typo", "search_meta")
+_TABLES = (
+    "search_fts",
+    "search_docs",
+    "search_terms",
+    "search_words",
+    "search_typo",
+    "search_near",
+    "search_meta",
+)
 
 _SCHEMA = [
     # Contentless, detail=column: bm25 weights need only which column a term is in.
@@ -108,10 +133,16 @@ _SCHEMA = [
         terms BLOB NOT NULL, counts BLOB NOT NULL,
         len_title INTEGER NOT NULL, len_title_en INTEGER NOT NULL,
         len_keywords INTEGER NOT NULL, len_body INTEGER NOT NULL)""",
+    # word: the term's commonest surface word in the corpus, what "did you mean" shows
     """CREATE TABLE IF NOT EXISTS search_terms (
-        id INTEGER PRIMARY KEY, stem TEXT NOT NULL UNIQUE, df INTEGER NOT NULL)""",
+        id INTEGER PRIMARY KEY, stem TEXT NOT NULL UNIQUE, df INTEGER NOT NULL, word TEXT NOT NULL)""",
+    # every word of the corpus, and every other form of its dictionary words (df 0), with its term
     """CREATE TABLE IF NOT EXISTS search_words (
         word TEXT PRIMARY KEY, stem TEXT NOT NULL, df INTEGER NOT NULL) WITHOUT ROWID""",
+    # a term no article has → the corpus terms nearest in meaning (thesaurus.tsv.gz), similarity 0..1
+    """CREATE TABLE IF NOT EXISTS search_near (
+        stem TEXT NOT NULL, near TEXT NOT NULL, similarity REAL NOT NULL,
+        PRIMARY KEY (stem, near)) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS search_typo (
         key TEXT NOT NULL, word TEXT NOT NULL, PRIMARY KEY (key, word)) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS search_meta (name TEXT PRIMARY KEY, value REAL NOT NULL)""",
@@ -142,7 +173,7 @@ def _unpack(blob: bytes) -> array[int]:
 
 
 class _Stems:
-    """Word → stem with a memo, stop words dropped: the index-side pipeline."""
+    """Word → term (``textnorm.term``) with a memo, stop words dropped: the index-side pipeline."""
 
     def __init__(self) -> None:
         self.memo: dict[str, str] = {}
@@ -154,9 +185,45 @@ class _Stems:
                 continue
             stem = self.memo.get(word)
             if stem is None:
-                stem = self.memo[word] = textnorm.stem(word)
+                stem = self.memo[word] = textnorm.term(word)
             out.append((word, stem))
         return out
+
+
+def _word_forms(words: Iterable[str], known: dict[str, str]) -> dict[str, str]:
+    """Other forms of the corpus's dictionary words → their term, for query words no article
+    has in that form ("людьми" when the corpus has "люди", "удалён" when it has "удалить")."""
+    out: dict[str, str] = {}
+    lemmas = {textnorm.lemma(w) for w in words}
+    for lemma in sorted(w for w in lemmas if w):
+        term = textnorm.stem(lemma)
+        for form in textnorm.forms(lemma):
+            if form not in known:
+                out.setdefault(form, term)
+    return out
+
+
+def _thesaurus_path() -> Path:
+    from importlib import resources  # only the rebuild needs these
+
+    return Path(str(resources.files("vksupport_cli.desk") / "data" / "thesaurus.tsv.gz"))
+
+
+def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
+    """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py):
+    for every term, the neighbours the corpus has."""
+    import gzip
+
+    path = _thesaurus_path()
+    if not path.exists():
+        return
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            stem, _tab, rest = line.partition("\t")
+            for pair in rest.split():
+                near, _colon, similarity = pair.partition(":")
+                if near in terms:
+                    yield stem, near, int(similarity) / 100
 
 
 def rebuild_index(conn: sqlite3.Connection) -> None:
@@ -178,6 +245,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     term_id: dict[str, int] = {}
     term_df: dict[str, int] = {}
     word_df: dict[str, int] = {}
+    word_tf: dict[str, int] = {}
     lengths = [0] * len(FIELDS)
     docs: list[tuple[Any, ...]] = []
     fts: list[tuple[Any, ...]] = []
@@ -203,6 +271,9 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     for count, (slug, category, title, title_en, body, tags, keywords) in enumerate(rows, start=1):
         extra = " ; ".join(_json_list(tags) + _json_list(keywords))
         fields = [stems(title), stems(title_en or ""), stems(extra), stems(body)]
+        for field in fields:
+            for word, _stem in field:
+                word_tf[word] = word_tf.get(word, 0) + 1
         for word in {word for field in fields for word, _stem in field}:
             word_df[word] = word_df.get(word, 0) + 1
         counts: dict[int, list[int]] = {}
@@ -229,14 +300,22 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
             flush()
     flush()
 
+    shown: dict[str, str] = {}  # term → its commonest word
+    for word, _tf in sorted(word_tf.items(), key=lambda pair: (-pair[1], pair[0])):
+        shown.setdefault(stems.memo[word], word)
     conn.executemany(
-        "INSERT INTO search_terms (id, stem, df) VALUES (?, ?, ?)",
-        ((i, s, term_df[s]) for s, i in term_id.items()),
+        "INSERT INTO search_terms (id, stem, df, word) VALUES (?, ?, ?, ?)",
+        ((i, s, term_df[s], shown[s]) for s, i in term_id.items()),
     )
     conn.executemany(
         "INSERT INTO search_words (word, stem, df) VALUES (?, ?, ?)",
         ((w, stems.memo[w], df) for w, df in word_df.items()),
     )
+    conn.executemany(
+        "INSERT INTO search_words (word, stem, df) VALUES (?, ?, 0)",
+        _word_forms(word_df, stems.memo).items(),
+    )
+    conn.executemany("INSERT OR IGNORE INTO search_near VALUES (?, ?, ?)", _near_rows(term_id))
     conn.executemany(
         "INSERT OR IGNORE INTO search_typo (key, word) VALUES (?, ?)",
         (
@@ -286,18 +365,35 @@ def _stored_version(conn: sqlite3.Connection) -> str | None:
 # -- querying ------------------------------------------------------------------
 
 
+class Results(NamedTuple):
+    """What ``interpret`` found: ranked ``(slug, score)`` pairs, and the query as it was read
+    when that differs from what was typed (layout, transliteration, typo or a word of like
+    meaning put in its place), else None."""
+
+    hits: list[tuple[str, float]]
+    interpreted_as: str | None
+
+
 def search(
     conn: sqlite3.Connection, query: str, *, category: str | None = None, limit: int = 10
 ) -> list[tuple[str, float]]:
-    """Articles matching ``query``, best first, as ``(slug, score)``.
+    """Articles matching ``query``, best first, as ``(slug, score)``; see ``interpret``."""
+    return interpret(conn, query, category=category, limit=limit).hits
+
+
+def interpret(
+    conn: sqlite3.Connection, query: str, *, category: str | None = None, limit: int = 10
+) -> Results:
+    """Articles matching ``query``, best first, and how the query was read.
 
     ``score`` is BM25F over title, English title, keywords and body (weights
-    ``FIELD_WEIGHTS``), with typo fixes, related word forms and synonyms
-    discounted, times the share of query words matched and a bonus for covering
-    the title: positive, higher is better, comparable only between results of the
-    same query. ``category`` restricts the results to one category (an unknown
-    one gives no results); ``limit`` is 1..100. Raises ``BadInput`` for text with
-    nothing to search for; no query text ever reaches FTS5 as syntax.
+    ``FIELD_WEIGHTS``), with typo fixes, related word forms, words of like meaning
+    and synonyms discounted, times the informative share of the query matched and
+    a bonus for covering the title: positive, higher is better, comparable only
+    between results of the same query. ``category`` restricts the results to one
+    category (an unknown one gives no results); ``limit`` is 1..100. Raises
+    ``BadInput`` for text with nothing to search for; no query text ever reaches
+    FTS5 as syntax.
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise BadInput(_("The limit must be a whole number from 1 to {limit}.").format(limit=MAX_LIMIT))
@@ -309,10 +405,9 @@ def search(
     if not _LETTER_OR_DIGIT.search(text):
         raise BadInput(_("Type a few words to search for."))
     ensure_index(conn)
-    groups = _query_groups(conn, text)
-    if not groups:
-        return []
-    return _rank(conn, groups, category, limit)
+    groups, interpreted = _query_groups(conn, text)
+    hits = _rank(conn, groups, category, limit) if groups else []
+    return Results(hits, interpreted if hits else None)
 
 
 def _clean(query: object) -> str:
@@ -346,10 +441,18 @@ class _Vocabulary:
 
     def __init__(self, conn: sqlite3.Connection, words: set[str]) -> None:
         self.conn = conn
-        self.stems = {w: textnorm.stem(w) for w in words}
+        #: word → (term, df): the corpus's words (df ≥ 1) and other forms of its words (df 0)
         self.words = _lookup_words(conn, words)
+        self.stems = {w: self.words[w][0] if w in self.words else textnorm.stem(w) for w in words}
         self.known = _lookup_stems(conn, set(self.stems.values()))
-        self.fixes: dict[str, list[tuple[str, float]]] = {}
+        self.near = _lookup_near(conn, set(self.stems.values()))
+        near = {other for pairs in self.near.values() for other, _ in pairs}
+        #: stem → its commonest word in the corpus, for the query's stems and their neighbours
+        self.shown = {
+            s: info[2] for s, info in (self.known | _lookup_stems(conn, near - set(self.known))).items()
+        }
+        #: word → [(stem, weight, corrected word)], nearest first
+        self.fixes: dict[str, list[tuple[str, float, str]]] = {}
 
     def stem(self, word: str) -> str:
         stem = self.stems.get(word)
@@ -358,55 +461,68 @@ class _Vocabulary:
         return stem
 
     def value(self, word: str) -> float:
-        """How surely the word is meant: known as typed 1, a known stem 0.8, a stop word 0.5."""
+        """How surely the word is meant: a corpus word 1, another form of one 0.9, a known
+        stem 0.8, a word of like meaning to a known one 0.6, a stop word 0.5."""
         if word in textnorm.STOP_WORDS:
             return 0.5
         if len(word) < 2:
             return 0.0
         if word in self.words:
-            return 1.0
-        return 0.8 if self.stem(word) in self.known else 0.0
+            return 1.0 if self.words[word][1] else 0.9
+        stem = self.stem(word)
+        if stem in self.known:
+            return 0.8
+        return 0.6 if stem in self.near else 0.0
 
     def fix_value(self, word: str) -> float:
-        return max((weight for _, weight in self.fixes.get(word, ())), default=0.0)
+        return max((weight for _, weight, _ in self.fixes.get(word, ())), default=0.0)
 
     def add_fixes(self, words: Iterable[str]) -> None:
         self.fixes.update(_typo_fixes(self.conn, sorted(set(words) - set(self.fixes))))
 
 
-def _best_reading(readings: list[list[list[str]]], value: Callable[[str], float]) -> tuple[float, list[str]]:
-    """The reading with the highest mean word value, as typed on ties; its chosen words."""
-    best_score, best_words = -1.0, []
-    for reading in readings:
+def _best_reading(
+    readings: list[list[list[str]]], value: Callable[[str], float]
+) -> tuple[float, int, list[str]]:
+    """The reading with the highest mean word value, as typed on ties: score, index, its words."""
+    best_score, best_index, best_words = -1.0, 0, []
+    for index, reading in enumerate(readings):
         picks = [max(((value(w), w) for w in slot[:8]), key=lambda p: p[0]) for slot in reading]
         score = sum(v for v, _ in picks) / len(picks)
         if score > best_score:
-            best_score, best_words = score, [w for _, w in picks]
+            best_score, best_index, best_words = score, index, [w for _, w in picks]
         if all(v for v, _ in picks):
             break  # every word known: take it at its word
-    return best_score, best_words
+    return best_score, best_index, best_words
 
 
-def _query_groups(conn: sqlite3.Connection, text: str) -> list[Group]:
-    """The query as groups of weighted alternative stems, one group per meaningful word."""
-    chunks = [_readings(chunk) for chunk in textnorm.phrasal(text).split()[:MAX_CHUNKS]]
+def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str | None]:
+    """The query as groups of weighted alternative stems, one group per meaningful word,
+    and the query as read when that differs from what was typed."""
+    text = textnorm.drop_stop_phrases(textnorm.phrasal(text))
+    chunks = [_readings(chunk) for chunk in text.split()[:MAX_CHUNKS]]
     vocab = _Vocabulary(conn, {w for rs in chunks for r in rs for slot in r for w in slot})
 
     chosen: list[list[str]] = []
+    retyped: set[str] = set()  # words of a reading other than as typed (layout, transliteration)
     unknown: list[int] = []  # chunks none of whose readings the index knows
     for readings in chunks:
-        score, words = _best_reading(readings, vocab.value)
+        score, index, words = _best_reading(readings, vocab.value)
         if score == 0 and len(readings) > 1 and len(unknown) < MAX_GUESSED_CHUNKS:
             unknown.append(len(chosen))
         chosen.append(words)
+        if index:
+            retyped.update(words)
     if unknown:
         # A typo on top of a layout slip or a transliteration ("avatrku"): take the
         # reading whose words are closest to known words.
         vocab.add_fixes(w for i in unknown for r in chunks[i] for slot in r for w in slot[:8])
         for i in unknown:
-            score, words = _best_reading(chunks[i], vocab.fix_value)
+            score, index, words = _best_reading(chunks[i], vocab.fix_value)
             if score > 0:
                 chosen[i] = words
+                if index:
+                    retyped.update(words)
 
     words = [
         w
@@ -415,10 +531,32 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> list[Group]:
     ]
     vocab.add_fixes(w for w in words if vocab.stem(w) not in vocab.known)
     groups: list[Group] = []
+    shown: dict[str, str] = {}  # a word read otherwise → what the search looked for instead
     total = 0
     for word in words:
         stem = vocab.stem(word)
-        group: Group = {stem: 1.0} if stem in vocab.known else dict(vocab.fixes.get(word, ()))
+        if stem in vocab.known:
+            group: Group = {stem: 1.0}
+            if word in retyped and word not in vocab.words:  # "parol" read as "парол": show "пароль"
+                shown[word] = vocab.shown[stem]
+            # a paraphrase: "поменять" where the article says "сменить"; not in a description
+            # of several sentences, whose many words say enough and whose loose neighbours add noise
+            for other, similarity in vocab.near.get(stem, []) if len(words) < LONG_QUERY else ():
+                if similarity >= NEAR_KNOWN_MIN:
+                    group.setdefault(other, NEAR_KNOWN_WEIGHT * similarity)
+        else:
+            fixes = vocab.fixes.get(word, [])
+            near = vocab.near.get(stem, [])
+            # a real word the corpus lacks is more likely meant than a look-alike of a known one
+            typo = REAL_WORD_TYPO if near else 1.0
+            group = {fix: weight * typo for fix, weight, _ in fixes}
+            for other, similarity in near:
+                if similarity >= NEAR_MIN:
+                    group.setdefault(other, NEAR_WEIGHT * similarity)
+            if fixes and not near:
+                shown[word] = fixes[0][2]
+            elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
+                shown[word] = vocab.shown.get(near[0][0], word)
         for related in _related(conn, stem):
             group.setdefault(related, RELATED_WEIGHT)
         for synonym in textnorm.synonyms(stem):
@@ -429,17 +567,28 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> list[Group]:
             break
         groups.append(group)
         total += len(group)
-    return groups
+    read = " ".join(shown.get(w, w) for ws in chosen for w in ws)
+    return groups, (read if read != " ".join(textnorm.words(text)) else None)
 
 
 def _near_stop_word(word: str) -> bool:
     """A misspelt stop word ("помогище", "пожайлуста") must not be "corrected" into a topic."""
     if len(word) < 5:
         return False
-    return any(
-        abs(len(stop) - len(word)) <= 1 and textnorm.osa_distance(word, stop, 1) <= 1
-        for stop in textnorm.STOP_WORDS
-    )
+    keys = _stop_word_keys()
+    candidates = {stop for key in textnorm.deletes(word) for stop in keys.get(key, ())}
+    return any(textnorm.osa_distance(word, stop, 1) <= 1 for stop in candidates)
+
+
+@lru_cache(maxsize=1)
+def _stop_word_keys() -> dict[str, tuple[str, ...]]:
+    """One-deletion keys of the stop words of 4+ letters (two words one edit apart share one)."""
+    keys: dict[str, list[str]] = {}
+    for stop in textnorm.STOP_WORDS:
+        if len(stop) >= 4:
+            for key in textnorm.deletes(stop):
+                keys.setdefault(key, []).append(stop)
+    return {key: tuple(stops) for key, stops in keys.items()}
 
 
 def _chunked(items: list[str], size: int = 500) -> Iterable[list[str]]:
@@ -447,33 +596,48 @@ def _chunked(items: list[str], size: int = 500) -> Iterable[list[str]]:
         yield items[i : i + size]
 
 
-def _lookup_words(conn: sqlite3.Connection, words: set[str]) -> set[str]:
-    found: set[str] = set()
+def _lookup_words(conn: sqlite3.Connection, words: set[str]) -> dict[str, tuple[str, int]]:
+    found: dict[str, tuple[str, int]] = {}
     for part in _chunked(sorted(words)):
         marks = ",".join("?" * len(part))
-        sql = f"SELECT word FROM search_words WHERE word IN ({marks})"  # noqa: S608 - only ? marks; values bound
-        found.update(r[0] for r in conn.execute(sql, part))
-    return found
-
-
-def _lookup_stems(conn: sqlite3.Connection, stems: set[str]) -> dict[str, tuple[int, int]]:
-    """stem → (term id, document frequency), for the stems the index knows."""
-    found: dict[str, tuple[int, int]] = {}
-    for part in _chunked(sorted(stems)):
-        marks = ",".join("?" * len(part))
-        sql = f"SELECT stem, id, df FROM search_terms WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
+        sql = f"SELECT word, stem, df FROM search_words WHERE word IN ({marks})"  # noqa: S608 - only ? marks; values bound
         found.update((r[0], (r[1], r[2])) for r in conn.execute(sql, part))
     return found
 
 
-def _typo_fixes(conn: sqlite3.Connection, words: list[str]) -> dict[str, list[tuple[str, float]]]:
-    """Unknown word → stems of the nearest known words (edit distance 1, or 2 if long), weighted."""
+def _lookup_stems(conn: sqlite3.Connection, stems: set[str]) -> dict[str, tuple[int, int, str]]:
+    """stem → (term id, document frequency, commonest word), for the stems the index knows."""
+    found: dict[str, tuple[int, int, str]] = {}
+    for part in _chunked(sorted(stems)):
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT stem, id, df, word FROM search_terms WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
+        found.update((r[0], (r[1], r[2], r[3])) for r in conn.execute(sql, part))
+    return found
+
+
+def _lookup_near(conn: sqlite3.Connection, stems: set[str]) -> dict[str, list[tuple[str, float]]]:
+    """stem no article has → corpus stems nearest in meaning, nearest first."""
+    found: dict[str, list[tuple[str, float]]] = {}
+    for part in _chunked(sorted(stems)):
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT stem, near, similarity FROM search_near WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
+        for stem, near, similarity in conn.execute(sql, part):
+            found.setdefault(stem, []).append((near, similarity))
+    for pairs in found.values():
+        pairs.sort(key=lambda pair: -pair[1])
+        del pairs[NEAR_MAX:]
+    return found
+
+
+def _typo_fixes(conn: sqlite3.Connection, words: list[str]) -> dict[str, list[tuple[str, float, str]]]:
+    """Unknown word → stems of the nearest known words (edit distance 1, or 2 if long), weighted,
+    with the word each came from."""
     keys: dict[str, set[str]] = {}
     for word in words:
         if TYPO_MIN_LEN <= len(word) <= TYPO_MAX_LEN and word.isalpha():
             for key in textnorm.deletes(word):
                 keys.setdefault(key, set()).add(word)
-    found: dict[str, list[tuple[int, int, str]]] = {}
+    found: dict[str, list[tuple[int, int, str, str]]] = {}
     for part in _chunked(sorted(keys)):
         marks = ",".join("?" * len(part))
         rows = conn.execute(
@@ -486,13 +650,16 @@ def _typo_fixes(conn: sqlite3.Connection, words: list[str]) -> dict[str, list[tu
                 allowed = 1 if len(word) < TYPO_TWO_EDITS else 2
                 distance = textnorm.osa_distance(word, candidate, allowed)
                 if distance <= allowed:
-                    found.setdefault(word, []).append((distance, -df, stem))
+                    found.setdefault(word, []).append((distance, -df, stem, candidate))
     fixes = {}
     for word, options in found.items():
         options.sort()
         nearest = options[0][0]
-        best = list(dict.fromkeys(s for d, _, s in options if d == nearest))[:3]
-        fixes[word] = [(s, TYPO_WEIGHT[nearest]) for s in best]
+        best: dict[str, str] = {}
+        for d, _df, stem, candidate in options:
+            if d == nearest and stem not in best and len(best) < 3:
+                best[stem] = candidate
+        fixes[word] = [(s, TYPO_WEIGHT[nearest], c) for s, c in best.items()]
     return fixes
 
 
@@ -548,8 +715,11 @@ def _rank(
     avglen = [meta.get(f"avglen_{f}", 1.0) or 1.0 for f in FIELDS]
 
     wanted = max(CANDIDATES, limit)
-    terms = list(dict.fromkeys(info[s][0] for g in groups for s in g))
-    dfs = {info[s][0]: info[s][1] for g in groups for s in g}
+    # Candidates come from each word and its close alternatives; the loose ones (words of
+    # like meaning to a word the corpus has) only re-score them: FTS5 stays as fast as before.
+    close = [[s for s, w in g.items() if w >= CANDIDATE_WEIGHT] or list(g) for g in groups]
+    terms = list(dict.fromkeys(info[s][0] for g in close for s in g))
+    dfs = {info[s][0]: info[s][1] for g in close for s in g}
     rare = [t for t in terms if dfs[t] <= n * COMMON_SHARE]
     rows = _candidates(conn, rare, category, wanted) if rare and len(rare) < len(terms) else []
     if len(rows) < wanted:
@@ -565,11 +735,12 @@ def _rank(
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         weighted.append((idf, [(info[s][0], w) for s, w in g.items()]))
 
+    total_idf = sum(idf for idf, _ in weighted) or 1.0
     scored = []
     for slug, terms_blob, counts_blob, *lens in rows:
         ids, counts = _unpack(terms_blob), _unpack(counts_blob)
         norms = [FIELD_WEIGHTS[i] / (1 - FIELD_B[i] + FIELD_B[i] * lens[i] / avglen[i]) for i in range(4)]
-        score, matched, in_title, in_title_en = 0.0, 0, 0, 0
+        score, matched, matched_idf, in_title, in_title_en = 0.0, 0, 0.0, 0, 0
         for idf, group in weighted:
             tf = 0.0
             for term, weight in group:
@@ -587,10 +758,14 @@ def _rank(
             if tf:
                 score += idf * tf / (K1 + tf)
                 matched += 1
+                matched_idf += idf
         # how much of the title the query covers: "удалить страницу" fits "Как удалить
         # свою страницу" better than "Как восстановить удалённую страницу"
         cover = max(in_title / lens[0] if lens[0] else 0.0, in_title_en / lens[1] if lens[1] else 0.0)
-        score *= matched / len(weighted) * (1 + TITLE_COVER * min(cover, 1.0))
+        # the informative share of the query matched: in a several-sentence description the
+        # rare words decide, not how many of its everyday words an article happens to contain
+        share = (1 - COVER_IDF) * matched / len(weighted) + COVER_IDF * matched_idf / total_idf
+        score *= share * (1 + TITLE_COVER * min(cover, 1.0))
         if score > 0:
             scored.append((-score, slug))
     scored.sort()

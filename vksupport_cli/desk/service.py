@@ -39,6 +39,7 @@ from .inputs import (
     RATING_COMMENT_MAX,
     TITLE_MAX,
 )
+from .limits import Limits
 from .questions import LIST_FILTERS, Questions
 from .queue import AgentQueue
 from .records import LOAD_THRESHOLD, LOADED_ANSWER_TIME, STANDARD_ANSWER_TIME, iso, parse_iso, utc_now
@@ -71,8 +72,15 @@ __all__ = [
 class Desk(Accounts, HelpCentre, Questions, Comments, Attachments, AgentQueue):
     """The support desk: every part, over one store."""
 
-    def __init__(self, store: Store | sqlite3.Connection, clock: Callable[[], datetime] = utc_now):
-        super().__init__(SQLiteStore(store) if isinstance(store, sqlite3.Connection) else store, clock)
+    def __init__(
+        self,
+        store: Store | sqlite3.Connection,
+        clock: Callable[[], datetime] = utc_now,
+        limits: Limits | None = None,
+    ):
+        super().__init__(
+            SQLiteStore(store) if isinstance(store, sqlite3.Connection) else store, clock, limits
+        )
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -82,12 +90,17 @@ class Desk(Accounts, HelpCentre, Questions, Comments, Attachments, AgentQueue):
         return self.store.conn
 
     @classmethod
-    def open(cls, target: str | Path, clock: Callable[[], datetime] = utc_now) -> Desk:
+    def open(
+        cls, target: str | Path, clock: Callable[[], datetime] = utc_now, *, limits: Limits | None = None
+    ) -> Desk:
         """Open (creating or migrating) the desk at ``target`` (a SQLite path or a postgresql:// URL),
-        with the help centre loaded."""
+        with the help centre loaded.
+
+        ``limits``: per-user limits (limits.py); none by default, as in the sandbox.
+        """
         store = open_store(target)
         store.ensure_articles()
-        return cls(store, clock)
+        return cls(store, clock, limits)
 
     def close(self) -> None:
         self.store.close()

@@ -24,6 +24,8 @@ both sides always agree on what a "term" is:
 
 Only the standard library and PyStemmer are imported, and the stemmers are built
 on first use, so importing this module stays cheap for a one-query CLI process.
+pymorphy3 (``lemma``, ``term``, ``forms``) is loaded only by the index build: a
+query finds every form of the corpus's words in the index.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pymorphy3
     import Stemmer
 
 # -- normalising -------------------------------------------------------------
@@ -108,6 +111,59 @@ def stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1)
+def _morph() -> (
+    pymorphy3.MorphAnalyzer
+):  # pymorphy3's analyzer: ~0.2 s to load its dictionaries, so only the index build does
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer()
+
+
+#: pymorphy3 tags of proper names: a name is its own term, never a dictionary word's.
+NAME_TAGS = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str | None:
+    """The dictionary form of a Russian word pymorphy3 knows ("друзья" → "друг"), else None."""
+    if not _ONLY_CYRILLIC.match(word):
+        return None
+    parses = _morph().parse(word)
+    parse = parses[0]
+    if not parse.is_known:
+        return None
+    if parse.tag.POS in _ADJECTIVES:
+        # "удалённый", "забыт": an adjective or a participle; the verb joins them to "удалить"
+        for other in parses[1:4]:
+            if other.tag.POS in _VERBAL and other.score >= 0.2:
+                parse = other
+                break
+    return parse.normal_form.replace("ё", "е")
+
+
+_ADJECTIVES = frozenset({"ADJF", "ADJS"})
+_VERBAL = frozenset({"PRTF", "PRTS", "VERB", "INFN", "GRND"})
+
+
+def term(word: str) -> str:
+    """The index term of a word: the stem of its dictionary form, so that every form of a word
+    shares one term even where Snowball splits them ("покупок"/"покупка", "друзья"/"друг",
+    "людей"/"человек"); words pymorphy3 does not know keep their own stem."""
+    base = lemma(word)
+    return stem(base if base else word)
+
+
+def forms(word: str) -> list[str]:
+    """Every inflected form of the dictionary word ``word`` (pymorphy3's lexeme), ё as е."""
+    if not _ONLY_CYRILLIC.match(word):
+        return []
+    for parse in _morph().parse(word):
+        if parse.is_known and parse.normal_form.replace("ё", "е") == word:
+            return list(dict.fromkeys(f.word.replace("ё", "е") for f in parse.lexeme))
+    return []
+
+
 def is_cyrillic(word: str) -> bool:
     return bool(_ONLY_CYRILLIC.match(word))
 
@@ -132,6 +188,8 @@ _RU_STOP = """
 ведь вон либо нибудь будто точно всё ещё её мое моё делать сделать хочу хотел
 хотела хотим можно нужно нужна нужен помочь вк вконтакте контакт зачем куда
 откуда после через стать стало стал
+здравствуйте здрасте здрасьте привет приветствую спасибо благодарю заранее умоляю
+добрый доброе доброго хелп ребят ребята извините сорри
 """
 
 _EN_STOP = """
@@ -146,6 +204,20 @@ wasn weren couldn shouldn wouldn haven hasn ll ve re
 """
 
 STOP_WORDS: frozenset[str] = frozenset(w.replace("ё", "е") for w in (_RU_STOP + _EN_STOP).split())
+
+#: Greetings and pleas a description of a problem opens or closes with, whose words alone are
+#: no stop words ("день", "вечер" can matter): dropped from a query before it is read.
+_STOP_PHRASES = re.compile(
+    r"\b(?:добр(?:ый|ое|ого)\s+(?:день|дня|утро|утра|вечер|вечера|ночи)"
+    r"|(?:что|чо|че|чё)\s+(?:мне\s+)?(?:теперь\s+)?делать"
+    r"|заранее\s+спасибо|спасибо\s+заранее|в\s+чем\s+дело)\b",
+    re.IGNORECASE,
+)
+
+
+def drop_stop_phrases(text: str) -> str:
+    """The query without greetings and pleas ("Добрый день", "что делать", "заранее спасибо")."""
+    return _STOP_PHRASES.sub(" ", text)
 
 
 # -- colloquial words and synonyms ------------------------------------------------

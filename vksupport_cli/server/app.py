@@ -8,37 +8,59 @@ PostgreSQL, which stay correct because the rules are the database's. What a
 worker keeps for itself is its rate-limit buckets (per node, see the README's
 "Deploying a desk") and, on PostgreSQL, its help-search index, rebuilt when
 the articles change.
+
+No request body is ever held whole beyond a small bound: JSON bodies are capped
+at ``MAX_JSON_BYTES`` while they arrive, and an attachment goes up as its own
+request whose body is counted as it arrives (413 the moment it passes the
+limit) and spooled to a temporary file that the desk reads in chunks.
+
+The question GET is also a long-poll (``?wait=SECONDS`` with If-None-Match):
+it answers as soon as the question changes, woken by push.py's one watcher per
+worker, and never holds the event loop while it waits. Only a desk whose
+changes can be watched (SQLite) offers it; on PostgreSQL the long-poll is not
+advertised and clients poll.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
+import ipaddress
 import json
 import os
+import tempfile
 import time
+from asyncio import get_running_loop
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Literal, overload
+from typing import IO, Any, Literal, overload
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ..desk.models import User
-from ..desk.service import Desk
-from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited
+from ..desk.changes import ChangeProbe, version_of
+from ..desk.limits import Limits
+from ..desk.models import Question, User
+from ..desk.service import ATTACHMENT_MAX_BYTES, Desk
+from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, TooLarge
 from ..i18n import _
 from .errors import error_body, status_for
 from .openapi import document as openapi_document
+from .push import QuestionWatch
 
 PREFIX = "/api/v1"
 DB_ENV = "VKSUPPORT_DESK_DB"
 RATE_ENV = "VKSUPPORT_RATE_LIMIT"  # requests per second per token; burst is twice that
-MAX_JSON_BYTES = 64 * 1024 * 1024  # a question with ten 10 MiB attachments in base64 fits
-MAX_UPLOAD_BYTES = 11 * 1024 * 1024  # one attachment (the desk's limit is 10 MiB) plus slack
+AUTH_FAILURES_ENV = "VKSUPPORT_AUTH_FAILURES"  # failed sign-ins a minute per client address
+DEFAULT_AUTH_FAILURES = 20.0
+MAX_JSON_BYTES = 1024 * 1024  # far beyond any question's text; attachments are not JSON
+MAX_UPLOAD_BYTES = ATTACHMENT_MAX_BYTES  # one attachment; 413 the moment a body passes it
+SPOOL_IN_MEMORY = 256 * 1024  # an upload's first bytes stay in memory, the rest go to a temporary file
+LONG_POLL_ENV = "VKSUPPORT_LONG_POLL_MAX"  # the longest ?wait= granted, in seconds; 0 turns long-polls off
+LONG_POLL_MAX = 60
+#: On every question GET: the longest ?wait= this desk grants (absent: no long-poll, poll instead).
+LONG_POLL_HEADER = "X-Long-Poll-Max-Wait"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -66,40 +88,100 @@ class TokenBuckets:
             self._buckets.clear()
 
 
-def create_app(db_path: str | None = None, *, rate_limit: float | None = None) -> Starlette:
+class FailureLimit:
+    """Failed sign-ins per client address: ``per_minute`` of them, in bursts up to that many.
+
+    ``check`` refuses an address that has used them up (before its token is even
+    looked at, so guessing gets no answers); ``failed`` counts one more.
+    """
+
+    def __init__(self, per_minute: float, clock: Callable[[], float] = time.monotonic):
+        self.rate = per_minute / 60.0
+        self.burst = max(1.0, per_minute)
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def _tokens(self, key: str) -> float:
+        now = self.clock()
+        tokens, last = self._buckets.get(key, (self.burst, now))
+        return min(self.burst, tokens + (now - last) * self.rate)
+
+    def check(self, key: str) -> None:
+        if self.rate <= 0:
+            return
+        tokens = self._tokens(key)
+        if tokens < 1:
+            retry_after = max(1, int((1 - tokens) / self.rate + 0.999))
+            raise RateLimited(
+                _("Too many failed sign-ins from your address; try again in {seconds} s.").format(
+                    seconds=retry_after
+                ),
+                retry_after=retry_after,
+            )
+
+    def failed(self, key: str) -> None:
+        if self.rate <= 0:
+            return
+        self._buckets[key] = (self._tokens(key) - 1, self.clock())
+        if len(self._buckets) > 100_000:
+            self._buckets.clear()
+
+
+def create_app(
+    db_path: str | None = None, *, rate_limit: float | None = None, auth_failures: float | None = None
+) -> Starlette:
     """The ASGI app over the desk at ``db_path`` (default: $VKSUPPORT_DESK_DB)."""
     path = db_path or os.environ.get(DB_ENV)
     if not path:
         raise RuntimeError(f"No desk database: pass db_path or set {DB_ENV}.")
     limit = rate_limit if rate_limit is not None else float(os.environ.get(RATE_ENV, "50"))
+    if auth_failures is None:
+        auth_failures = float(os.environ.get(AUTH_FAILURES_ENV, DEFAULT_AUTH_FAILURES))
     state: dict[str, Desk | None] = {"desk": None}
+    limits = Limits.server_defaults()  # $VKSUPPORT_QUESTIONS_PER_DAY, $VKSUPPORT_ATTACHMENT_QUOTA_MIB
     buckets = TokenBuckets(limit)
+    failures = FailureLimit(auth_failures)
+    watch = QuestionWatch(lambda: ChangeProbe.open(desk()))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state["desk"] = opened = Desk.open(path)
+        state["desk"] = opened = Desk.open(path, limits=limits)
         yield
+        await watch.close()
         opened.close()
 
     def desk() -> Desk:
         opened = state["desk"]
         if opened is None:  # used without lifespan (some test clients)
-            opened = state["desk"] = Desk.open(path)
+            opened = state["desk"] = Desk.open(path, limits=limits)
         return opened
 
     def endpoint(handler: Callable[..., Awaitable[Response]], *, auth: bool = True) -> Handler:
         """Wrap a handler: authenticate, rate-limit, map desk errors to their status."""
 
         async def run(request: Request) -> Response:
+            # The peer's address, or the one a trusted proxy forwarded (uvicorn rewrites the
+            # client only for --forwarded-allow-ips; from anyone else X-Forwarded-For is ignored).
+            address = _client_address(request)
             try:
                 if auth:
-                    user = _authenticate(desk(), request)
+                    failures.check(address)
+                    try:
+                        user = _authenticate(desk(), request)
+                    except NotSignedIn:
+                        failures.failed(address)
+                        raise
                     buckets.take(f"user:{user.id}")
                     return await handler(request, desk(), user)
-                buckets.take(f"ip:{request.client.host if request.client else '-'}")
+                buckets.take(f"ip:{address}")
                 return await handler(request, desk())
             except DeskError as error:
                 return _error_reply(error)
+            except ClientDisconnect:  # the client went away (or was cut off) mid-body: nobody to answer
+                return Response(status_code=400)
+            finally:
+                if request.method != "GET":  # a write here: wake this worker's long-polls now
+                    watch.poke()
 
         run.__name__ = handler.__name__
         return run
@@ -132,6 +214,8 @@ def create_app(db_path: str | None = None, *, rate_limit: float | None = None) -
         lifespan=lifespan,
         exception_handlers={404: _not_found, 405: _not_allowed_method, 500: _server_error},
     )
+    app.state.watch = watch
+    app.state.long_poll_max = max(0, int(os.environ.get(LONG_POLL_ENV, str(LONG_POLL_MAX))))
     return app
 
 
@@ -149,6 +233,9 @@ def _error_reply(error: DeskError) -> Response:
         headers["Retry-After"] = str(error.details["retry_after"])
     if status_for(error) == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="vksupport"'
+    if isinstance(error, TooLarge):
+        # Close rather than read (and throw away) the rest of an oversized body.
+        headers["Connection"] = "close"
     return _reply(error_body(error), status_for(error), headers)
 
 
@@ -174,6 +261,19 @@ def _authenticate(desk: Desk, request: Request) -> User:
     return desk.user_by_token(token.strip())
 
 
+def _client_address(request: Request) -> str:
+    host = request.client.host if request.client else "-"
+    try:  # one bucket per IPv6 /64: a host gets a whole /64 to rotate through
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def _question_id(request: Request, name: str = "qid") -> int:
     text = request.path_params[name]
     if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) == 0:
@@ -185,25 +285,61 @@ async def _json(request: Request) -> dict[str, Any]:
     raw = await _read_body(request, MAX_JSON_BYTES)
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except RecursionError:
+        raise BadInput(_("The request body nests too deeply to be read.")) from None
+    except (ValueError, UnicodeDecodeError):  # broken JSON, or a number too long to convert
         raise BadInput(_("The request body is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise BadInput(_("The request body must be a JSON object."))
     return data
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    too_big = _("The request body is over {limit} MiB.").format(limit=limit // (1024 * 1024))
+def _too_large(limit: int) -> TooLarge:
+    if limit >= 1024 * 1024:
+        message = _("The request body is over {limit} MiB.").format(limit=limit // (1024 * 1024))
+    else:
+        message = _("The request body is over {limit} KiB.").format(limit=limit // 1024)
+    return TooLarge(message, limit=limit)
+
+
+def _check_declared_length(request: Request, limit: int) -> None:
     declared = request.headers.get("content-length")
-    if declared is not None and (not (declared.isascii() and declared.isdigit()) or int(declared) > limit):
-        raise BadInput(too_big)
+    if declared is None:
+        return
+    if not (declared.isascii() and declared.isdigit()) or len(declared) > 18:
+        raise BadInput(_("The Content-Length header is not a number."))
+    if int(declared) > limit:
+        raise _too_large(limit)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 the moment more than ``limit`` bytes have arrived."""
+    _check_declared_length(request, limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BadInput(too_big)
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _spool_body(request: Request, limit: int) -> IO[bytes]:
+    """The body in a temporary file (its first bytes in memory), counted and cut off at ``limit``."""
+    _check_declared_length(request, limit)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - the caller closes it
+    try:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            spool.write(chunk)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 @overload
@@ -228,7 +364,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     text = request.query_params.get(name)
     if text is None:
         return default
-    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9 or not low <= int(text) <= high:
         raise BadInput(
             _("'{name}' must be a whole number from {low} to {high}.").format(name=name, low=low, high=high)
         )
@@ -247,7 +383,8 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 async def _health(request: Request) -> Response:
-    return _reply({"ok": True})
+    long_poll = {"max_wait": _long_poll_max(request), "waiting": request.app.state.watch.waiters}
+    return _reply({"ok": True, "long_poll": long_poll})
 
 
 async def _openapi(request: Request) -> Response:
@@ -285,15 +422,13 @@ async def list_questions(request: Request, desk: Desk, user: User) -> Response:
 
 async def create_question(request: Request, desk: Desk, user: User) -> Response:
     data = await _json(request)
-    attachments = []
-    for item in data.get("attachments") or []:
-        if not isinstance(item, dict):
-            raise BadInput(_("Each attachment is an object with 'filename' and 'content_base64'."))
-        try:
-            content = base64.b64decode(_text(item, "content_base64"), validate=True)
-        except (binascii.Error, ValueError):
-            raise BadInput(_("An attachment's 'content_base64' is not valid base64.")) from None
-        attachments.append((_text(item, "filename"), content))
+    if data.get("attachments"):
+        raise BadInput(
+            _(
+                "Attachments go up as files, one request each: "
+                "POST /api/v1/questions/ID/attachments?filename=NAME with the file as the body."
+            )
+        )
     result = desk.ask(
         user,
         topic=_text(data, "topic"),
@@ -301,19 +436,42 @@ async def create_question(request: Request, desk: Desk, user: User) -> Response:
         body=_text(data, "body"),
         link=_text(data, "link", required=False, nullable=True),
         kind=_text(data, "kind", required=False) or "standard",
-        attachments=attachments,
         idempotency_key=_idempotency_key(request),
     )
     return _reply(result.to_dict(), 201)
 
 
 async def get_question(request: Request, desk: Desk, user: User) -> Response:
-    question = desk.get_question(user, _question_id(request))
+    """The question; with If-None-Match and ``?wait=S``, a long-poll: 304 only after S seconds unchanged."""
+    question_id = _question_id(request)
+    held = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
+    longest = _long_poll_max(request)  # before the read: from here on, any change is noticed
+    wait = min(_int_param(request, "wait", 0, 0, 86_400), longest) if longest else 0
+    question = desk.get_question(user, question_id)
+    body, etag = _question_body(question)
+    loop = get_running_loop()
+    deadline = loop.time() + wait
+    while etag in held and (remaining := deadline - loop.time()) > 0:
+        watch: QuestionWatch = request.app.state.watch
+        await watch.wait(question_id, version_of(question), remaining)
+        question = desk.get_question(user, question_id)  # deleted meanwhile: 404, as any GET
+        body, etag = _question_body(question)
+    headers = {"ETag": etag, **({LONG_POLL_HEADER: str(longest)} if longest else {})}
+    if etag in held:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers={**headers, "Cache-Control": "no-cache"})
+
+
+def _long_poll_max(request: Request) -> int:
+    """The longest ?wait= granted: 0 when turned off, or when this desk's changes cannot be watched."""
+    watch: QuestionWatch = request.app.state.watch
+    longest: int = request.app.state.long_poll_max
+    return longest if longest and watch.available() else 0
+
+
+def _question_body(question: Question) -> tuple[bytes, str]:
     body = json.dumps(question.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
-    etag = _etag(body)
-    if etag in [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]:
-        return Response(status_code=304, headers={"ETag": etag})
-    return Response(body, media_type="application/json", headers={"ETag": etag, "Cache-Control": "no-cache"})
+    return body, _etag(body)
 
 
 async def edit_question(request: Request, desk: Desk, user: User) -> Response:
@@ -360,8 +518,12 @@ async def close_question(request: Request, desk: Desk, user: User) -> Response:
 
 async def upload_attachment(request: Request, desk: Desk, user: User) -> Response:
     filename = request.query_params.get("filename", "")
-    content = await _read_body(request, MAX_UPLOAD_BYTES)
-    attachment = desk.attach(user, _question_id(request), filename, content)
+    question_id = _question_id(request)
+    spool = await _spool_body(request, MAX_UPLOAD_BYTES)
+    try:
+        attachment = desk.attach(user, question_id, filename, spool)
+    finally:
+        spool.close()
     return _reply(attachment.to_dict(), 201)
 
 
@@ -369,12 +531,21 @@ async def download_attachment(request: Request, desk: Desk, user: User) -> Respo
     aid = request.path_params["aid"]
     if not (aid.isascii() and aid.isdigit()) or len(aid) > 18:
         raise NotFound(_("There is no attachment {id}.").format(id=aid))
-    meta, content = desk.attachment_content(user, _question_id(request), int(aid))
+    meta, pieces = desk.attachment_chunks(user, _question_id(request), int(aid))
     disposition = "attachment; filename*=UTF-8''" + _quote(meta.filename)
-    return Response(
-        content,
+
+    async def stream() -> AsyncIterator[bytes]:
+        for piece in pieces:  # one read of the database per piece, never the whole file at once
+            yield piece
+
+    return StreamingResponse(
+        stream(),
         media_type=meta.content_type,
-        headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Length": str(meta.size),
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

@@ -11,18 +11,22 @@ from typing import Any
 from ..errors import (
     BadInput,
     Conflict,
+    DailyLimitReached,
     DeskError,
     IdempotencyMismatch,
     NotAccepting,
     NotAllowed,
     NotFound,
     NotSignedIn,
+    QuotaExceeded,
     RateLimited,
+    TooLarge,
     Unavailable,
 )
 
 #: Most specific class first: the first match wins.
 STATUS_BY_ERROR: list[tuple[type[DeskError], int]] = [
+    (TooLarge, 413),
     (BadInput, 400),
     (NotSignedIn, 401),
     (NotAllowed, 403),
@@ -30,6 +34,8 @@ STATUS_BY_ERROR: list[tuple[type[DeskError], int]] = [
     (IdempotencyMismatch, 422),  # the key was first used for another request
     (Conflict, 409),
     (RateLimited, 429),
+    (DailyLimitReached, 429),
+    (QuotaExceeded, 413),
     (NotAccepting, 503),
     (Unavailable, 503),
 ]

@@ -30,6 +30,13 @@ _ERRORS = {
     "404": {"$ref": "#/components/responses/NotFound"},
     "429": {"$ref": "#/components/responses/RateLimited"},
 }
+_QUESTION_HEADERS = {
+    "ETag": {"schema": {"type": "string"}},
+    "X-Long-Poll-Max-Wait": {
+        "description": "The longest ?wait= this desk grants, in seconds; absent: it holds no long-polls.",
+        "schema": {"type": "integer"},
+    },
+}
 _QID = {"name": "qid", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 _IDEMPOTENCY = {
     "name": "Idempotency-Key",
@@ -44,7 +51,13 @@ _IDEMPOTENCY = {
 }
 
 
-_ERROR_RESPONSES = {"403": "Forbidden", "409": "Conflict", "422": "IdempotencyMismatch", "503": "Unavailable"}
+_ERROR_RESPONSES = {
+    "403": "Forbidden",
+    "409": "Conflict",
+    "413": "TooLarge",
+    "422": "IdempotencyMismatch",
+    "503": "Unavailable",
+}
 
 
 def _op(
@@ -62,7 +75,12 @@ def _op(
     if params:
         operation["parameters"] = list(params)
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        operation["requestBody"] = {
+            "required": True,
+            "description": "A JSON object of at most 1 MiB.",
+            "content": {"application/json": {"schema": body}},
+        }
+        operation["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
     if not auth:
         operation["security"] = []
     return operation
@@ -93,7 +111,29 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
-            "/health": {"get": _op("Liveness", {"200": _json({"type": "object"})}, auth=False)},
+            "/health": {
+                "get": _op(
+                    "Liveness, and this worker's long-polls",
+                    {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "ok": {"type": "boolean"},
+                                    "long_poll": {
+                                        "type": "object",
+                                        "properties": {
+                                            "max_wait": {"type": "integer"},
+                                            "waiting": {"type": "integer"},
+                                        },
+                                    },
+                                },
+                            }
+                        )
+                    },
+                    auth=False,
+                )
+            },
             "/help/search": {
                 "get": _op(
                     "Search the help centre",
@@ -160,18 +200,6 @@ def document() -> dict[str, Any]:
                             "body": question_text,
                             "link": _nullable("string"),
                             "kind": {"type": "string", "enum": ["standard", "ads"]},
-                            "attachments": {
-                                "type": "array",
-                                "maxItems": 10,
-                                "items": {
-                                    "type": "object",
-                                    "required": ["filename", "content_base64"],
-                                    "properties": {
-                                        "filename": {"type": "string"},
-                                        "content_base64": {"type": "string", "format": "byte"},
-                                    },
-                                },
-                            },
                         },
                     },
                     extra_errors=("409", "422", "503"),
@@ -179,15 +207,29 @@ def document() -> dict[str, Any]:
             },
             "/questions/{qid}": {
                 "get": _op(
-                    "One question with its thread; ETag / If-None-Match give 304 when unchanged",
+                    "One question with its thread; ETag / If-None-Match give 304 when unchanged, "
+                    "and with ?wait= the GET is a long-poll that answers as soon as the question changes",
                     {
-                        "200": {
-                            **_json(_ref("Question")),
-                            "headers": {"ETag": {"schema": {"type": "string"}}},
+                        "200": {**_json(_ref("Question")), "headers": _QUESTION_HEADERS},
+                        "304": {
+                            "description": "Not modified (after ?wait= seconds)",
+                            "headers": _QUESTION_HEADERS,
                         },
-                        "304": {"description": "Not modified"},
                     },
-                    params=[_QID, {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+                    params=[
+                        _QID,
+                        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+                        {
+                            "name": "wait",
+                            "in": "query",
+                            "description": (
+                                "Long-poll: with If-None-Match holding the current ETag, hold the request "
+                                "until the question changes (200) or this many seconds pass (304). Capped "
+                                "by the desk at X-Long-Poll-Max-Wait; a desk without that header ignores it."
+                            ),
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 0},
+                        },
+                    ],
                 ),
                 "patch": _op(
                     "Edit a question nobody has taken yet",
@@ -246,7 +288,8 @@ def document() -> dict[str, Any]:
             "/questions/{qid}/attachments": {
                 "post": {
                     **_op(
-                        "Attach a file (the raw bytes are the body)",
+                        "Attach a file: the raw bytes are the body, at most 10 MiB (413 as soon as a "
+                        "body passes it); counts against the author's attachment quota (413 quota_exceeded)",
                         {"201": _json(_ref("Attachment"), "Created")},
                         params=[
                             _QID,
@@ -257,7 +300,7 @@ def document() -> dict[str, Any]:
                                 "schema": {"type": "string"},
                             },
                         ],
-                        extra_errors=("409",),
+                        extra_errors=("409", "413"),
                     ),
                     "requestBody": {
                         "required": True,
@@ -269,10 +312,11 @@ def document() -> dict[str, Any]:
             },
             "/questions/{qid}/attachments/{aid}": {
                 "get": _op(
-                    "Download an attachment",
+                    "Download an attachment (streamed; the question lists its size and sha256)",
                     {
                         "200": {
-                            "description": "The file",
+                            "description": "The file's bytes, streamed, with Content-Length and "
+                            "Content-Disposition (its name)",
                             "content": {
                                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
                             },
@@ -335,7 +379,13 @@ def document() -> dict[str, Any]:
                     " or content (code: idempotency_mismatch, details.question_id)"
                 ),
                 "RateLimited": _error_response(
-                    "Too many requests (code: rate_limited)", {"Retry-After": {"schema": {"type": "integer"}}}
+                    "Too many requests or failed sign-ins (code: rate_limited), or the author's questions "
+                    "for the day are used up (code: daily_limit; details.limit, details.resets_at)",
+                    {"Retry-After": {"schema": {"type": "integer"}}},
+                ),
+                "TooLarge": _error_response(
+                    "The body is over its limit (code: too_large; details.limit in bytes), or the author's "
+                    "attachment quota is used up (code: quota_exceeded; details.limit, details.resets_at)"
                 ),
                 "Unavailable": _error_response("The desk is not accepting questions (code: not_accepting)"),
             },
@@ -390,6 +440,11 @@ def document() -> dict[str, Any]:
                         "can_ask": {"type": "boolean"},
                         "score": {"type": "number"},
                         "snippet": {"type": "string"},
+                        "interpreted_as": _nullable(
+                            "string",
+                            description="The query as the search read it (layout, transliteration,"
+                            " typo, a word of like meaning), or null when taken as typed.",
+                        ),
                     },
                 },
                 "Article": {
