@@ -5,6 +5,8 @@ Run from the project root:
     .venv/bin/python bench/load_desk.py                         # 100 users, 5 agents, 60 s
     .venv/bin/python bench/load_desk.py --kill                  # the same, SIGKILLing a worker mid-load
     .venv/bin/python bench/load_desk.py --duration 10 --users 20
+    .venv/bin/python bench/load_desk.py --postgres URL --nodes 2 --agents 10 --kill
+                                                                # two nodes on PostgreSQL, one kill -9'ed and restarted
 
 Options: ``--duration`` seconds of load (default 60), ``--users`` (100),
 ``--agents`` (5), ``--kill`` (SIGKILL one uvicorn worker at 40% of the run;
@@ -70,6 +72,17 @@ get ``--grace`` seconds (retries included) before they are cancelled; the
 server is stopped (SIGTERM, then SIGKILL of it and of its workers) in every
 case. Linux only (``/proc``). Everything listens on 127.0.0.1.
 
+With ``--postgres URL`` (an empty PostgreSQL database, or ``temp`` for a
+throw-away cluster started from Debian's binaries as in the tests) and
+``--nodes N``: N ``desk serve`` nodes (one worker each) share that database,
+and every request goes to the next node in turn, as behind a round-robin load
+balancer; a retried request goes to the next node. ``--kill`` then SIGKILLs a
+whole node (``kill -9``) at 40% of the run and starts it again on its port a
+second later. The audit reads PostgreSQL (the integrity checks are the
+server's constraints) and also checks that no question was handed to two
+agents in one stay in the queue (each take is logged with the question's
+``queued_at``).
+
 The functions ``run(Options(...), out=...)`` and ``main(argv)`` are what the
 smoke test (tests/test_load_smoke.py) imports.
 """
@@ -93,7 +106,7 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -130,6 +143,8 @@ class Options:
     think: tuple[float, float] = (0.1, 0.6)  # a user's pause between actions, seconds
     template_db: Path | None = None  # copy this desk database instead of creating one (the tests' template)
     keep: bool = False
+    postgres: str | None = None  # a PostgreSQL URL: the nodes share that database instead of a SQLite file
+    nodes: int = 1  # server processes behind the round-robin "balancer"
 
 
 # -- the server ------------------------------------------------------------------------
@@ -144,11 +159,11 @@ def free_port() -> int:
 class Server:
     """``vksupport desk serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, db: Path, workdir: Path, workers: int):
+    def __init__(self, db: Path | str, workdir: Path, workers: int, name: str = "server"):
         self.db, self.workers = db, workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "server.log"
+        self.log_path = workdir / f"{name}.log"
         self.home = workdir / "home"
         self.process: subprocess.Popen | None = None
         self.seen_workers: dict[
@@ -179,7 +194,7 @@ class Server:
             "--attachment-quota",
             "0",
         ]
-        with open(self.log_path, "wb") as log:
+        with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 args, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT)
             )
@@ -188,9 +203,8 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"desk serve exited with {self.process.returncode}: {self.log()[-2000:]}")
             try:
-                if (
-                    httpx.get(f"{self.url}{API}/health", timeout=1).status_code == 200
-                    and len(self.worker_pids()) == self.workers
+                if httpx.get(f"{self.url}{API}/health", timeout=1).status_code == 200 and (
+                    self.workers == 1 or len(self.worker_pids()) == self.workers
                 ):
                     return
             except httpx.TransportError:
@@ -291,6 +305,7 @@ class Ledger:
     )  # (user id, key) -> (qid, body)
     answers: dict[str, int] = field(default_factory=dict)  # body -> question id
     ratings: dict[int, str] = field(default_factory=dict)  # question id -> rating
+    takes: list[tuple[int, str, str]] = field(default_factory=list)  # (question id, its queued_at, agent)
     live_failures: list[str] = field(default_factory=list)
 
 
@@ -312,10 +327,17 @@ class Stats:
 
 class Load:
     def __init__(
-        self, options: Options, url: str, users: list[Account], agents: list[Account], topics: list[str]
+        self,
+        options: Options,
+        url: str | list[str],
+        users: list[Account],
+        agents: list[Account],
+        topics: list[str],
     ):
         self.options = options
-        self.url = url
+        self.urls = [url] if isinstance(url, str) else list(url)
+        self.url = self.urls[0]
+        self.turn = 0  # the round-robin "balancer": each request goes to the next node
         self.users, self.agents, self.topics = users, agents, topics
         self.rng = random.Random(options.seed)
         self.stats = Stats()
@@ -346,9 +368,11 @@ class Load:
             if self.stats.attempts >= self.options.max_requests:
                 self.stop.set()
             started = time.perf_counter()
+            node = self.urls[self.turn % len(self.urls)]
+            self.turn += 1
             try:
                 response = await self.client.request(
-                    method, path, json=json, headers=sent_headers, params=params
+                    method, node + API + path, json=json, headers=sent_headers, params=params
                 )
             except httpx.TransportError as exc:
                 self.stats.retried[f"{label}: {type(exc).__name__}"] += 1
@@ -646,6 +670,7 @@ class Load:
                 await self.think(0.05, 0.2)
                 continue
             question = response.json()
+            self.ledger.takes.append((question["id"], question["queued_at"], agent.name))
             if question["status"] != "in_progress" or question["agent"] != agent.name:
                 self.ledger.live_failures.append(
                     f"{agent.name} took q{question['id']}: {question['status']} by {question['agent']}"
@@ -739,19 +764,41 @@ class Load:
             await asyncio.sleep(0.001)
         return self.rng.choice(pids), False
 
-    async def run(self, server: Server) -> None:
+    async def node_killer(self, nodes: list[Server]) -> None:
+        """kill -9 a whole node at 40% of the run and start it again on its port a second later."""
+        await asyncio.sleep(max(0.0, 0.4 * self.options.duration - (time.monotonic() - self.started)))
+        if self.stop.is_set():
+            self.kills.append({"error": "the load stopped before the kill"})
+            return
+        node = nodes[self.rng.randrange(len(nodes))]
+        if node.process is None or node.process.poll() is not None:
+            self.kills.append({"error": "the node was not running"})
+            return
+        victim = node.process.pid
+        os.kill(victim, signal.SIGKILL)
+        node.process.wait()
+        killed_at = time.monotonic()
+        report: dict = {"victim": victim, "at": killed_at - self.started, "busy": False, "node": node.url}
+        self.kills.append(report)
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(node.start)
+        report.update(replacement=[node.process.pid], after=time.monotonic() - killed_at)
+
+    async def run(self, server: Server, nodes: list[Server] | None = None) -> None:
         limits = httpx.Limits(
             max_connections=2 * (len(self.users) + len(self.agents)) + 8, max_keepalive_connections=None
         )
-        self.client = httpx.AsyncClient(
-            base_url=self.url + API, timeout=httpx.Timeout(30.0, connect=5.0), limits=limits
-        )
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0), limits=limits)
         self.started = time.monotonic()
         cpu_client = time.process_time()
         cpu_server = {pid: _cpu_seconds(pid) for pid in server.worker_pids()}
         tasks = [asyncio.create_task(self.user_life(u)) for u in self.users]
         tasks += [asyncio.create_task(self.agent_life(a)) for a in self.agents]
-        killer = asyncio.create_task(self.killer(server)) if self.options.kill else None
+        killer = None
+        if self.options.kill:
+            killer = asyncio.create_task(
+                self.node_killer(nodes) if nodes and len(nodes) > 1 else self.killer(server)
+            )
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), timeout=self.options.duration)
@@ -786,21 +833,30 @@ def _backoff(attempt: int, rng: random.Random) -> float:
 # -- the audit ------------------------------------------------------------------------
 
 
-def audit(db: Path, load: Load) -> list[tuple[bool, str]]:
+def audit(db: Path | str, load: Load) -> list[tuple[bool, str]]:
     ledger, results = load.ledger, []
 
     def check(ok: bool, message: str) -> None:
         results.append((bool(ok), message))
 
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    try:
-        integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
-        foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
+    conn: Any
+    if str(db).startswith(("postgresql://", "postgres://")):
+        conn = Desk.open(str(db)).store  # ? placeholders and rows by name, as with sqlite3
         check(
-            integrity == "ok" and not foreign,
-            f"database integrity_check: {integrity}; foreign_key_check: {len(foreign)} problems",
+            True,
+            "database integrity: PostgreSQL's constraints (keys, checks, the one-open index) held every write",
         )
+    else:
+        conn = sqlite3.connect(db)
+        conn.row_factory = sqlite3.Row
+    try:
+        if isinstance(conn, sqlite3.Connection):
+            integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            foreign = conn.execute("PRAGMA foreign_key_check").fetchall()
+            check(
+                integrity == "ok" and not foreign,
+                f"database integrity_check: {integrity}; foreign_key_check: {len(foreign)} problems",
+            )
 
         users = {u.id for u in load.users}
         questions = {
@@ -826,7 +882,7 @@ def audit(db: Path, load: Load) -> list[tuple[bool, str]]:
             + (f"; wrong: {wrong[:10]}" if wrong else ""),
         )
         doubles = conn.execute(
-            "SELECT user_id, title, count(*) AS n FROM questions GROUP BY user_id, title HAVING n > 1"
+            "SELECT user_id, title, count(*) AS n FROM questions GROUP BY user_id, title HAVING count(*) > 1"
         ).fetchall()
         check(
             not doubles,
@@ -865,7 +921,7 @@ def audit(db: Path, load: Load) -> list[tuple[bool, str]]:
             + (f"; wrong: {wrong[:10]}" if wrong else ""),
         )
         doubles = conn.execute(
-            "SELECT body, count(*) AS n FROM comments GROUP BY body HAVING n > 1"
+            "SELECT body, count(*) AS n FROM comments GROUP BY body HAVING count(*) > 1"
         ).fetchall()
         check(
             not doubles,
@@ -909,7 +965,7 @@ def audit(db: Path, load: Load) -> list[tuple[bool, str]]:
         # the one-open-question rule
         two_open = conn.execute(
             "SELECT user_id, count(*) AS n FROM questions WHERE status IN ('waiting', 'in_progress')"
-            " GROUP BY user_id HAVING n > 1"
+            " GROUP BY user_id HAVING count(*) > 1"
         ).fetchall()
         open_now = conn.execute(
             "SELECT count(*) FROM questions WHERE status IN ('waiting', 'in_progress')"
@@ -922,6 +978,12 @@ def audit(db: Path, load: Load) -> list[tuple[bool, str]]:
     finally:
         conn.close()
 
+    twice = [visit for visit, n in Counter((qid, queued) for qid, queued, _ in ledger.takes).items() if n > 1]
+    check(
+        not twice,
+        f"no question was taken twice: {len(ledger.takes)} takes, each a different stay in the queue"
+        + (f"; twice: {twice[:10]}" if twice else ""),
+    )
     check(
         not ledger.live_failures,
         "live checks held: polls showed every accepted comment, 409s named the open question,"
@@ -935,6 +997,13 @@ def audit(db: Path, load: Load) -> list[tuple[bool, str]]:
         check(retried == 0, f"{retried} retries (none expected without --kill)")
     else:
         for report in load.kills or [{"error": "no kill happened"}]:
+            if "node" in report:
+                check(
+                    bool(report.get("replacement")),
+                    f"node {report['node']} (pid {report['victim']}) killed with SIGKILL at {report['at']:.1f} s;"
+                    f" started again as pid {report.get('replacement')} after {report.get('after', float('nan')):.2f} s",
+                )
+                continue
             check(
                 "victim" in report and report.get("replacement"),
                 f"worker {report.get('victim')} killed{' while running' if report.get('busy') else ''} at {report.get('at', 0):.1f} s; "
@@ -1016,9 +1085,11 @@ def print_report(load: Load, checks: list[tuple[bool, str]], server: Server, out
 # -- entry points -------------------------------------------------------------------
 
 
-def _prepare(options: Options, workdir: Path) -> tuple[Path, list[Account], list[Account], list[str]]:
-    db = workdir / "desk.sqlite3"
-    if options.template_db is not None:
+def _prepare(options: Options, workdir: Path) -> tuple[Path | str, list[Account], list[Account], list[str]]:
+    db: Path | str = workdir / "desk.sqlite3"
+    if options.postgres:
+        db = options.postgres
+    elif options.template_db is not None:
         source, target = sqlite3.connect(options.template_db), sqlite3.connect(db)
         source.backup(target)
         source.close(), target.close()
@@ -1043,8 +1114,14 @@ def run(options: Options, out: IO[str] | None = None) -> Report:
     out = out or sys.stdout
     workdir = Path(tempfile.mkdtemp(prefix="vksupport-load-"))
     server, passed = None, False
+    nodes: list[Server] = []
     try:
         db, users, agents, topics = _prepare(options, workdir)
+        if options.nodes > 1:
+            nodes = [Server(db, workdir, 1, f"node{n}") for n in range(options.nodes)]
+            report = _run_nodes(options, db, nodes, users, agents, topics, out)
+            passed = report.passed
+            return report
         server = Server(db, workdir, options.workers)
         print(
             f"vksupport desk load test: {options.users} users, {options.agents} agents, {options.duration:g} s, "
@@ -1067,12 +1144,47 @@ def run(options: Options, out: IO[str] | None = None) -> Report:
         passed = all(ok for ok, _ in checks)
         return Report(passed, load.stats.served, sum(load.stats.unexpected.values()), checks, load, db)
     finally:
-        if server is not None:
-            server.stop()
+        for node in [server, *nodes]:
+            if node is not None:
+                node.stop()
         if options.keep or not passed:
             print(f"kept {workdir} (desk.sqlite3, server.log)", file=out)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_nodes(
+    options: Options,
+    db: Path | str,
+    nodes: list[Server],
+    users: list[Account],
+    agents: list[Account],
+    topics: list[str],
+    out: IO[str],
+) -> Report:
+    """The load over several nodes on one database, requests round-robin between them."""
+    print(
+        f"vksupport desk load test: {options.users} users, {options.agents} agents, {options.duration:g} s, "
+        f"{len(nodes)} nodes on {'PostgreSQL' if options.postgres else 'SQLite'}, "
+        f"kill -9 of a node: {'yes' if options.kill else 'no'}, seed={options.seed}",
+        file=out,
+    )
+    started = time.monotonic()
+    for node in nodes:
+        node.start()
+    print(
+        f"nodes: {[node.url for node in nodes]}, up in {time.monotonic() - started:.1f} s",
+        file=out,
+        flush=True,
+    )
+    load = Load(options, [node.url for node in nodes], users, agents, topics)
+    asyncio.run(load.run(nodes[0], nodes))
+    for node in nodes:
+        node.stop()
+    checks = audit(db, load)
+    print_report(load, checks, nodes[0], out)
+    passed = all(ok for ok, _ in checks)
+    return Report(passed, load.stats.served, sum(load.stats.unexpected.values()), checks, load, Path(str(db)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1102,6 +1214,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary directory (database, server log)"
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run the nodes on this (empty) PostgreSQL database; 'temp' starts a throw-away cluster",
+    )
+    parser.add_argument("--nodes", type=int, default=1, help="server nodes sharing the database (default 1)")
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.users < 1 or args.agents < 1 or args.max_requests < 1:
         parser.error("--duration, --users, --agents and --max-requests must be positive")
@@ -1115,12 +1233,24 @@ def main(argv: list[str] | None = None) -> int:
         grace=args.grace,
         seed=args.seed,
         keep=args.keep,
+        nodes=max(1, args.nodes),
     )
+    cluster = None
     try:
+        if args.postgres == "temp":
+            sys.path.insert(0, str(ROOT / "tests"))
+            from pg_support import PostgresCluster
+
+            cluster = PostgresCluster().start()
+            args.postgres = cluster.new_database()
+        options.postgres = args.postgres
         report = run(options)
-    except RuntimeError as error:  # the server did not start
+    except RuntimeError as error:  # the server (or the cluster) did not start
         print(f"error: {error}", file=sys.stderr)
         return 2
+    finally:
+        if cluster is not None:
+            cluster.stop()
     return 0 if report.passed else 1
 
 

@@ -105,3 +105,46 @@ def pytest_terminal_summary(terminalreporter):
             "NOTE: the real-keyring tests did not run (no gnome-keyring/dbus here); .ci/run installs them.",
             yellow=True,
         )
+    if any("POSTGRESQL TESTS DID NOT RUN" in str(report.longrepr) for report in skipped):
+        terminalreporter.write_line(
+            "NOTE: the PostgreSQL tests did not run (no PostgreSQL here); .ci/run installs it.", yellow=True
+        )
+
+
+# -- PostgreSQL ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throw-away PostgreSQL cluster for the session (see pg_support.py).
+
+    Where it cannot start, the PostgreSQL tests skip, except in CI (CI=true) or with
+    VKSUPPORT_REQUIRE_POSTGRES=1, where they fail.
+    """
+    from pg_support import PostgresCluster, require_postgres
+
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+    except Exception as exc:  # noqa: BLE001 - any reason it cannot start is reported the same way
+        cluster.stop()
+        message = f"POSTGRESQL TESTS DID NOT RUN: the throw-away cluster did not start ({exc})"
+        if require_postgres():
+            pytest.fail(message)
+        pytest.skip(message)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster):
+    """A migrated PostgreSQL desk with the help centre loaded, copied by each database that needs one."""
+    url = pg_cluster.new_database()
+    Desk.open(url).close()
+    return url.rsplit("/", 1)[1]  # closed: a template may have no open connections
+
+
+@pytest.fixture
+def pg_url(pg_cluster, pg_template):
+    """A fresh PostgreSQL desk of this test's own."""
+    return pg_cluster.new_database(template=pg_template)

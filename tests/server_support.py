@@ -89,3 +89,22 @@ class DeskServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class Alternating:
+    """A client that sends each call to the next of several clients in turn (nodes behind a balancer)."""
+
+    def __init__(self, *clients):
+        self.clients = clients
+        self.turn = 0
+
+    def __getattr__(self, name):
+        if name == "close":
+            return lambda: [client.close() for client in self.clients]
+
+        def call(*args, **kwargs):
+            client = self.clients[self.turn % len(self.clients)]
+            self.turn += 1
+            return getattr(client, name)(*args, **kwargs)
+
+        return call

@@ -24,30 +24,61 @@ from vksupport_cli.errors import (
     OpenQuestionExists,
 )
 
-from server_support import DeskServer
+from server_support import Alternating, DeskServer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 _names = itertools.count()
 
 
+DESKS = ["sandbox", "sqlite-node", "pg-nodes"]
+
+
+@pytest.fixture(scope="module", params=DESKS)
+def kind(request):
+    """Which desk the module's tests run against: the in-process sandbox, one server on SQLite,
+    or two servers on one PostgreSQL with calls alternating between them."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def shared_db(tmp_path_factory, _template_db):
+def shared_db(kind, tmp_path_factory, _template_db, request):
+    """The desk's database: a SQLite file, or a PostgreSQL URL."""
+    if kind == "pg-nodes":
+        cluster = request.getfixturevalue("pg_cluster")
+        return cluster.new_database(template=request.getfixturevalue("pg_template"))
     path = tmp_path_factory.mktemp("contract") / "desk.sqlite3"
     shutil.copy(_template_db, path)
     return path
 
 
 @pytest.fixture(scope="module")
-def server(shared_db):
+def servers(kind, shared_db):
+    """The desk's server nodes (none for the sandbox)."""
+    count = {"sandbox": 0, "sqlite-node": 1, "pg-nodes": 2}[kind]
+    running = [DeskServer(shared_db).start() for _ in range(count)]
+    yield running
+    for server in running:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(kind, shared_db):
+    """One server on the desk's database (the tests of the HTTP adapter itself)."""
     with DeskServer(shared_db) as running:
         yield running
+
+
+def remote(servers, token):
+    """A client over HTTP: to the one node, or alternating between the nodes."""
+    clients = [HttpClient(server.url, token) for server in servers]
+    return clients[0] if len(clients) == 1 else Alternating(*clients)
 
 
 @pytest.fixture
 def operator(shared_db):
     """The desk itself, for what only an operator does; starts each test with an empty queue."""
     desk = Desk.open(shared_db)
-    desk.conn.execute("UPDATE questions SET status = 'closed' WHERE status IN ('waiting', 'in_progress')")
+    desk.store.execute("UPDATE questions SET status = 'closed' WHERE status IN ('waiting', 'in_progress')")
     desk.set_accepting(True)
     yield desk
     desk.close()
@@ -60,8 +91,8 @@ class People:
     stranger: object  # another fresh user
 
 
-@pytest.fixture(params=["sandbox", "http"])
-def people(request, operator, shared_db):
+@pytest.fixture
+def people(kind, operator, shared_db, servers):
     n = next(_names)
     accounts = {
         "user": operator.add_user(f"user-{n}", "user"),
@@ -70,11 +101,11 @@ def people(request, operator, shared_db):
     }
     clients = {}
     for role, (account, token) in accounts.items():
-        if request.param == "sandbox":
+        if kind == "sandbox":
             name = account.name
             clients[role] = LocalClient(Desk.open(shared_db), user=name, agent=name)
         else:
-            clients[role] = HttpClient(request.getfixturevalue("server").url, token)
+            clients[role] = remote(servers, token)
     yield People(**clients)
     for client in clients.values():
         client.close()
@@ -261,10 +292,13 @@ def test_queue_take_answer(people, operator):
     assert people.agent.agent_take() is None
 
 
-def test_wait_for_change_returns_the_changed_question_or_nothing(people, operator):
+def test_wait_for_change_returns_the_changed_question_or_nothing(kind, people, operator):
     question = ask(people.user)
     assert people.user.get_question(question.id) == question
-    assert people.user.offers_push()  # a sandbox in a file, a server that holds long-polls
+    if kind == "pg-nodes":  # PostgreSQL's changes are not watched: no long-poll is advertised, waits poll
+        assert not people.user.offers_push()
+    else:  # a sandbox in a file, a server that holds long-polls
+        assert people.user.offers_push()
     assert people.user.wait_for_change(question.id, 1) is None  # a second of nothing
     assert people.agent.agent_take().id == question.id
     taken = people.user.wait_for_change(question.id, 30)
@@ -290,18 +324,19 @@ def test_not_accepting(people, operator):
     assert people.user.list_questions().questions == []
 
 
-def test_both_adapters_give_the_same_records(operator, shared_db, server):
-    """Same question read through both adapters: equal records, field for field."""
+def test_both_adapters_give_the_same_records(operator, shared_db, server, servers):
+    """Same question read through both adapters (and every node): equal records, field for field."""
     account, token = operator.add_user(f"twin-{next(_names)}")
     local = LocalClient(Desk.open(shared_db), user=account.name)
-    remote = HttpClient(server.url, token)
     question = ask(local, attachments=[("a.png", PNG)])
     local.comment(question.id, "Коммент")
-    assert remote.get_question(question.id) == local.get_question(question.id)
-    assert remote.list_questions() == local.list_questions()
-    assert remote.search_help("пароль") == local.search_help("пароль")
+    for node in [server, *servers]:
+        over_http = HttpClient(node.url, token)
+        assert over_http.get_question(question.id) == local.get_question(question.id)
+        assert over_http.list_questions() == local.list_questions()
+        assert over_http.search_help("пароль") == local.search_help("пароль")
+        over_http.close()
     local.close()
-    remote.close()
 
 
 def test_a_bad_token_is_not_signed_in(server):

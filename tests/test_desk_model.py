@@ -146,11 +146,11 @@ class DeskMachine(RuleBasedStateMachine):
         target.close()
         self.clock = Clock()
         self.desk = Desk.open(self.path, clock=self.clock)
-        # The desk hands out waiting questions in SQLite's random() order. Hypothesis must
-        # replay an example exactly (to shrink it, and to stay deterministic), so random() is
-        # overridden on this connection by a generator that each take seeds from its ``pick``.
+        # The desk hands out waiting questions at random (its ``rng`` draws the queue's keys and
+        # each take's point). Hypothesis must replay an example exactly (to shrink it, and to stay
+        # deterministic), so the desk draws from a generator that each take seeds from its ``pick``.
         self.rng = random.Random(0)
-        self.desk.conn.create_function("random", 0, lambda: self.rng.randint(-(2**63), 2**63 - 1))
+        self.desk.rng = self.rng
         self.people = {name: self.desk.ensure_user(name) for name in USERS}
         self.people.update({name: self.desk.ensure_user(name, "agent") for name in AGENTS})
         # the model

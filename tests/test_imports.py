@@ -9,11 +9,13 @@ What loads what today (keep this in step with the assertions):
 - ``vksupport --version`` and ``import vksupport_cli.cli.main``: the package's
   ``__init__`` and ``cli.main`` only; Typer and click are imported inside
   ``main.run``, after the ``--version`` shortcut.
+- No client start-up imports psycopg (the PostgreSQL driver): desk/store.py loads
+  desk/postgres.py only for a ``postgresql://`` desk database.
 - ``vksupport list --json``, ``show ID --json`` and ``search-help Q --json``
   take the fast path (``cli/fast.py``): no click, no Typer, no rich; the desk
   (sqlite3, PyStemmer through desk.search); no httpx (``client.http`` is
   imported only for a URL server), no keyring (the sandbox needs no token),
-  no server packages. Any other command line goes through Typer.
+  no server packages, no psycopg. Any other command line goes through Typer.
 - ``vksupport list`` (for a person): click and Typer, only the command's own
   module; rich comes with ``Context.console`` and the human renderers.
 - ``vksupport --help``: Typer and click, and of ours only the entry point,
@@ -32,7 +34,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("httpx", "keyring", "rich", "starlette", "uvicorn", "typer")
+HEAVY = ("httpx", "keyring", "rich", "starlette", "uvicorn", "typer", "psycopg", "psycopg_pool")
+#: The PostgreSQL driver: loaded only by a desk whose --db is a postgresql:// URL.
+POSTGRES = ("psycopg", "psycopg_pool")
 
 
 def imported(
@@ -120,7 +124,7 @@ def test_list_on_the_sandbox_imports_no_network_keyring_server_or_rich(sandbox_w
     done, modules = imported(["-m", "vksupport_cli", "list", "--json"], env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(json.loads(done.stdout)) == 4
-    assert offenders(modules, ("httpx", "keyring", "starlette", "uvicorn", "rich")) == {}
+    assert offenders(modules, ("httpx", "keyring", "starlette", "uvicorn", "rich", *POSTGRES)) == {}
     # It does need the command tree: a guard that proves the run went through Typer.
     assert "typer" in {name.split(".")[0] for _, name in modules}
     names = {name for _, name in modules}
@@ -143,7 +147,10 @@ def test_the_json_data_commands_import_no_typer_click_or_rich(sandbox_with_histo
     done, modules = imported(["-m", "vksupport_cli", *args], env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)
-    assert offenders(modules, ("typer", "click", "rich", "httpx", "keyring", "starlette", "uvicorn")) == {}
+    assert (
+        offenders(modules, ("typer", "click", "rich", "httpx", "keyring", "starlette", "uvicorn", *POSTGRES))
+        == {}
+    )
     assert any(name == "vksupport_cli.cli.fast" for _, name in modules)
 
 
@@ -167,3 +174,14 @@ def test_help_imports_no_command_module_no_desk_and_no_rich():
         }
     ), loaded
     assert offenders(modules, ("rich", "httpx", "keyring", "starlette", "uvicorn")) == {}
+
+
+def test_operator_commands_on_a_sqlite_desk_import_no_postgres_driver(isolated_home, tmp_path):
+    done, modules = imported(
+        ["-m", "vksupport_cli", "desk", "accepting", "on", "--db", str(tmp_path / "desk.sqlite3")]
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert offenders(modules, POSTGRES) == {}
+    # The guard can fail: the same import check sees the driver when it is loaded.
+    _, loaded = imported(["-c", "import vksupport_cli.desk.postgres"])
+    assert set(offenders(loaded, POSTGRES)) == set(POSTGRES)

@@ -74,3 +74,14 @@ def test_the_audit_catches_a_lost_write(load_desk, _template_db):
         ), failed
     finally:
         shutil.rmtree(report.db.parent, ignore_errors=True)
+
+
+def test_a_short_load_over_two_nodes_on_postgresql_survives_a_node_killed(load_desk, pg_cluster):
+    """Two nodes on one PostgreSQL, requests round-robin; one node is kill -9'ed and restarted."""
+    url = pg_cluster.new_database()
+    report, printed = _run(load_desk, None, duration=4, users=10, agents=3, kill=True, postgres=url, nodes=2)
+    assert report.passed, printed
+    (kill,) = report.load.kills
+    assert kill.get("node") and kill.get("replacement"), printed
+    assert report.load.ledger.takes and report.load.ledger.questions, printed
+    assert "AUDIT PASSED" in printed and "no question was taken twice" in printed

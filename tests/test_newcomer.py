@@ -601,7 +601,8 @@ def test_desk_serve_says_where_it_serves_logs_requests_and_stops_cleanly(tmp_pat
 @pytest.mark.parametrize(
     "db, words",
     [
-        ("postgresql://desk:secret@db.example/desk", "postgresql:// URL"),
+        # a postgresql:// URL is a desk database (test_postgres.py); any other scheme is refused
+        ("mysql://desk:secret@db.example/desk", "postgresql:// URL"),
         ("/dev/null/desk.sqlite3", "Cannot open the database"),
         ("DAMAGED", "is damaged"),
         ("FOLDER", "is a folder"),

@@ -26,10 +26,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 1000
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\nxref\n0 1\ntrailer << >>\nstartxref\n9\n%%EOF\n"
 
 
-@pytest.fixture
-def limited(db_path, clock):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def limited(request, db_path, clock):
+    """A desk with small limits, on either database (the usage ledger is in both schemas)."""
+    target = db_path if request.param == "sqlite" else request.getfixturevalue("pg_url")
     desk = Desk.open(
-        db_path, clock=clock, limits=Limits(questions_per_day=3, attachment_quota_bytes=3 * len(PNG))
+        target, clock=clock, limits=Limits(questions_per_day=3, attachment_quota_bytes=3 * len(PNG))
     )
     yield desk
     desk.close()

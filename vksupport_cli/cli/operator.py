@@ -23,18 +23,32 @@ app = typer.Typer(
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help=_("The desk's SQLite file. Default: the sandbox's."), metavar="FILE"),
+    typer.Option(
+        "--db",
+        envvar="VKSUPPORT_DESK_DB",
+        help=_("The desk's database: a SQLite file or a postgresql:// URL. Default: the sandbox's."),
+        show_envvar=True,
+        metavar="FILE|URL",
+    ),
 ]
 
+#: The URLs a desk database may be (desk/store.py's POSTGRES_SCHEMES; not imported: no desk on --help).
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
-def _db_path(db: str | None) -> Path:
-    """The database file --db names (default: the sandbox's); a URL or a folder is refused plainly."""
+
+def _db_path(db: str | None) -> str | Path:
+    """The database --db names (default: the sandbox's): a SQLite file, or a postgresql:// URL as given;
+    any other URL, or a folder, is refused plainly."""
     if db is None:
         return paths.sandbox_db()
+    if db.startswith(POSTGRES_SCHEMES):
+        return db
     scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]+)://", db)
     if scheme:
         raise UsageError(
-            _("--db takes a SQLite file; this desk cannot use a {scheme}:// URL.").format(scheme=scheme[1])
+            _("A desk database is a SQLite file path or a postgresql:// URL, not a {scheme}:// URL.").format(
+                scheme=scheme[1]
+            )
         )
     path = Path(db).expanduser()
     if path.is_dir():
@@ -46,11 +60,13 @@ def _open(db: str | None) -> Desk:
     from ..desk.service import Desk
 
     path = _db_path(db)
+    if isinstance(path, str):  # a postgresql:// URL: an unreachable server is the store's sentence
+        return Desk.open(path)
     with storage_errors(path):
         return Desk.open(path)
 
 
-def _shown(path: Path) -> str:
+def _shown(path: str | Path) -> str:
     """The database as the operator may see it printed: a path, or a URL without its password."""
     text = str(path)
     return re.sub(r"(://[^/@:]*):[^/@]*@", r"\1:***@", text)

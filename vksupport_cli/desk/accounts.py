@@ -31,6 +31,7 @@ class Accounts(DeskPart):
             raise BadInput(_("Role must be one of {choices}.").format(choices=", ".join(ROLES)))
         token = "vks_" + secrets.token_urlsafe(32)
         with self.store.write():
+            self.store.lock(f"vksupport:user:{name}")
             if self._user_row("name = ?", name):
                 raise Conflict(_("A user named {name!r} already exists.").format(name=name))
             user_id = self.store.insert(

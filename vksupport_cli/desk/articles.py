@@ -18,13 +18,14 @@ from .store import Store
 
 class HelpCentre(DeskPart):
     def search_help(self, query: str, *, category: str | None = None, limit: int = 10) -> list[SearchHit]:
-        ranked, interpreted_as = search.interpret(self.store.conn, query, category=category, limit=limit)
+        index = self.store.search_conn()  # the articles with their index, current
+        ranked, interpreted_as = search.interpret(index, query, category=category, limit=limit)
         if not ranked:
             return []
         slugs = [slug for slug, _ in ranked]
         rows = {
             row["slug"]: row
-            for row in self.store.execute(
+            for row in index.execute(
                 f"SELECT slug, category, title, title_en, body, can_ask FROM articles"  # noqa: S608 - only ? marks
                 f" WHERE slug IN ({','.join('?' * len(slugs))})",
                 slugs,
@@ -69,7 +70,7 @@ class HelpCentre(DeskPart):
 
     def import_help(self, path: str | Path) -> int:
         """Replace the help centre with the JSONL corpus at ``path``; returns the count."""
-        return helpcenter.load(self.store.conn, helpcenter.read_articles(path))
+        return self.store.load_articles(helpcenter.read_articles(path))
 
 
 def categories(store: Store) -> list[str]:

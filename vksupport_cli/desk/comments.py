@@ -27,6 +27,8 @@ class Comments(DeskPart):
         moment = self.clock()
         now = iso(moment)
         with self.store.write():
+            if key:
+                idempotency.hold(self.store, user, key)
             if key and (earlier := idempotency.replayed(self.store, user, key, request, moment)) is not None:
                 return self._comment(earlier)
             row = self._own_row(user, question_id, authored=True)
@@ -38,11 +40,12 @@ class Comments(DeskPart):
             if row["status"] == "answered":
                 refuse_if_open(self.store, user)
                 try:
-                    self.store.execute(
-                        "UPDATE questions SET status = 'waiting', agent_id = NULL,"
-                        " queued_at = ?, updated_at = ? WHERE id = ?",
-                        (now, now, question_id),
-                    )
+                    with self.store.savepoint():
+                        self.store.execute(
+                            "UPDATE questions SET status = 'waiting', agent_id = NULL,"
+                            " queued_at = ?, updated_at = ?, pick = ? WHERE id = ?",
+                            (now, now, self._pick(), question_id),
+                        )
                 except self.store.IntegrityError:
                     refuse_if_open(self.store, user)
                     raise

@@ -38,6 +38,11 @@ _OWNER_OF = {
 }
 
 
+def hold(store: Store, user: User, key: str) -> None:
+    """Make requests with the same key wait for each other (call first in the write)."""
+    store.lock(f"vksupport:key:{user.id}:{key}")
+
+
 @dataclass(frozen=True)
 class Request:
     """What a key is bound to, besides its user."""

@@ -95,6 +95,8 @@ class Questions(DeskPart):
         moment = self.clock()
         now = iso(moment)
         with self.store.write():
+            if key:
+                idempotency.hold(self.store, user, key)
             if key and (earlier := idempotency.replayed(self.store, user, key, request, moment)) is not None:
                 return AskResult(self._question(user, earlier), None)
             if not self.accepting():
@@ -105,14 +107,15 @@ class Questions(DeskPart):
             limits.check_attachments(self.store, self.limits, user.id, moment, incoming)
             repeats = repeated_question(self.store, user, title, body)
             try:
-                question_id = self.store.insert(
-                    """
-                    INSERT INTO questions (user_id, kind, topic, title, body, link, status,
-                                           created_at, updated_at, queued_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?)
-                    """,
-                    (user.id, kind, topic, title, body, link, now, now, now),
-                )
+                with self.store.savepoint():
+                    question_id = self.store.insert(
+                        """
+                        INSERT INTO questions (user_id, kind, topic, title, body, link, status,
+                                               created_at, updated_at, queued_at, pick)
+                        VALUES (?, ?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?)
+                        """,
+                        (user.id, kind, topic, title, body, link, now, now, now, self._pick()),
+                    )
             except self.store.IntegrityError:  # another writer won the race
                 refuse_if_open(self.store, user)
                 raise

@@ -1,5 +1,14 @@
 """The agent queue: agents take waiting questions (advertisers first, else at random) and see
-what waits in order of urgency."""
+what waits in order of urgency.
+
+Every waiting question holds a random key (``pick``, drawn when it enters the
+queue). A take draws a random point and takes the waiting question with the
+first key at or after it, wrapping to the smallest key: one probe of the
+``questions_queue`` index (kind, pick) per try, never a sort of the whole
+queue. Advertisers' questions are tried first. Where the database locks rows,
+the probe skips rows another agent holds (``FOR UPDATE SKIP LOCKED``), so ten
+agents taking at once never wait on each other and never get the same question.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +17,13 @@ from ..i18n import _
 from .accounts import require_agent
 from .inputs import LIST_LIMIT_MAX
 from .models import Question, User
-from .records import QUESTION_SELECT, DeskPart
+from .records import PICKS, QUESTION_SELECT, DeskPart
+from .store import Store
 
-#: How a question is picked from the queue: advertisers first, then at random.
-_QUEUE_ORDER = "CASE kind WHEN 'ads' THEN 0 ELSE 1 END, random()"
+#: The order kinds are served in.
+_KINDS_FIRST = ("ads", "standard")
+#: At or after the point, then (wrapping) before it.
+BOUNDS = ("pick >= ?", "pick < ?")
 
 
 class AgentQueue(DeskPart):
@@ -19,18 +31,26 @@ class AgentQueue(DeskPart):
         """Give the agent a waiting question (advertisers first, else at random), or None."""
         require_agent(agent)
         now = self._now()
+        point = self.rng.randrange(PICKS)
         with self.store.write():
-            row = self.store.execute(
-                f"SELECT id FROM questions WHERE status = 'waiting' ORDER BY {_QUEUE_ORDER} LIMIT 1"  # noqa: S608 - a constant
-            ).fetchone()
-            if row is None:
+            question_id = self._next_waiting(point)
+            if question_id is None:
                 return None
             self.store.execute(
                 "UPDATE questions SET status = 'in_progress', agent_id = ?,"
                 " taken_at = COALESCE(taken_at, ?), updated_at = ? WHERE id = ?",
-                (agent.id, now, now, row["id"]),
+                (agent.id, now, now, question_id),
             )
-        return self._question(agent, row["id"])
+        return self._question(agent, question_id)
+
+    def _next_waiting(self, point: int) -> int | None:
+        """The waiting question whose key is first at or after ``point`` (wrapping), ads first."""
+        for kind in _KINDS_FIRST:
+            for bound in BOUNDS:
+                row = self.store.execute(probe(self.store, bound), (kind, point)).fetchone()
+                if row is not None:
+                    return int(row[0])
+        return None
 
     def queue(self, agent: User, *, limit: int = 100) -> list[Question]:
         """Waiting questions in the order of urgency: advertisers first, then oldest."""
@@ -44,3 +64,11 @@ class AgentQueue(DeskPart):
         ).fetchall()
         loaded = self._loaded()
         return [self._build(row, [], [], loaded) for row in rows]
+
+
+def probe(store: Store, bound: str) -> str:
+    """The SELECT of one probe: the first waiting question of a kind within ``bound`` of the point."""
+    return (
+        f"SELECT id FROM questions WHERE status = 'waiting' AND kind = ? AND {bound}"  # noqa: S608
+        f" ORDER BY pick, id LIMIT 1{store.skip_locked}"
+    )

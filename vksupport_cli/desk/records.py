@@ -9,6 +9,7 @@ user sees only their own questions, another's is "not found", never
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +25,8 @@ STANDARD_ANSWER_TIME = timedelta(hours=24)
 LOADED_ANSWER_TIME = timedelta(days=5)
 #: Waiting questions beyond which the desk counts as loaded (answers take up to 5 days).
 LOAD_THRESHOLD = 500
+#: A waiting question's queue key is a random integer below this (see queue.py).
+PICKS = 2**31
 
 QUESTION_SELECT = """
     SELECT q.*, u.name AS author, a.name AS agent
@@ -55,6 +58,12 @@ class DeskPart:
         self.clock = clock
         #: Per-user limits (questions a day, attachment storage); none unless the operator sets them.
         self.limits = limits or Limits.none()
+        #: Where the queue's keys come from (a test seeds it to replay a run).
+        self.rng = random.Random()  # noqa: S311 - fairness, not secrecy
+
+    def _pick(self) -> int:
+        """A new queue key for a question going into the queue."""
+        return self.rng.randrange(PICKS)
 
     def _now(self) -> str:
         return iso(self.clock())
@@ -67,7 +76,9 @@ class DeskPart:
     def _own_row(self, user: User, question_id: int, *, authored: bool = False) -> Any:
         """The question row if ``user`` may see it (``authored``: only its author)."""
         check_id(question_id)
-        row = self.store.execute(f"{QUESTION_SELECT} WHERE q.id = ?", (question_id,)).fetchone()
+        # Inside a write the row is locked until the transaction ends (on databases that lock rows).
+        lock = self.store.lock_rows if self.store.in_write() else ""
+        row = self.store.execute(f"{QUESTION_SELECT} WHERE q.id = ?{lock}", (question_id,)).fetchone()
         visible = row is not None and (row["user_id"] == user.id or (user.role == "agent" and not authored))
         if not visible:
             raise NotFound(_("There is no question {id} of yours.").format(id=question_id))
@@ -102,7 +113,7 @@ class DeskPart:
 
     def _loaded(self) -> bool:
         waiting: int = self.store.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM questions WHERE status = 'waiting' LIMIT ?)",
+            "SELECT count(*) FROM (SELECT 1 FROM questions WHERE status = 'waiting' LIMIT ?) AS w",
             (LOAD_THRESHOLD + 1,),
         ).fetchone()[0]
         return waiting > LOAD_THRESHOLD

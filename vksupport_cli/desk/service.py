@@ -12,9 +12,9 @@ Each part governs one thing, in its own module:
 They share records.py (reading questions, what a user may see), inputs.py
 (limits and the checks on what callers send) and idempotency.py (replayed
 creates). They speak to the database through store.py, the one seam where
-databases differ. Callers pass the acting ``User``; the desk decides what that
+databases differ (SQLite there, PostgreSQL in postgres.py). Callers pass the acting ``User``; the desk decides what that
 user may see and do. Each write runs in one transaction, and the rules that
-must hold across processes are the database's (see db.py).
+must hold across processes and nodes are the database's (schema.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from . import db, helpcenter, search
 from .accounts import Accounts, hash_token
 from .articles import HelpCentre
 from .attachments import ATTACHMENT_TYPES, TEXT_SUFFIXES, Attachments
@@ -44,7 +43,7 @@ from .limits import Limits
 from .questions import LIST_FILTERS, Questions
 from .queue import AgentQueue
 from .records import LOAD_THRESHOLD, LOADED_ANSWER_TIME, STANDARD_ANSWER_TIME, iso, parse_iso, utc_now
-from .store import SQLiteStore
+from .store import SQLiteStore, Store, open_store
 
 __all__ = [
     "ATTACHMENTS_MAX",
@@ -74,23 +73,34 @@ class Desk(Accounts, HelpCentre, Questions, Comments, Attachments, AgentQueue):
     """The support desk: every part, over one store."""
 
     def __init__(
-        self, conn: sqlite3.Connection, clock: Callable[[], datetime] = utc_now, limits: Limits | None = None
+        self,
+        store: Store | sqlite3.Connection,
+        clock: Callable[[], datetime] = utc_now,
+        limits: Limits | None = None,
     ):
-        super().__init__(SQLiteStore(conn), clock, limits)
-        self.conn = conn
+        super().__init__(
+            SQLiteStore(store) if isinstance(store, sqlite3.Connection) else store, clock, limits
+        )
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The SQLite connection of a desk in a SQLite file (tests and the operator reach past the rules)."""
+        if not isinstance(self.store, SQLiteStore):
+            raise AttributeError("a PostgreSQL desk has no single connection")
+        return self.store.conn
 
     @classmethod
     def open(
-        cls, path: str | Path, clock: Callable[[], datetime] = utc_now, *, limits: Limits | None = None
+        cls, target: str | Path, clock: Callable[[], datetime] = utc_now, *, limits: Limits | None = None
     ) -> Desk:
-        """Open (creating or migrating) the desk at ``path``, with the help centre loaded.
+        """Open (creating or migrating) the desk at ``target`` (a SQLite path or a postgresql:// URL),
+        with the help centre loaded.
 
         ``limits``: per-user limits (limits.py); none by default, as in the sandbox.
         """
-        conn = db.connect(path)
-        helpcenter.ensure_loaded(conn)
-        search.ensure_index(conn)
-        return cls(conn, clock, limits)
+        store = open_store(target)
+        store.ensure_articles()
+        return cls(store, clock, limits)
 
     def close(self) -> None:
         self.store.close()

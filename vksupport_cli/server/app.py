@@ -2,9 +2,12 @@
 
 Handlers only translate: read the request, call the desk, write the reply. The
 desk is called directly from async handlers, so one worker process serves one
-request at a time against its SQLite connection (writes are serial in SQLite
-anyway); more throughput comes from more worker processes on the same file,
-which stay correct because the rules are the database's.
+request at a time against its database (writes are serial in SQLite anyway);
+more throughput comes from more worker processes, or more nodes on one
+PostgreSQL, which stay correct because the rules are the database's. What a
+worker keeps for itself is its rate-limit buckets (per node, see the README's
+"Deploying a desk") and, on PostgreSQL, its help-search index, rebuilt when
+the articles change.
 
 No request body is ever held whole beyond a small bound: JSON bodies are capped
 at ``MAX_JSON_BYTES`` while they arrive, and an attachment goes up as its own
@@ -13,7 +16,9 @@ limit) and spooled to a temporary file that the desk reads in chunks.
 
 The question GET is also a long-poll (``?wait=SECONDS`` with If-None-Match):
 it answers as soon as the question changes, woken by push.py's one watcher per
-worker, and never holds the event loop while it waits.
+worker, and never holds the event loop while it waits. Only a desk whose
+changes can be watched (SQLite) offers it; on PostgreSQL the long-poll is not
+advertised and clients poll.
 """
 
 from __future__ import annotations
