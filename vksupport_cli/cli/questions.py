@@ -16,7 +16,7 @@ import typer
 from .. import drafts
 from ..desk.models import ADS_CATEGORY, AskResult, Attachment, Comment, Question, SearchHit
 from ..drafts import Draft
-from ..errors import IdempotencyMismatch, NotFound
+from ..errors import Conflict, IdempotencyMismatch, NotFound
 from ..i18n import _, ngettext
 from . import complete, compose
 from .context import Aborted, Context, Interrupted, UsageError, WaitTimedOut
@@ -395,7 +395,11 @@ def keeping(ctx: Context, draft: Draft) -> Iterator[Draft]:
         mismatch = isinstance(error, IdempotencyMismatch)
         # The question went in but an attachment was refused: a resend (by the same key) finds the
         # question and sends only the files it lacks, so the draft is worth keeping.
-        partial = not mismatch and isinstance(getattr(error, "details", {}).get("question_id"), int)
+        partial = (
+            draft.kind == "ask"
+            and not isinstance(error, Conflict)  # an open question or a replayed key names a question too
+            and isinstance(getattr(error, "details", {}).get("question_id"), int)
+        )
         if draft.has_text and (retry or mismatch or partial or draft.typed or resumed):
             from .drafts import resend_command
 
