@@ -275,7 +275,9 @@ def test_declining_delete_is_not_an_error():
 def test_ctrl_c_in_wait_says_waiting_stopped():
     in_process(*ASK)
     with Terminal("wait", "1", "--interval", "1") as term:
-        term.expect("Waiting")
+        # "Waiting for an answer to #1…", or the first report over it ("#1: waiting for …")
+        # when that comes before the spinner's first frame.
+        term.expect("#1")
         term.interrupt()
         code = term.wait()
     assert code == exits.INTERRUPTED

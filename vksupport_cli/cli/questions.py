@@ -876,6 +876,9 @@ def wait(
 ) -> None:
     ctx: Context = tctx.obj
     try:
+        # Open the desk (and import what waiting needs) before the spinner invites Ctrl-C: an
+        # interrupt that lands inside an import is swallowed by Python ("Exception ignored").
+        ctx.client.offers_push()
         if ctx.stdout_is_terminal and not as_json and field is None:
             with ctx.err_console.status(_("Waiting for an answer to #{id}…").format(id=question_id)) as live:
 
