@@ -139,26 +139,44 @@ class PostgresStore:
         return int(row[0])
 
     @contextmanager
-    def write(self) -> Iterator[None]:
-        """One transaction on one pooled connection; nested use joins the outer one."""
+    def pinned(self) -> Iterator[None]:
+        """Every statement of one desk call on one pooled connection; nested use joins the outer one.
+
+        A connection is taken from the pool once per call, not once per statement,
+        and the call's reads and writes go to the server on it one after another.
+        Held in a thread-local: a desk call runs wholly in one thread.
+        """
         if self._current() is not None:
             yield
             return
-        with self.pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn:
             self._local.conn = conn
             try:
                 yield
             finally:
                 self._local.conn = None
 
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One transaction on the call's connection; nested use joins the outer one."""
+        if self.in_write():
+            yield
+            return
+        with self.pinned(), self._local.conn.transaction():
+            self._local.writing = True
+            try:
+                yield
+            finally:
+                self._local.writing = False
+
     def in_write(self) -> bool:
-        return self._current() is not None
+        return bool(getattr(self._local, "writing", False))
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Inside a write: a failed statement undoes only itself, and the transaction goes on."""
         conn = self._current()
-        if conn is None:
+        if conn is None or not self.in_write():
             yield
             return
         with conn.transaction():

@@ -17,7 +17,7 @@ from ..i18n import _
 from .accounts import require_agent
 from .inputs import LIST_LIMIT_MAX
 from .models import Question, User
-from .records import PICKS, QUESTION_SELECT, DeskPart
+from .records import LIST_SELECT, LOAD_THRESHOLD, PICKS, DeskPart, loaded_from
 from .store import Store
 
 #: The order kinds are served in.
@@ -58,11 +58,11 @@ class AgentQueue(DeskPart):
         if not 1 <= limit <= LIST_LIMIT_MAX:
             raise BadInput(_("Limit must be between 1 and {limit}.").format(limit=LIST_LIMIT_MAX))
         rows = self.store.execute(
-            f"{QUESTION_SELECT} WHERE q.status = 'waiting'"
+            f"{LIST_SELECT} WHERE q.status = 'waiting'"
             " ORDER BY CASE q.kind WHEN 'ads' THEN 0 ELSE 1 END, q.queued_at, q.id LIMIT ?",
-            (limit,),
+            (LOAD_THRESHOLD + 1, limit),
         ).fetchall()
-        loaded = self._loaded()
+        loaded = next((flag for row in rows if (flag := loaded_from(row)) is not None), False)
         return [self._build(row, [], [], loaded) for row in rows]
 
 
