@@ -94,16 +94,16 @@ def test_an_old_sqlite_desk_is_migrated_forward_and_keeps_its_queue(tmp_path):
 # -- the queue's plan -------------------------------------------------------------------------
 
 
+#: Kind and point for each of the take's probes (ads at or after, ads before, standard ...).
+PROBE_ARGS = ("ads", 12345) * 2 + ("standard", 12345) * 2
+
+
 def test_a_take_on_sqlite_probes_the_queue_index_and_sorts_nothing(db_path):
     desk = Desk.open(db_path)
-    for bound in queue.BOUNDS:
-        plan = " | ".join(
-            row[3]
-            for row in desk.conn.execute(
-                "EXPLAIN QUERY PLAN " + queue.probe(desk.store, bound), ("standard", 12345)
-            )
-        )
-        assert "questions_queue" in plan and "TEMP B-TREE" not in plan, plan
+    plan = " | ".join(
+        row[3] for row in desk.conn.execute("EXPLAIN QUERY PLAN " + queue.probes(desk.store), PROBE_ARGS)
+    )
+    assert plan.count("questions_queue") == 4 and "TEMP B-TREE" not in plan, plan
     desk.close()
 
 
@@ -111,15 +111,11 @@ def test_a_take_on_postgresql_probes_the_queue_index_and_skips_locked_rows(pg_ur
     desk = Desk.open(pg_url)
     with desk.store.write():
         desk.store.execute("SET LOCAL enable_seqscan = off")  # a small table would otherwise be scanned
-        for bound in queue.BOUNDS:
-            plan = " | ".join(
-                row[0]
-                for row in desk.store.execute(
-                    "EXPLAIN " + queue.probe(desk.store, bound), ("standard", 12345)
-                )
-            )
-            assert "questions_queue" in plan and "Sort" not in plan and "LockRows" in plan, plan
-    assert "SKIP LOCKED" in queue.probe(desk.store, queue.BOUNDS[0])
+        plan = " | ".join(
+            row[0] for row in desk.store.execute("EXPLAIN " + queue.probes(desk.store), PROBE_ARGS)
+        )
+    assert plan.count("questions_queue") == 4 and "Sort" not in plan and plan.count("LockRows") == 4, plan
+    assert queue.probes(desk.store).count("SKIP LOCKED") == 4
     desk.close()
 
 
