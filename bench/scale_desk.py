@@ -82,13 +82,13 @@ def line(name: str, values: list[float]) -> str:
 # -- PostgreSQL ----------------------------------------------------------------------------
 
 
-def load_postgres(url: str, scale: float, out) -> dict:
+def load_postgres(url: str, scale: float, out, asks: int) -> dict:
     """Fill an empty desk database; returns the ids the measurements need."""
     import psycopg
 
     questions, users = int(1_000_000 * scale), int(100_000 * scale)
     waiting, heavy = int(100_000 * scale), max(20, int(1_000 * scale))
-    askers = max(2_500, int(5_000 * scale))  # users with no question: one per ask measured
+    askers = asks  # users with no question: one per ask measured
     Desk.open(url).close()  # the schema and the help centre
     rng = random.Random(1)
     started = time.monotonic()
@@ -364,9 +364,10 @@ def main(argv: list[str] | None = None) -> int:
 
             cluster = PostgresCluster().start()
             url = cluster.new_database()
-        ids = load_postgres(url, args.scale, out)
-        ids["askers"] = iter(ids["askers"])  # shared by both passes: each ask needs a user with none open
+        rates = [float(r) for r in args.rate.split(",") if r.strip()]
         sequential = min(args.ops, 300)
+        ids = load_postgres(url, args.scale, out, asks=sequential + args.ops * (1 + len(rates)))
+        ids["askers"] = iter(ids["askers"])  # shared by both passes: each ask needs a user with none open
         print(
             f"PostgreSQL, 1 connection, {sequential} operations each (the cost of one):", file=out, flush=True
         )
@@ -377,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         measure_postgres(url, ids, args.ops, args.threads, out)
-        for rate in (float(r) for r in args.rate.split(",") if r.strip()):
+        for rate in rates:
             print(
                 f"PostgreSQL, open loop: {rate:,.0f} operations/s offered, up to {args.threads} connections,"
                 f" {args.ops} operations each (latency from when each was due):",

@@ -73,7 +73,9 @@ __all__ = [
 ]
 
 
-#: The desk's calls: each runs its statements on one connection (``Store.pinned``).
+#: The desk's calls: each runs its statements on one connection (``Store.pinned``). Not
+#: ``search_help``: on PostgreSQL it may wait for this node's search index to be rebuilt by
+#: another call, and must not hold a connection of the pool while it waits.
 CALLS = (
     "accepting",
     "add_user",
@@ -94,7 +96,6 @@ CALLS = (
     "list_questions",
     "queue",
     "rate",
-    "search_help",
     "set_accepting",
     "take",
     "topics",
