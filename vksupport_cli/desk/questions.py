@@ -31,7 +31,7 @@ from .inputs import (
     is_int,
 )
 from .models import KINDS, OPEN_STATUSES, RATINGS, AskResult, Question, QuestionPage, User, edit_refusal
-from .records import LIST_SELECT, LOAD_THRESHOLD, DeskPart, iso, loaded_from
+from .records import LIST_SELECT, DeskPart, iso, loaded_from
 from .store import Store
 
 LIST_FILTERS = ("all", "open", *("waiting", "in_progress", "answered", "closed"))
@@ -152,7 +152,7 @@ class Questions(DeskPart):
             args.append(int(cursor))
         rows = self.store.execute(
             f"{LIST_SELECT} WHERE {where} ORDER BY q.id DESC LIMIT ?",
-            (LOAD_THRESHOLD + 1, *args, limit + 1),
+            (*args, limit + 1),
         ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]

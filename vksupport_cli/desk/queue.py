@@ -17,7 +17,7 @@ from ..i18n import _
 from .accounts import require_agent
 from .inputs import LIST_LIMIT_MAX
 from .models import Question, User
-from .records import LIST_SELECT, LOAD_THRESHOLD, PICKS, DeskPart, loaded_from
+from .records import LIST_SELECT, PICKS, DeskPart, loaded_from
 from .store import Store
 
 #: The order kinds are served in.
@@ -57,7 +57,7 @@ class AgentQueue(DeskPart):
         rows = self.store.execute(
             f"{LIST_SELECT} WHERE q.status = 'waiting'"
             " ORDER BY CASE q.kind WHEN 'ads' THEN 0 ELSE 1 END, q.queued_at, q.id LIMIT ?",
-            (LOAD_THRESHOLD + 1, limit),
+            (limit,),
         ).fetchall()
         loaded = next((flag for row in rows if (flag := loaded_from(row)) is not None), False)
         return [self._build(row, [], [], loaded) for row in rows]
