@@ -76,6 +76,7 @@ class Waiting:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        self._reader.join(SLACK)  # it reads stdout to its end: close it only after
         for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
