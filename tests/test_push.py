@@ -367,3 +367,44 @@ def test_a_change_made_while_a_node_could_not_listen_still_wakes_its_waiters(pg_
     # Woken by listening again (within the longest pause between tries, 5 s), not by the
     # long-poll's own end 50 s after it began, when it would have read the question anyway.
     assert replied_in < 30
+
+
+# -- the watch on a feed, without servers: what was told between a read and a wait ----------------
+
+
+def test_a_change_told_between_a_read_and_its_wait_wakes_the_wait_at_once():
+    """A long-poll marks, reads, then waits: a notice that came in between must not be lost (it would
+    leave the wait asleep for its whole span). Older marks than the feed's last listening look again."""
+    import asyncio
+
+    from vksupport_cli.desk.changes import ChangeFeed
+    from vksupport_cli.server.push import QuestionWatch
+
+    async def scenario() -> list[bool]:
+        notices: asyncio.Queue[int | None] = asyncio.Queue()
+
+        async def listen(connected, changed) -> None:  # what PostgresStore.listen_changes does, by hand
+            while True:
+                connected()
+                while (question_id := await notices.get()) is not None:
+                    changed(question_id)
+                # None: the connection dropped; listen again
+
+        watch = QuestionWatch(lambda: ChangeFeed(listen))
+        assert watch.available()
+        outcomes = []
+        first = watch.mark()  # before the feed listens: a wait waits (and starts the feed) ...
+        outcomes.append(await watch.wait(7, "v1", 30, since=first))  # ... woken when it first listens
+        read_at = watch.mark()  # a long-poll's mark, then its read of question 7
+        notices.put_nowait(7)  # the change is told before the wait registers
+        await asyncio.sleep(0.01)
+        outcomes.append(await watch.wait(7, "v1", 30, since=read_at))  # at once, not after 30 s
+        outcomes.append(await watch.wait(8, "v1", 0.05, since=read_at))  # another question: waits
+        notices.put_nowait(None)  # the feed listens again: whatever came before is unknown
+        await asyncio.sleep(0.01)
+        outcomes.append(await watch.wait(8, "v1", 30, since=read_at))  # at once
+        outcomes.append(await watch.wait(8, "v1", 0.05, since=watch.mark()))  # a fresh mark waits
+        await watch.close()
+        return outcomes
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 20)) == [True, True, False, True, False]
