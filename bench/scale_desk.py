@@ -12,6 +12,8 @@ which 100,000 are waiting (one per user: the one-open rule) and one user has
 1,000 questions; then, on 100 threads each holding its own pooled connection
 (100 connections), measures p50/p99 of
 
+- floor: ``SELECT 1`` through the same store, pool and threads (what no
+  operation can beat here);
 - list: the first page (20) of the user with 1,000 questions;
 - get: a random question, read by its author (with its comments and attachments);
 - ask: a new question by a user with none open;
@@ -22,7 +24,16 @@ goal is p99 under 50 ms each. The latencies include the Python client: 100
 threads share one interpreter (the GIL), so they are an upper bound on what
 the database costs; the machine's cores are shared with whatever else runs.
 In a closed loop the mean latency is connections / throughput, so the same
-operations are first timed on one connection, one at a time: the cost of one.
+operations are first timed on one connection, one at a time: the cost of one,
+with the statements each sends and the pooled connections it takes.
+
+``--rate R[,R...]`` adds open-loop passes: operations arrive at R a second
+(evenly spaced), served by up to 100 connections, and each latency runs from
+the moment the operation was due, so time spent waiting for a free thread
+counts (no coordinated omission). This is the latency a desk offered R
+operations a second shows, rather than the closed loop's 100 always waiting.
+Last, the take in a closed loop with the change trigger (schema step 6, the
+NOTIFY that wakes long-polls on every node) off, then on: what push costs writes.
 
 SQLite part: a desk with 100,000 waiting questions; the cost of one take the
 old way (``ORDER BY random()`` over the whole queue inside the write lock) and
@@ -71,13 +82,13 @@ def line(name: str, values: list[float]) -> str:
 # -- PostgreSQL ----------------------------------------------------------------------------
 
 
-def load_postgres(url: str, scale: float, out) -> dict:
+def load_postgres(url: str, scale: float, out, asks: int) -> dict:
     """Fill an empty desk database; returns the ids the measurements need."""
     import psycopg
 
     questions, users = int(1_000_000 * scale), int(100_000 * scale)
     waiting, heavy = int(100_000 * scale), max(20, int(1_000 * scale))
-    askers = max(2_500, int(5_000 * scale))  # users with no question: one per ask measured
+    askers = asks  # users with no question: one per ask measured
     Desk.open(url).close()  # the schema and the help centre
     rng = random.Random(1)
     started = time.monotonic()
@@ -146,11 +157,23 @@ def load_postgres(url: str, scale: float, out) -> dict:
     return {"users": users, "askers": range(users + 1, users + askers + 1), "agents": users + askers + 1}
 
 
-def measure_postgres(url: str, ids: dict, ops: int, threads: int, out) -> dict[str, list[float]]:
+def measure_postgres(
+    url: str, ids: dict, ops: int, threads: int, out, rate: float | None = None, only: tuple[str, ...] = ()
+) -> dict[str, list[float]]:
+    """p50/p99 of each operation on ``threads`` connections: a closed loop, or open at ``rate`` a second."""
     from vksupport_cli.desk.models import User
     from vksupport_cli.desk.postgres import PostgresStore
 
-    store = PostgresStore(url, max_size=threads)
+    class CountingStore(PostgresStore):
+        """The store, counting the statements sent (what a round trip to the server is)."""
+
+        statements = 0
+
+        def execute(self, sql, args=()):  # type: ignore[no-untyped-def]
+            self.statements += 1  # racy across threads: read only on one connection
+            return super().execute(sql, args)
+
+    store = CountingStore(url, max_size=threads)
     desk = Desk(store)
     for _ in range(threads):  # open all the connections before measuring
         store.pool.wait(timeout=60)
@@ -170,6 +193,8 @@ def measure_postgres(url: str, ids: dict, ops: int, threads: int, out) -> dict[s
         return User(uid, f"user{uid}", "user")
 
     operations = {
+        # the floor: one trivial statement on a pooled connection, through the same client and threads
+        "floor": lambda n: store.execute("SELECT 1"),
         "list": lambda n: desk.list_questions(heavy, limit=20),
         "get": lambda n: desk.get_question(
             User(owners[question_ids[n % len(question_ids)]], "", "user"), question_ids[n % len(question_ids)]
@@ -180,13 +205,20 @@ def measure_postgres(url: str, ids: dict, ops: int, threads: int, out) -> dict[s
     taken: list[int] = []  # list.append is atomic: the threads share it
     results: dict[str, list[float]] = {}
     for name, operation in operations.items():
+        if only and name not in only:
+            continue
         count = ops
         timings: list[float] = []
         lock = threading.Lock()
         counter = iter(range(count))
-        barrier = threading.Barrier(threads)
+        barrier = threading.Barrier(threads + 1)  # the threads, and this one setting the start
 
-        def worker(operation=operation, lock=lock, counter=counter, barrier=barrier, timings=timings) -> None:
+        statements, connections = store.statements, store.pool.get_stats().get("requests_num", 0)
+        start = [0.0]
+
+        def worker(
+            operation=operation, lock=lock, counter=counter, barrier=barrier, timings=timings, start=start
+        ) -> None:
             barrier.wait()
             mine = []
             while True:
@@ -194,21 +226,31 @@ def measure_postgres(url: str, ids: dict, ops: int, threads: int, out) -> dict[s
                     n = next(counter, None)
                 if n is None:
                     break
-                started = time.perf_counter()
+                if rate is None:
+                    started = time.perf_counter()
+                else:  # open loop: the n-th operation is due at n / rate, whether or not a thread is free
+                    started = start[0] + n / rate
+                    time.sleep(max(0.0, started - time.perf_counter()))
                 operation(n)
                 mine.append(time.perf_counter() - started)
             with lock:
                 timings.extend(mine)
 
         pool = [threading.Thread(target=worker) for _ in range(threads)]
-        wall = time.perf_counter()
         for thread in pool:
             thread.start()
+        wall = start[0] = time.perf_counter()
+        barrier.wait()
         for thread in pool:
             thread.join()
         wall = time.perf_counter() - wall
         results[name] = timings
-        print(line(name, timings) + f"   ({len(timings) / wall:,.0f}/s)", file=out, flush=True)
+        cost = ""
+        if threads == 1:
+            sent = (store.statements - statements) / count
+            checkouts = (store.pool.get_stats().get("requests_num", 0) - connections) / count
+            cost = f"   {sent:.1f} statements, {checkouts:.1f} connections each"
+        print(line(name, timings) + f"   ({len(timings) / wall:,.0f}/s){cost}", file=out, flush=True)
     print(f"  {len(taken)} takes got {len(set(taken))} different questions", file=out)
     store.close()
     return results
@@ -302,6 +344,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ops", type=int, default=2000, help="operations measured per kind (default 2000)")
     parser.add_argument("--threads", type=int, default=100, help="concurrent connections (default 100)")
     parser.add_argument("--sqlite-takes", type=int, default=300, help="takes measured each way (default 300)")
+    parser.add_argument(
+        "--rate",
+        default="",
+        metavar="R[,R...]",
+        help="also measure in an open loop at these offered rates (operations a second)",
+    )
     parser.add_argument("--skip-postgres", action="store_true", help="only the SQLite part")
     args = parser.parse_args(argv)
     out = sys.stdout
@@ -316,15 +364,40 @@ def main(argv: list[str] | None = None) -> int:
 
             cluster = PostgresCluster().start()
             url = cluster.new_database()
-        ids = load_postgres(url, args.scale, out)
-        ids["askers"] = iter(ids["askers"])  # shared by both passes: each ask needs a user with none open
+        rates = [float(r) for r in args.rate.split(",") if r.strip()]
         sequential = min(args.ops, 300)
+        ids = load_postgres(url, args.scale, out, asks=sequential + args.ops * (1 + len(rates)))
+        ids["askers"] = iter(ids["askers"])  # shared by both passes: each ask needs a user with none open
         print(
             f"PostgreSQL, 1 connection, {sequential} operations each (the cost of one):", file=out, flush=True
         )
         measure_postgres(url, ids, sequential, 1, out)
-        print(f"PostgreSQL, {args.threads} connections, {args.ops} operations each:", file=out, flush=True)
+        print(
+            f"PostgreSQL, closed loop: {args.threads} connections always busy, {args.ops} operations each:",
+            file=out,
+            flush=True,
+        )
         measure_postgres(url, ids, args.ops, args.threads, out)
+        for rate in rates:
+            print(
+                f"PostgreSQL, open loop: {rate:,.0f} operations/s offered, up to {args.threads} connections,"
+                f" {args.ops} operations each (latency from when each was due):",
+                file=out,
+                flush=True,
+            )
+            measure_postgres(url, ids, args.ops, args.threads, out, rate=rate)
+        # What telling every node of a change costs the writes: NOTIFY serialises commits.
+        print(
+            f"PostgreSQL, closed loop, {args.threads} connections: take with the change trigger off, then on:",
+            file=out,
+            flush=True,
+        )
+        import psycopg
+
+        for state in ("DISABLE", "ENABLE"):
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f"ALTER TABLE questions {state} TRIGGER questions_changed")
+            measure_postgres(url, ids, args.ops, args.threads, out, only=("take",))
     finally:
         if cluster is not None:
             cluster.stop()

@@ -4,6 +4,7 @@ Run from the project root:
 
     .venv/bin/python bench/wait_push.py                 # 1,000 waiters, 30 s idle per phase: ~2 min
     .venv/bin/python bench/wait_push.py --waiters 200 --idle 10
+    .venv/bin/python bench/wait_push.py --postgres      # two nodes on one throw-away PostgreSQL
 
 It builds a desk of ``--waiters`` users, each with one question an agent has
 taken (through the desk API, in a temporary ``VKSUPPORT_HOME``), serves it with
@@ -28,6 +29,11 @@ share of one core and the requests the waiters made per minute; for phase 3,
 answer→return p50, p99 and max. Client and server share the machine's cores.
 Everything is bounded: each phase stops after its time, the server is stopped
 and the temporary directory deleted at the end.
+
+``--postgres`` puts the desk on a throw-away PostgreSQL cluster (as the tests
+start one) and serves it with two nodes: the waiters wait on the first, the
+agent answers through the second, so every answer reaches its waiter through
+PostgreSQL's LISTEN/NOTIFY.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # pg_support
 
 from vksupport_cli.desk.service import Desk
 
@@ -52,7 +59,7 @@ from startup import child_env, start_server
 PUSH_WAIT = 50  # seconds asked per long-poll, as `vksupport wait` does
 
 
-def build(db_path: Path, waiters: int) -> tuple[list[tuple[int, str]], str]:
+def build(db_path: Path | str, waiters: int) -> tuple[list[tuple[int, str]], str]:
     """``waiters`` users, one taken question each; returns [(question id, user token)] and the agent's token."""
     desk = Desk.open(db_path)
     try:
@@ -185,6 +192,7 @@ async def run(
     server_cpu: Callable[[], float],
     pairs: list[tuple[int, str]],
     agent_token: str,
+    answer_url: str | None = None,
 ) -> dict[str, float]:
     figures: dict[str, float] = {}
     # 1. the floor: polling (at least three intervals, so that every poller's turn comes round)
@@ -214,7 +222,7 @@ async def run(
         sys.executable,
         "-c",
         ANSWERER,
-        url,
+        answer_url or url,
         agent_token,
         str(args.gap),
         *map(str, answered),
@@ -243,21 +251,45 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=10.0, help="the polling floor's interval")
     parser.add_argument("--answers", type=int, default=200, help="questions answered in phase 3")
     parser.add_argument("--gap", type=float, default=0.05, help="seconds between two answers")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="two nodes on a throw-away PostgreSQL; answers through the second",
+    )
     args = parser.parse_args()
     args.answers = min(args.answers, args.waiters)
     with tempfile.TemporaryDirectory(prefix="wait-push-") as tmp:
         home = Path(tmp)
         env = child_env(home)
-        db_path = home / "desk.sqlite3"
-        started = time.monotonic()
-        pairs, agent_token = build(db_path, args.waiters)
-        print(f"desk: {args.waiters:,} users with a taken question each ({time.monotonic() - started:.0f} s)")
-        server = start_server(db_path, env, log_dir=home)
+        cluster = None
+        if args.postgres:
+            from pg_support import PostgresCluster
+
+            cluster = PostgresCluster().start()
         try:
-            figures = asyncio.run(run(args, server.url, server.cpu_seconds, pairs, agent_token))
+            db: Path | str = cluster.new_database() if cluster else home / "desk.sqlite3"
+            started = time.monotonic()
+            pairs, agent_token = build(db, args.waiters)
+            print(
+                f"desk: {args.waiters:,} users with a taken question each ({time.monotonic() - started:.0f} s)"
+            )
+            server = start_server(db, env, log_dir=home)
+            other = start_server(db, env, log_dir=home) if cluster else None
+            try:
+                figures = asyncio.run(
+                    run(
+                        args, server.url, server.cpu_seconds, pairs, agent_token, other.url if other else None
+                    )
+                )
+            finally:
+                server.stop()
+                if other is not None:
+                    other.stop()
         finally:
-            server.stop()
-    print(f"{args.waiters:,} waiters on one worker, {args.idle:.0f} s with nothing changing:")
+            if cluster is not None:
+                cluster.stop()
+    where = "one worker of node 1, answers through node 2, on PostgreSQL" if args.postgres else "one worker"
+    print(f"{args.waiters:,} waiters on {where}, {args.idle:.0f} s with nothing changing:")
     print(
         f"  poll every {args.interval:g} s (before push): server CPU {figures['poll_cpu']:6.1%} of a core, "
         f"{figures['poll_rpm']:.2f} requests/min per waiter"

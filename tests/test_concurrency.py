@@ -118,6 +118,34 @@ def test_a_replayed_create_makes_one_question(desks):
         client.close()
 
 
+def test_a_create_replayed_at_once_on_every_node_gives_one_question_and_the_same_reply(desks):
+    """The replay-lock race: requests with one key meet in the key's lock (PostgreSQL: an advisory
+    lock, the callers spread over both nodes; SQLite: the write lock). The first creates; every other
+    waits for it and answers with what it made, repeat noticed included, word for word."""
+    account = desks.account()
+    earlier = desks.client(account, 0)
+    before = ask(earlier, title="Не приходит код", body="Код подтверждения не приходит на телефон.")
+    earlier.close_question(before.question.id)
+    earlier.close()
+    clients = [desks.client(account, n) for n in range(10)]
+    replies = at_once(
+        10,
+        lambda n: ask(
+            clients[n],
+            title="Не приходит код",
+            body="Код подтверждения не приходит на телефон.",
+            idempotency_key="replayed-at-once",
+        ).to_dict(),
+    )
+    assert replies[0]["repeats"] == before.question.id  # what the first request noticed ...
+    assert all(reply == replies[0] for reply in replies)  # ... every replay answers too
+    open_now = [q.id for q in clients[0].list_questions(status="open").questions]
+    assert open_now == [replies[0]["question"]["id"]]
+    assert len(clients[0].list_questions().questions) == 2  # the earlier one, and one new
+    for client in clients:
+        client.close()
+
+
 def test_an_edit_racing_a_take_never_lands_after_the_take(desks):
     """Whichever wins, the agent works on what the user wrote: no edit lands on a taken question."""
     agent = desks.client(desks.account("agent"), 1)

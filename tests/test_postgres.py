@@ -94,16 +94,16 @@ def test_an_old_sqlite_desk_is_migrated_forward_and_keeps_its_queue(tmp_path):
 # -- the queue's plan -------------------------------------------------------------------------
 
 
+#: Kind and point for each of the take's probes (ads at or after, ads before, standard ...).
+PROBE_ARGS = ("ads", 12345) * 2 + ("standard", 12345) * 2
+
+
 def test_a_take_on_sqlite_probes_the_queue_index_and_sorts_nothing(db_path):
     desk = Desk.open(db_path)
-    for bound in queue.BOUNDS:
-        plan = " | ".join(
-            row[3]
-            for row in desk.conn.execute(
-                "EXPLAIN QUERY PLAN " + queue.probe(desk.store, bound), ("standard", 12345)
-            )
-        )
-        assert "questions_queue" in plan and "TEMP B-TREE" not in plan, plan
+    plan = " | ".join(
+        row[3] for row in desk.conn.execute("EXPLAIN QUERY PLAN " + queue.probes(desk.store), PROBE_ARGS)
+    )
+    assert plan.count("questions_queue") == 4 and "TEMP B-TREE" not in plan, plan
     desk.close()
 
 
@@ -111,15 +111,11 @@ def test_a_take_on_postgresql_probes_the_queue_index_and_skips_locked_rows(pg_ur
     desk = Desk.open(pg_url)
     with desk.store.write():
         desk.store.execute("SET LOCAL enable_seqscan = off")  # a small table would otherwise be scanned
-        for bound in queue.BOUNDS:
-            plan = " | ".join(
-                row[0]
-                for row in desk.store.execute(
-                    "EXPLAIN " + queue.probe(desk.store, bound), ("standard", 12345)
-                )
-            )
-            assert "questions_queue" in plan and "Sort" not in plan and "LockRows" in plan, plan
-    assert "SKIP LOCKED" in queue.probe(desk.store, queue.BOUNDS[0])
+        plan = " | ".join(
+            row[0] for row in desk.store.execute("EXPLAIN " + queue.probes(desk.store), PROBE_ARGS)
+        )
+    assert plan.count("questions_queue") == 4 and "Sort" not in plan and plan.count("LockRows") == 4, plan
+    assert queue.probes(desk.store).count("SKIP LOCKED") == 4
     desk.close()
 
 
@@ -165,3 +161,52 @@ def test_articles_imported_through_one_node_are_found_on_every_node(pg_url, tmp_
         for node in (first, second):
             hits = httpx.get(f"{node.url}/api/v1/help/search", params={"q": "попугай"}).json()
             assert [hit["slug"] for hit in hits] == ["lost-parrot"]
+
+
+# -- round trips -----------------------------------------------------------------------------
+
+
+def test_a_desk_call_takes_one_pooled_connection_and_reads_a_question_in_one_statement(pg_url):
+    """A question GET was five statements, each on a connection fetched from the pool anew."""
+    from vksupport_cli.desk.postgres import PostgresStore
+
+    class CountingStore(PostgresStore):
+        """The real store, counting the statements it sends."""
+
+        statements = 0
+
+        def execute(self, sql, args=()):
+            self.statements += 1
+            return super().execute(sql, args)
+
+    store = CountingStore(pg_url)
+    desk = Desk(store)
+    try:
+        user, token = desk.add_user("counted", "user")
+        agent, _token = desk.add_user("counted-agent", "agent")
+        qid = desk.ask(user, topic="account", title="Вопрос", body="Текст.").question.id
+        desk.take(agent)
+        desk.comment(user, qid, "Ещё подробности.")
+        desk.attach(user, qid, "log.txt", b"text")
+        desk.answer(agent, qid, "Ответ.")
+
+        def cost(call):
+            statements, taken = store.statements, store.pool.get_stats().get("requests_num", 0)
+            result = call()
+            return (
+                result,
+                store.statements - statements,
+                store.pool.get_stats().get("requests_num", 0) - taken,
+            )
+
+        question, statements, connections = cost(lambda: desk.get_question(user, qid))
+        assert (statements, connections) == (1, 1)
+        assert [c.body for c in question.comments] == ["Ещё подробности.", "Ответ."]
+        assert [a.filename for a in question.attachments] == ["log.txt"]
+        assert cost(lambda: desk.user_by_token(token))[1:] == (1, 1)
+        page, statements, connections = cost(lambda: desk.list_questions(user))
+        assert (statements, connections) == (1, 1) and [q.id for q in page.questions] == [qid]
+        # A write and the question read back after it: many statements, one connection.
+        assert cost(lambda: desk.comment(user, qid, "И ещё."))[2] == 1
+    finally:
+        desk.close()

@@ -76,20 +76,33 @@ class Waiting:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        self._reader.join(SLACK)  # it reads stdout to its end: close it only after
         for stream in (self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
 
 
-@pytest.fixture
-def accounts(db_path):
-    desk = Desk.open(db_path)
+def waiting_question(target) -> dict:
+    """A user's question taken by an agent, on the desk at ``target``: their tokens and its id."""
+    desk = Desk.open(target)
     user, user_token = desk.add_user("waiting-user", "user")
     agent, agent_token = desk.add_user("waiting-agent", "agent")
     question = desk.ask(user, topic="hacked-page", title="Взломали страницу", body="Сменили пароль.").question
     desk.take(agent)
     desk.close()
     return {"user": user_token, "agent": agent_token, "question": question.id}
+
+
+@pytest.fixture
+def accounts(db_path):
+    return waiting_question(db_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_desk(request, db_path):
+    """A desk in a SQLite file or on PostgreSQL, with ``waiting_question``'s accounts."""
+    target = request.getfixturevalue("pg_url") if request.param == "postgresql" else db_path
+    return target, waiting_question(target)
 
 
 def client_env(url: str, token: str) -> dict[str, str]:
@@ -174,9 +187,10 @@ def test_sandbox_wait_returns_within_1s_of_an_answer_by_another_process(sandbox)
     assert waiting.printed_at is not None and waiting.printed_at - answered_at < 1.0
 
 
-def test_a_waiting_client_makes_at_most_one_request_in_30_seconds_while_nothing_changes(db_path, accounts):
+def test_a_waiting_client_makes_at_most_one_request_in_30_seconds_while_nothing_changes(any_desk):
+    target, accounts = any_desk
     qid = accounts["question"]
-    with DeskServer(db_path) as server, CountingProxy(server.port) as proxy:
+    with DeskServer(target) as server, CountingProxy(server.port) as proxy:
         waiting = Waiting(qid, env=client_env(proxy.url, accounts["user"]))
         try:
             until(lambda: long_polls_pending(server) == 1, "the wait's long-poll to reach the server")
@@ -271,3 +285,126 @@ def test_a_long_poll_on_a_question_deleted_meanwhile_ends_with_not_found(db_path
         waiter.join(SLACK)
         client.close()
     assert isinstance(outcome["result"], NotFound)
+
+
+# -- two nodes on one PostgreSQL ------------------------------------------------------------
+
+
+def test_wait_returns_within_1s_of_an_answer_given_on_another_node(pg_url):
+    accounts = waiting_question(pg_url)
+    qid = accounts["question"]
+    with DeskServer(pg_url) as waited_on, DeskServer(pg_url) as answering:
+        waiting = Waiting(qid, env=client_env(waited_on.url, accounts["user"]))
+        try:
+            until(lambda: long_polls_pending(waited_on) == 1, "the wait's long-poll to reach its node")
+            agent = HttpClient(answering.url, accounts["agent"])
+            agent.agent_answer(qid, "Ответ с другого узла.")
+            answered_at = time.monotonic()
+            agent.close()
+            code, printed, stderr = waiting.result()
+        finally:
+            waiting.stop()
+    assert code == 0, stderr
+    assert printed["status"] == "answered" and printed["comments"][-1]["body"] == "Ответ с другого узла."
+    assert waiting.printed_at is not None and waiting.printed_at - answered_at < 1.0
+
+
+def _listeners(admin, database: str) -> list[int]:
+    rows = admin.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND query LIKE 'LISTEN %%'", (database,)
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_a_change_made_while_a_node_could_not_listen_still_wakes_its_waiters(pg_cluster, pg_url):
+    """The listening connection is cut and the database refuses new ones while an answer lands on the
+    other node: once the node listens again, the long-poll answers (nothing told is lost unheard)."""
+    import psycopg
+
+    accounts = waiting_question(pg_url)
+    qid = accounts["question"]
+    database = pg_url.rsplit("/", 1)[1]
+    with (
+        DeskServer(pg_url) as waited_on,
+        DeskServer(pg_url) as answering,
+        psycopg.connect(pg_cluster.url(), autocommit=True) as admin,
+    ):
+        headers = {"Authorization": f"Bearer {accounts['user']}"}
+        url = f"{waited_on.url}/api/v1/questions/{qid}"
+        first = httpx.get(url, headers=headers, timeout=10)
+        assert first.headers["X-Long-Poll-Max-Wait"] == "60"
+        agent = HttpClient(answering.url, accounts["agent"])
+        agent.me()  # the answering node holds a pooled connection from here on
+        outcome: dict[str, httpx.Response] = {}
+
+        def long_poll() -> None:
+            outcome["reply"] = httpx.get(
+                url,
+                params={"wait": 50},
+                headers={**headers, "If-None-Match": first.headers["ETag"]},
+                timeout=SLACK + 50,
+            )
+
+        poller = threading.Thread(target=long_poll)
+        poller.start()
+        until(lambda: long_polls_pending(waited_on) == 1, "the long-poll to be pending")
+        cut = until(lambda: _listeners(admin, database), "the node to listen")
+        admin.execute(f"ALTER DATABASE {database} ALLOW_CONNECTIONS false")
+        try:
+            for pid in cut:
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            until(lambda: not _listeners(admin, database), "the listening connection to go")
+            agent.agent_answer(qid, "Ответ, пока узел не слушал.")
+            assert poller.is_alive()  # nobody told the waiting node
+        finally:
+            admin.execute(f"ALTER DATABASE {database} ALLOW_CONNECTIONS true")
+        allowed_at = time.monotonic()
+        poller.join(SLACK)
+        replied_in = time.monotonic() - allowed_at
+        agent.close()
+    reply = outcome["reply"]
+    assert reply.status_code == 200 and reply.json()["status"] == "answered"
+    # Woken by listening again (within the longest pause between tries, 5 s), not by the
+    # long-poll's own end 50 s after it began, when it would have read the question anyway.
+    assert replied_in < 30
+
+
+# -- the watch on a feed, without servers: what was told between a read and a wait ----------------
+
+
+def test_a_change_told_between_a_read_and_its_wait_wakes_the_wait_at_once():
+    """A long-poll marks, reads, then waits: a notice that came in between must not be lost (it would
+    leave the wait asleep for its whole span). Older marks than the feed's last listening look again."""
+    import asyncio
+
+    from vksupport_cli.desk.changes import ChangeFeed
+    from vksupport_cli.server.push import QuestionWatch
+
+    async def scenario() -> list[bool]:
+        notices: asyncio.Queue[int | None] = asyncio.Queue()
+
+        async def listen(connected, changed) -> None:  # what PostgresStore.listen_changes does, by hand
+            while True:
+                connected()
+                while (question_id := await notices.get()) is not None:
+                    changed(question_id)
+                # None: the connection dropped; listen again
+
+        watch = QuestionWatch(lambda: ChangeFeed(listen))
+        assert watch.available()
+        outcomes = []
+        first = watch.mark()  # before the feed listens: a wait waits (and starts the feed) ...
+        outcomes.append(await watch.wait(7, "v1", 30, since=first))  # ... woken when it first listens
+        read_at = watch.mark()  # a long-poll's mark, then its read of question 7
+        notices.put_nowait(7)  # the change is told before the wait registers
+        await asyncio.sleep(0.01)
+        outcomes.append(await watch.wait(7, "v1", 30, since=read_at))  # at once, not after 30 s
+        outcomes.append(await watch.wait(8, "v1", 0.05, since=read_at))  # another question: waits
+        notices.put_nowait(None)  # the feed listens again: whatever came before is unknown
+        await asyncio.sleep(0.01)
+        outcomes.append(await watch.wait(8, "v1", 30, since=read_at))  # at once
+        outcomes.append(await watch.wait(8, "v1", 0.05, since=watch.mark()))  # a fresh mark waits
+        await watch.close()
+        return outcomes
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 20)) == [True, True, False, True, False]

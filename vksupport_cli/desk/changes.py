@@ -1,5 +1,8 @@
 """Noticing that questions changed, cheaply: what push (long-poll, `wait`) is built on.
 
+Two ways, one per database. On PostgreSQL the database tells: a ``ChangeFeed``
+listens (LISTEN/NOTIFY, postgres.py) and hears the id of every question changed
+by a commit on any node, as it commits. On SQLite a process watches the file.
 A question's *version* is what every change to it moves: ``updated_at`` (each
 write to a question or its comments and attachments sets it) and ``status``. A
 ``ChangeProbe`` holds its own read connection to the desk's SQLite file and asks
@@ -13,7 +16,7 @@ a process: the cost of waiting does not grow with the number of waiters.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from .models import Question
@@ -28,6 +31,33 @@ _CHUNK = 900
 def version_of(question: Question) -> str:
     """The version of a question as read: equal versions, same question (its derived fields aside)."""
     return f"{question.updated_at}|{question.status}"
+
+
+#: ``listen(connected, changed)``: a store's way of hearing its changes (PostgresStore.listen_changes).
+Listen = Callable[[Callable[[], None], Callable[[int], None]], Awaitable[None]]
+
+
+class ChangeFeed:
+    """The ids of changed questions as the database tells them (PostgreSQL: every node hears every commit)."""
+
+    def __init__(self, listen: Listen):
+        self._listen = listen
+
+    @classmethod
+    def open(cls, desk: Desk) -> ChangeFeed | None:
+        """A feed for ``desk`` if its database tells its changes, else None."""
+        listen: Listen | None = getattr(desk.store, "listen_changes", None)
+        return cls(listen) if listen is not None else None
+
+    async def run(self, connected: Callable[[], None], changed: Callable[[int], None]) -> None:
+        """Call ``changed(id)`` per changed question until cancelled; ``connected()`` each time listening
+        (re)starts, since what changed while nobody listened is unknown."""
+        await self._listen(connected, changed)
+
+
+def open_watch(desk: Desk) -> ChangeFeed | ChangeProbe | None:
+    """How a server notices ``desk``'s changes: told (PostgreSQL), by watching the file (SQLite), or not."""
+    return ChangeFeed.open(desk) or ChangeProbe.open(desk)
 
 
 class ChangeProbe:

@@ -12,11 +12,16 @@ SQLite; what differs is here:
   statement that may break a constraint runs in a savepoint;
 - the help-search index is a node's own derived data: an in-memory SQLite copy
   of the articles with their index, rebuilt when the ``articles_version``
-  setting changes (every import bumps it), checked on every search.
+  setting changes (every import bumps it), checked on every search;
+- a changed question is told to every node by the database: a trigger (schema
+  step 6) sends ``NOTIFY vksupport_questions`` with its id, and a server's
+  push (server/push.py) listens on one connection per worker
+  (``listen_changes``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
@@ -35,6 +40,10 @@ from . import db, helpcenter, schema, search
 #: Connections per node; a node serves one request at a time per worker, plus
 #: the queue's and the search index's reads.
 POOL_MAX = 10
+#: The channel the database tells changed questions on (schema step 6); the payload is the id.
+CHANGES_CHANNEL = "vksupport_questions"
+#: Seconds between tries to listen again after the connection dropped (doubling up to the last).
+RELISTEN_PAUSES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 class Row:
@@ -139,26 +148,44 @@ class PostgresStore:
         return int(row[0])
 
     @contextmanager
-    def write(self) -> Iterator[None]:
-        """One transaction on one pooled connection; nested use joins the outer one."""
+    def pinned(self) -> Iterator[None]:
+        """Every statement of one desk call on one pooled connection; nested use joins the outer one.
+
+        A connection is taken from the pool once per call, not once per statement,
+        and the call's reads and writes go to the server on it one after another.
+        Held in a thread-local: a desk call runs wholly in one thread.
+        """
         if self._current() is not None:
             yield
             return
-        with self.pool.connection() as conn, conn.transaction():
+        with self.pool.connection() as conn:
             self._local.conn = conn
             try:
                 yield
             finally:
                 self._local.conn = None
 
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One transaction on the call's connection; nested use joins the outer one."""
+        if self.in_write():
+            yield
+            return
+        with self.pinned(), self._local.conn.transaction():
+            self._local.writing = True
+            try:
+                yield
+            finally:
+                self._local.writing = False
+
     def in_write(self) -> bool:
-        return self._current() is not None
+        return bool(getattr(self._local, "writing", False))
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Inside a write: a failed statement undoes only itself, and the transaction goes on."""
         conn = self._current()
-        if conn is None:
+        if conn is None or not self.in_write():
             yield
             return
         with conn.transaction():
@@ -170,6 +197,41 @@ class PostgresStore:
 
     def legacy_version(self) -> int:
         return 0
+
+    # -- changes, as they commit on any node ----------------------------------
+
+    async def listen_changes(self, connected: Callable[[], None], changed: Callable[[int], None]) -> None:
+        """Call ``changed(id)`` for each question changed by a commit anywhere, until cancelled.
+
+        Runs on the event loop, on its own connection (not the pool's). ``connected``
+        is called each time listening starts, first or again after the connection
+        dropped: what changed while nobody listened is unknown, so whoever waits
+        looks again.
+        """
+        failures = 0
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(
+                    self.url,
+                    autocommit=True,
+                    connect_timeout=10,
+                    # a peer gone silent (not closed) is noticed within a minute or so
+                    keepalives=1,
+                    keepalives_idle=30,
+                    keepalives_interval=10,
+                    keepalives_count=3,
+                )
+                async with conn:
+                    await conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+                    failures = 0
+                    connected()
+                    async for notice in conn.notifies():
+                        if notice.payload.isdigit():
+                            changed(int(notice.payload))
+            except psycopg.Error:
+                pass
+            await asyncio.sleep(RELISTEN_PAUSES[min(failures, len(RELISTEN_PAUSES) - 1)])
+            failures += 1
 
     def schema_migrated(self, version: int) -> None:
         pass

@@ -31,7 +31,7 @@ from .inputs import (
     is_int,
 )
 from .models import KINDS, OPEN_STATUSES, RATINGS, AskResult, Question, QuestionPage, User, edit_refusal
-from .records import QUESTION_SELECT, DeskPart, iso
+from .records import LIST_SELECT, DeskPart, iso, loaded_from
 from .store import Store
 
 LIST_FILTERS = ("all", "open", *("waiting", "in_progress", "answered", "closed"))
@@ -98,7 +98,10 @@ class Questions(DeskPart):
             if key:
                 idempotency.hold(self.store, user, key)
             if key and (earlier := idempotency.replayed(self.store, user, key, request, moment)) is not None:
-                return AskResult(self._question(user, earlier), None)
+                # The reply the first request got: the same question, the same repeat noticed.
+                return AskResult(
+                    self._question(user, earlier), repeated_question(self.store, user, title, body, earlier)
+                )
             if not self.accepting():
                 raise NotAccepting(_("The desk is not accepting new questions right now; try again later."))
             refuse_if_open(self.store, user)
@@ -148,11 +151,13 @@ class Questions(DeskPart):
             where += " AND q.id < ?"
             args.append(int(cursor))
         rows = self.store.execute(
-            f"{QUESTION_SELECT} WHERE {where} ORDER BY q.id DESC LIMIT ?", (*args, limit + 1)
+            f"{LIST_SELECT} WHERE {where} ORDER BY q.id DESC LIMIT ?",
+            (*args, limit + 1),
         ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        loaded = self._loaded()
+        # The desk's load, counted once by the same statement (only if some row is open).
+        loaded = next((flag for row in rows if (flag := loaded_from(row)) is not None), False)
         questions = [self._build(row, [], [], loaded) for row in rows]
         return QuestionPage(questions, str(rows[-1]["id"]) if more else None)
 
@@ -282,14 +287,17 @@ def refuse_if_open(store: Store, user: User) -> None:
         raise OpenQuestionExists(row["id"])
 
 
-def repeated_question(store: Store, user: User, title: str, body: str) -> int | None:
-    """An earlier question of the user's that the new one seems to repeat."""
+def repeated_question(
+    store: Store, user: User, title: str, body: str, before: int | None = None
+) -> int | None:
+    """An earlier question of the user's that the new one seems to repeat (asked before
+    question ``before``, when a replay looks again at what its first request saw)."""
     new = _word_set(f"{title} {body}")
     if not new:
         return None
     rows = store.execute(
-        "SELECT id, title, body FROM questions WHERE user_id = ? ORDER BY id DESC LIMIT 200",
-        (user.id,),
+        "SELECT id, title, body FROM questions WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT 200",
+        (user.id, before if before is not None else 2**63 - 1),
     )
     for row in rows:
         old = _word_set(f"{row['title']} {row['body']}")

@@ -36,6 +36,41 @@ COMMENT_SELECT = """
     SELECT c.*, u.name AS author, u.role AS role
     FROM comments c JOIN users u ON u.id = c.author_id
 """
+#: Waiting questions, counted up to the load threshold: asked only for an open question's
+#: expected answer time (``CASE`` reads it only then). The bound is written in, not bound:
+#: PostgreSQL plans a ``LIMIT $1`` it cannot see as a scan of the whole queue, and so plans
+#: the statement anew on every run rather than once (3x the cost of the statement).
+WAITING_COUNT = f"""
+    CASE WHEN q.status IN ('waiting', 'in_progress') THEN
+        (SELECT count(*) FROM (SELECT 1 FROM questions WHERE status = 'waiting' LIMIT {LOAD_THRESHOLD + 1:d}) AS w)
+    END
+"""  # noqa: S608 - a constant
+#: Questions for a list, each row with ``waiting``.
+LIST_SELECT = f"""
+    SELECT q.*, u.name AS author, a.name AS agent, {WAITING_COUNT} AS waiting
+    FROM questions q JOIN users u ON u.id = q.user_id LEFT JOIN users a ON a.id = q.agent_id
+"""  # noqa: S608 - constants only
+#: A question with its whole thread in one statement: the question's row once per thread
+#: entry (comments and answers, then attachments, each by id), or once alone. Both parts
+#: of the thread are filtered by the question's id, so neither database reads beyond it.
+THREAD_SELECT = f"""
+    SELECT q.*, u.name AS author, a.name AS agent, {WAITING_COUNT} AS waiting,
+           t.part AS t_part, t.id AS t_id, t.kind AS t_kind, t.body AS t_body,
+           t.created_at AS t_created_at, t.author AS t_author, t.role AS t_role,
+           t.filename AS t_filename, t.content_type AS t_content_type, t.size AS t_size,
+           t.sha256 AS t_sha256
+    FROM questions q JOIN users u ON u.id = q.user_id LEFT JOIN users a ON a.id = q.agent_id
+    LEFT JOIN (
+        SELECT 1 AS part, c.id, c.kind, c.body, c.created_at, cu.name AS author, cu.role AS role,
+               NULL AS filename, NULL AS content_type, NULL AS size, NULL AS sha256
+        FROM comments c JOIN users cu ON cu.id = c.author_id WHERE c.question_id = ?
+        UNION ALL
+        SELECT 2, f.id, NULL, NULL, f.created_at, NULL, NULL, f.filename, f.content_type, f.size, f.sha256
+        FROM attachments f WHERE f.question_id = ?
+    ) t ON 1 = 1
+    WHERE q.id = ?
+    ORDER BY t.part, t.id
+"""  # noqa: S608 - constants only
 
 
 def utc_now() -> datetime:
@@ -85,14 +120,39 @@ class DeskPart:
         return row
 
     def _question(self, user: User, question_id: int) -> Question:
-        row = self._own_row(user, question_id)
-        comments = [
-            comment_from_row(c)
-            for c in self.store.execute(
-                f"{COMMENT_SELECT} WHERE c.question_id = ? ORDER BY c.id", (question_id,)
-            )
-        ]
-        return self._build(row, comments, self._attachments(question_id))
+        """The question as ``user`` may see it, read with its thread in one statement."""
+        check_id(question_id)
+        rows = self.store.execute(THREAD_SELECT, (question_id, question_id, question_id)).fetchall()
+        if not rows or not (rows[0]["user_id"] == user.id or user.role == "agent"):
+            raise NotFound(_("There is no question {id} of yours.").format(id=question_id))
+        comments, attachments = [], []
+        for row in rows:
+            if row["t_part"] == 1:
+                comments.append(
+                    Comment(
+                        id=row["t_id"],
+                        question_id=question_id,
+                        author=row["t_author"],
+                        role=row["t_role"],
+                        kind=row["t_kind"],
+                        body=row["t_body"],
+                        created_at=row["t_created_at"],
+                    )
+                )
+            elif row["t_part"] == 2:
+                attachments.append(
+                    Attachment(
+                        id=row["t_id"],
+                        question_id=question_id,
+                        filename=row["t_filename"],
+                        content_type=row["t_content_type"],
+                        size=row["t_size"],
+                        sha256=row["t_sha256"],
+                        created_at=row["t_created_at"],
+                    )
+                )
+        first = rows[0]
+        return self._build(first, comments, attachments, loaded_from(first))
 
     def _attachments(self, question_id: int, attachment_id: int | None = None) -> list[Attachment]:
         sql = (
@@ -152,6 +212,12 @@ class DeskPart:
             comments=comments,
             attachments=attachments,
         )
+
+
+def loaded_from(row: Any) -> bool | None:
+    """Whether the desk is under load, from a row's ``waiting`` (None where it was not counted)."""
+    waiting = row["waiting"]
+    return None if waiting is None else waiting > LOAD_THRESHOLD
 
 
 def comment_from_row(row: Any) -> Comment:

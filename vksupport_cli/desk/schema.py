@@ -257,6 +257,26 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
     CREATE INDEX questions_queue ON questions (kind, pick, id) WHERE status = 'waiting';
     """,
     ),
+    # 6: every node hears of a changed question (push, server/push.py). Each change to a
+    # question or its thread updates its row (updated_at), so a trigger on the row tells
+    # ``NOTIFY vksupport_questions, '<id>'`` at commit, to every node listening. SQLite has
+    # no such thing and needs none: a server watches the file (desk/changes.py).
+    (
+        "questions tell their changes",
+        {
+            "sqlite": "",
+            "postgresql": """
+    CREATE FUNCTION vksupport_question_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('vksupport_questions', OLD.id::text);
+        RETURN NULL;
+    END
+    $$;
+    CREATE TRIGGER questions_changed AFTER UPDATE OR DELETE ON questions
+        FOR EACH ROW EXECUTE FUNCTION vksupport_question_changed();
+    """,
+        },
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -323,13 +343,13 @@ def migrate(store: Store) -> int:
 
 
 def statements(script: str) -> Iterator[str]:
-    """The statements of ``script`` one by one (comments dropped)."""
+    """The statements of ``script`` one by one (comments dropped; a ``$$``-quoted body stays whole)."""
     buffer = ""
     for line in script.splitlines(keepends=True):
         if line.strip().startswith("--"):
             continue
         buffer += line
-        if sqlite3.complete_statement(buffer):
+        if buffer.count("$$") % 2 == 0 and sqlite3.complete_statement(buffer.replace("$$", "")):
             yield buffer.strip()
             buffer = ""
     if buffer.strip():

@@ -14,15 +14,19 @@ They share records.py (reading questions, what a user may see), inputs.py
 creates). They speak to the database through store.py, the one seam where
 databases differ (SQLite there, PostgreSQL in postgres.py). Callers pass the acting ``User``; the desk decides what that
 user may see and do. Each write runs in one transaction, and the rules that
-must hold across processes and nodes are the database's (schema.py).
+must hold across processes and nodes are the database's (schema.py). Each call
+of the desk runs on one connection of the store (``Store.pinned``): on
+PostgreSQL its statements do not each go back to the pool for another.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .accounts import Accounts, hash_token
 from .articles import HelpCentre
@@ -69,6 +73,47 @@ __all__ = [
 ]
 
 
+#: The desk's calls: each runs its statements on one connection (``Store.pinned``). Not
+#: ``search_help``: on PostgreSQL it may wait for this node's search index to be rebuilt by
+#: another call, and must not hold a connection of the pool while it waits.
+CALLS = (
+    "accepting",
+    "add_user",
+    "answer",
+    "article",
+    "ask",
+    "attach",
+    "attachment_chunks",
+    "attachment_content",
+    "categories",
+    "close_question",
+    "comment",
+    "delete_question",
+    "edit_question",
+    "ensure_user",
+    "get_question",
+    "import_help",
+    "list_questions",
+    "queue",
+    "rate",
+    "set_accepting",
+    "take",
+    "topics",
+    "user_by_token",
+)
+
+_Call = TypeVar("_Call", bound=Callable[..., Any])
+
+
+def _pinned(call: _Call) -> _Call:
+    @functools.wraps(call)
+    def run(desk: Desk, *args: Any, **kwargs: Any) -> Any:
+        with desk.store.pinned():
+            return call(desk, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
 class Desk(Accounts, HelpCentre, Questions, Comments, Attachments, AgentQueue):
     """The support desk: every part, over one store."""
 
@@ -104,3 +149,7 @@ class Desk(Accounts, HelpCentre, Questions, Comments, Attachments, AgentQueue):
 
     def close(self) -> None:
         self.store.close()
+
+
+for _name in CALLS:
+    setattr(Desk, _name, _pinned(getattr(Desk, _name)))

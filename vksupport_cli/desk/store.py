@@ -1,8 +1,9 @@
 """The seam between the desk's rules and its database.
 
 The rules (accounts.py, questions.py, ...) speak to a ``Store``: run a
-statement (``?`` placeholders), insert a row and get its id, run statements as
-one write transaction, lock a name or a savepoint inside it, and recognise a
+statement (``?`` placeholders), insert a row and get its id, run one desk
+call's statements on one connection (``pinned``), run statements as one write
+transaction, lock a name or a savepoint inside it, and recognise a
 broken constraint. What differs between SQLite and PostgreSQL is here
 (``SQLiteStore``) and in postgres.py (``PostgresStore``); the rules and the
 schema (schema.py) are written once.
@@ -46,6 +47,10 @@ class Store(Protocol):
     def execute(self, sql: str, args: Sequence[Any] = ()) -> Any: ...
 
     def insert(self, sql: str, args: Sequence[Any] = ()) -> int: ...
+
+    def pinned(self) -> AbstractContextManager[None]:
+        """Run one desk call's statements on one connection (nested use joins the outer one)."""
+        ...
 
     def write(self) -> AbstractContextManager[None]: ...
 
@@ -127,6 +132,9 @@ class SQLiteStore:
         if row_id is None:
             raise RuntimeError("an INSERT made no row")
         return row_id
+
+    def pinned(self) -> AbstractContextManager[None]:
+        return nullcontext()  # one connection already
 
     @contextmanager
     def write(self) -> Iterator[None]:

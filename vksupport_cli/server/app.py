@@ -16,9 +16,9 @@ limit) and spooled to a temporary file that the desk reads in chunks.
 
 The question GET is also a long-poll (``?wait=SECONDS`` with If-None-Match):
 it answers as soon as the question changes, woken by push.py's one watcher per
-worker, and never holds the event loop while it waits. Only a desk whose
-changes can be watched (SQLite) offers it; on PostgreSQL the long-poll is not
-advertised and clients poll.
+worker (PostgreSQL's LISTEN/NOTIFY, or a watch on the SQLite file), and never
+holds the event loop while it waits. A desk whose changes cannot be noticed
+(an in-memory one) does not advertise it, and clients poll.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from ..desk.changes import ChangeProbe, version_of
+from ..desk.changes import open_watch, version_of
 from ..desk.limits import Limits
 from ..desk.models import Question, User
 from ..desk.service import ATTACHMENT_MAX_BYTES, Desk
@@ -141,7 +141,7 @@ def create_app(
     limits = Limits.server_defaults()  # $VKSUPPORT_QUESTIONS_PER_DAY, $VKSUPPORT_ATTACHMENT_QUOTA_MIB
     buckets = TokenBuckets(limit)
     failures = FailureLimit(auth_failures)
-    watch = QuestionWatch(lambda: ChangeProbe.open(desk()))
+    watch = QuestionWatch(lambda: open_watch(desk()))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -447,13 +447,15 @@ async def get_question(request: Request, desk: Desk, user: User) -> Response:
     held = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
     longest = _long_poll_max(request)  # before the read: from here on, any change is noticed
     wait = min(_int_param(request, "wait", 0, 0, 86_400), longest) if longest else 0
+    watch: QuestionWatch = request.app.state.watch
+    mark = watch.mark()  # before the read: a change told after it wakes the wait below
     question = desk.get_question(user, question_id)
     body, etag = _question_body(question)
     loop = get_running_loop()
     deadline = loop.time() + wait
     while etag in held and (remaining := deadline - loop.time()) > 0:
-        watch: QuestionWatch = request.app.state.watch
-        await watch.wait(question_id, version_of(question), remaining)
+        await watch.wait(question_id, version_of(question), remaining, since=mark)
+        mark = watch.mark()
         question = desk.get_question(user, question_id)  # deleted meanwhile: 404, as any GET
         body, etag = _question_body(question)
     headers = {"ETag": etag, **({LONG_POLL_HEADER: str(longest)} if longest else {})}
