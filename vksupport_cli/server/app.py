@@ -30,7 +30,7 @@ import os
 import tempfile
 import time
 from asyncio import get_running_loop
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import IO, Any, Literal, overload
 
@@ -47,6 +47,7 @@ from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, To
 from ..i18n import _
 from .errors import error_body, status_for
 from .openapi import document as openapi_document
+from .pool import DeskPool, threads_from_env
 from .push import QuestionWatch
 
 PREFIX = "/api/v1"
@@ -137,24 +138,18 @@ def create_app(
     limit = rate_limit if rate_limit is not None else float(os.environ.get(RATE_ENV, "50"))
     if auth_failures is None:
         auth_failures = float(os.environ.get(AUTH_FAILURES_ENV, DEFAULT_AUTH_FAILURES))
-    state: dict[str, Desk | None] = {"desk": None}
     limits = Limits.server_defaults()  # $VKSUPPORT_QUESTIONS_PER_DAY, $VKSUPPORT_ATTACHMENT_QUOTA_MIB
+    desks = DeskPool(path, limits=limits, threads=threads_from_env())
     buckets = TokenBuckets(limit)
     failures = FailureLimit(auth_failures)
-    watch = QuestionWatch(lambda: ChangeProbe.open(desk()))
+    watch = QuestionWatch(lambda: ChangeProbe.open(desks.main))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state["desk"] = opened = Desk.open(path, limits=limits)
+        desks.main  # noqa: B018 - open (create or migrate) the desk before the first request
         yield
         await watch.close()
-        opened.close()
-
-    def desk() -> Desk:
-        opened = state["desk"]
-        if opened is None:  # used without lifespan (some test clients)
-            opened = state["desk"] = Desk.open(path, limits=limits)
-        return opened
+        desks.close()
 
     def endpoint(handler: Callable[..., Awaitable[Response]], *, auth: bool = True) -> Handler:
         """Wrap a handler: authenticate, rate-limit, map desk errors to their status."""
@@ -167,14 +162,14 @@ def create_app(
                 if auth:
                     failures.check(address)
                     try:
-                        user = _authenticate(desk(), request)
+                        user = await desks.run(Desk.user_by_token, _bearer_token(request))
                     except NotSignedIn:
                         failures.failed(address)
                         raise
                     buckets.take(f"user:{user.id}")
-                    return await handler(request, desk(), user)
+                    return await handler(request, desks, user)
                 buckets.take(f"ip:{address}")
-                return await handler(request, desk())
+                return await handler(request, desks)
             except DeskError as error:
                 return _error_reply(error)
             except ClientDisconnect:  # the client went away (or was cut off) mid-body: nobody to answer
@@ -253,12 +248,12 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return _reply({"error": {"code": "unavailable", "message": message, "details": {}}}, 500)
 
 
-def _authenticate(desk: Desk, request: Request) -> User:
+def _bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotSignedIn(_("This request needs a token: send 'Authorization: Bearer TOKEN'."))
-    return desk.user_by_token(token.strip())
+    return token.strip()
 
 
 def _client_address(request: Request) -> str:
@@ -391,27 +386,29 @@ async def _openapi(request: Request) -> Response:
     return _reply(openapi_document())
 
 
-async def search_help(request: Request, desk: Desk) -> Response:
+async def search_help(request: Request, desk: DeskPool) -> Response:
     query = request.query_params.get("q", "")
     category = request.query_params.get("category") or None
     limit = _int_param(request, "limit", 10, 1, 100)
-    return _reply([hit.to_dict() for hit in desk.search_help(query, category=category, limit=limit)])
+    hits = await desk.run(Desk.search_help, query, category=category, limit=limit)
+    return _reply([hit.to_dict() for hit in hits])
 
 
-async def get_article(request: Request, desk: Desk) -> Response:
-    return _reply(desk.article(request.path_params["slug"]).to_dict())
+async def get_article(request: Request, desk: DeskPool) -> Response:
+    return _reply((await desk.run(Desk.article, request.path_params["slug"])).to_dict())
 
 
-async def list_topics(request: Request, desk: Desk) -> Response:
-    return _reply([topic.to_dict() for topic in desk.topics()])
+async def list_topics(request: Request, desk: DeskPool) -> Response:
+    return _reply([topic.to_dict() for topic in await desk.run(Desk.topics)])
 
 
-async def me(request: Request, desk: Desk, user: User) -> Response:
+async def me(request: Request, desk: DeskPool, user: User) -> Response:
     return _reply(user.to_dict())
 
 
-async def list_questions(request: Request, desk: Desk, user: User) -> Response:
-    page = desk.list_questions(
+async def list_questions(request: Request, desk: DeskPool, user: User) -> Response:
+    page = await desk.run(
+        Desk.list_questions,
         user,
         status=request.query_params.get("status", "all"),
         limit=_int_param(request, "limit", 20, 1, 1000),
@@ -420,7 +417,7 @@ async def list_questions(request: Request, desk: Desk, user: User) -> Response:
     return _reply(page.to_dict())
 
 
-async def create_question(request: Request, desk: Desk, user: User) -> Response:
+async def create_question(request: Request, desk: DeskPool, user: User) -> Response:
     data = await _json(request)
     if data.get("attachments"):
         raise BadInput(
@@ -429,7 +426,8 @@ async def create_question(request: Request, desk: Desk, user: User) -> Response:
                 "POST /api/v1/questions/ID/attachments?filename=NAME with the file as the body."
             )
         )
-    result = desk.ask(
+    result = await desk.run(
+        Desk.ask,
         user,
         topic=_text(data, "topic"),
         title=_text(data, "title"),
@@ -441,20 +439,20 @@ async def create_question(request: Request, desk: Desk, user: User) -> Response:
     return _reply(result.to_dict(), 201)
 
 
-async def get_question(request: Request, desk: Desk, user: User) -> Response:
+async def get_question(request: Request, desk: DeskPool, user: User) -> Response:
     """The question; with If-None-Match and ``?wait=S``, a long-poll: 304 only after S seconds unchanged."""
     question_id = _question_id(request)
     held = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
     longest = _long_poll_max(request)  # before the read: from here on, any change is noticed
     wait = min(_int_param(request, "wait", 0, 0, 86_400), longest) if longest else 0
-    question = desk.get_question(user, question_id)
+    question = await desk.run(Desk.get_question, user, question_id)
     body, etag = _question_body(question)
     loop = get_running_loop()
     deadline = loop.time() + wait
     while etag in held and (remaining := deadline - loop.time()) > 0:
         watch: QuestionWatch = request.app.state.watch
         await watch.wait(question_id, version_of(question), remaining)
-        question = desk.get_question(user, question_id)  # deleted meanwhile: 404, as any GET
+        question = await desk.run(Desk.get_question, user, question_id)  # deleted meanwhile: 404, as any GET
         body, etag = _question_body(question)
     headers = {"ETag": etag, **({LONG_POLL_HEADER: str(longest)} if longest else {})}
     if etag in held:
@@ -474,10 +472,11 @@ def _question_body(question: Question) -> tuple[bytes, str]:
     return body, _etag(body)
 
 
-async def edit_question(request: Request, desk: Desk, user: User) -> Response:
+async def edit_question(request: Request, desk: DeskPool, user: User) -> Response:
     data = await _json(request)
     clear_link = "link" in data and data["link"] is None
-    question = desk.edit_question(
+    question = await desk.run(
+        Desk.edit_question,
         user,
         _question_id(request),
         title=_text(data, "title", required=False),
@@ -488,22 +487,27 @@ async def edit_question(request: Request, desk: Desk, user: User) -> Response:
     return _reply(question.to_dict())
 
 
-async def delete_question(request: Request, desk: Desk, user: User) -> Response:
-    desk.delete_question(user, _question_id(request))
+async def delete_question(request: Request, desk: DeskPool, user: User) -> Response:
+    await desk.run(Desk.delete_question, user, _question_id(request))
     return Response(status_code=204)
 
 
-async def add_comment(request: Request, desk: Desk, user: User) -> Response:
+async def add_comment(request: Request, desk: DeskPool, user: User) -> Response:
     data = await _json(request)
-    comment = desk.comment(
-        user, _question_id(request), _text(data, "body"), idempotency_key=_idempotency_key(request)
+    comment = await desk.run(
+        Desk.comment,
+        user,
+        _question_id(request),
+        _text(data, "body"),
+        idempotency_key=_idempotency_key(request),
     )
     return _reply(comment.to_dict(), 201)
 
 
-async def rate_question(request: Request, desk: Desk, user: User) -> Response:
+async def rate_question(request: Request, desk: DeskPool, user: User) -> Response:
     data = await _json(request)
-    question = desk.rate(
+    question = await desk.run(
+        Desk.rate,
         user,
         _question_id(request),
         _text(data, "rating"),
@@ -512,30 +516,31 @@ async def rate_question(request: Request, desk: Desk, user: User) -> Response:
     return _reply(question.to_dict())
 
 
-async def close_question(request: Request, desk: Desk, user: User) -> Response:
-    return _reply(desk.close_question(user, _question_id(request)).to_dict())
+async def close_question(request: Request, desk: DeskPool, user: User) -> Response:
+    return _reply((await desk.run(Desk.close_question, user, _question_id(request))).to_dict())
 
 
-async def upload_attachment(request: Request, desk: Desk, user: User) -> Response:
+async def upload_attachment(request: Request, desk: DeskPool, user: User) -> Response:
     filename = request.query_params.get("filename", "")
     question_id = _question_id(request)
     spool = await _spool_body(request, MAX_UPLOAD_BYTES)
     try:
-        attachment = desk.attach(user, question_id, filename, spool)
+        attachment = await desk.run(Desk.attach, user, question_id, filename, spool)
     finally:
         spool.close()
     return _reply(attachment.to_dict(), 201)
 
 
-async def download_attachment(request: Request, desk: Desk, user: User) -> Response:
+async def download_attachment(request: Request, desk: DeskPool, user: User) -> Response:
     aid = request.path_params["aid"]
     if not (aid.isascii() and aid.isdigit()) or len(aid) > 18:
         raise NotFound(_("There is no attachment {id}.").format(id=aid))
-    meta, pieces = desk.attachment_chunks(user, _question_id(request), int(aid))
+    meta, pieces = await desk.run(Desk.attachment_chunks, user, _question_id(request), int(aid))
     disposition = "attachment; filename*=UTF-8''" + _quote(meta.filename)
 
     async def stream() -> AsyncIterator[bytes]:
-        for piece in pieces:  # one read of the database per piece, never the whole file at once
+        # One read of the database per piece, in a pool thread; never the whole file at once.
+        while (piece := await desk.run(_next_piece, pieces)) is not None:
             yield piece
 
     return StreamingResponse(
@@ -549,19 +554,25 @@ async def download_attachment(request: Request, desk: Desk, user: User) -> Respo
     )
 
 
-async def agent_take(request: Request, desk: Desk, user: User) -> Response:
-    question = desk.take(user)
+async def agent_take(request: Request, desk: DeskPool, user: User) -> Response:
+    question = await desk.run(Desk.take, user)
     return Response(status_code=204) if question is None else _reply(question.to_dict())
 
 
-async def agent_queue(request: Request, desk: Desk, user: User) -> Response:
-    questions = desk.queue(user, limit=_int_param(request, "limit", 100, 1, 1000))
+async def agent_queue(request: Request, desk: DeskPool, user: User) -> Response:
+    questions = await desk.run(Desk.queue, user, limit=_int_param(request, "limit", 100, 1, 1000))
     return _reply([q.to_dict() for q in questions])
 
 
-async def agent_answer(request: Request, desk: Desk, user: User) -> Response:
+async def agent_answer(request: Request, desk: DeskPool, user: User) -> Response:
     data = await _json(request)
-    return _reply(desk.answer(user, _question_id(request), _text(data, "body")).to_dict())
+    answer = await desk.run(Desk.answer, user, _question_id(request), _text(data, "body"))
+    return _reply(answer.to_dict())
+
+
+def _next_piece(desk: Desk, pieces: Iterator[bytes]) -> bytes | None:
+    """The next piece of an attachment being streamed (read from the database), or None at its end."""
+    return next(pieces, None)
 
 
 def _quote(name: str) -> str:

@@ -1,0 +1,114 @@
+"""Desk calls off the event loop: a bounded pool of threads, each reaching the desk's database.
+
+A handler parses its request on the event loop, then awaits ``DeskPool.run``,
+which runs one desk method in one of ``threads`` threads and hands back its
+result (or raises its ``DeskError``, mapped to a status by the caller). While a
+slow call (a help-index rebuild, a large attachment going into the database, a
+query waiting for a lock) holds its thread, the loop goes on serving every
+other connection; at most ``threads`` calls run at once per worker, the rest
+queue for a thread. Long-polls wait on the loop and hold no thread.
+
+How the threads reach the database depends on the store:
+
+- SQLite: each thread opens its own connection to the file (WAL lets readers
+  run beside the one writer; writers queue on the file's lock, in their thread,
+  up to its busy timeout). The desk opened first (``main``) migrates the file
+  and loads the help centre once; the threads' desks only connect.
+- PostgreSQL: one desk, shared: its psycopg pool hands each statement a
+  connection and pins one to a thread for a write transaction, so the pool is
+  made at least ``threads`` + 2 connections large (the queue's and the search
+  index's reads need a few more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Concatenate, ParamSpec, TypeVar
+
+from ..desk import db
+from ..desk.limits import Limits
+from ..desk.service import Desk
+from ..desk.store import SQLiteStore, is_postgres
+
+THREADS_ENV = "VKSUPPORT_DESK_THREADS"  # desk calls one worker runs at once
+DEFAULT_THREADS = 8
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def threads_from_env() -> int:
+    try:
+        threads = int(os.environ.get(THREADS_ENV, DEFAULT_THREADS))
+    except ValueError:
+        return DEFAULT_THREADS
+    return max(1, min(threads, 64))
+
+
+class DeskPool:
+    """One worker's way to its desk: ``await pool.run(Desk.method, *args)``."""
+
+    def __init__(self, target: str, *, limits: Limits, threads: int = DEFAULT_THREADS):
+        self.target = target
+        self.limits = limits
+        self.threads = threads
+        self._main: Desk | None = None
+        self._shared = is_postgres(target) or target == ":memory:"  # one desk for every thread
+        self._local = threading.local()
+        self._opened: list[Desk] = []
+        self._opened_lock = threading.Lock()  # guards _main and _opened
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="desk")
+
+    @property
+    def main(self) -> Desk:
+        """The desk opened first (created or migrated, help centre loaded); opened on first use."""
+        with self._opened_lock:
+            if self._main is None:
+                self._main = self._open_main()
+            return self._main
+
+    def _open_main(self) -> Desk:
+        if is_postgres(self.target):
+            from ..desk.postgres import POOL_MAX, PostgresStore
+
+            store = PostgresStore(self.target, max_size=max(POOL_MAX, self.threads + 2))
+            store.ensure_articles()
+            return Desk(store, limits=self.limits)
+        return Desk.open(self.target, limits=self.limits)
+
+    def _desk(self) -> Desk:
+        """The desk of the calling thread (a SQLite connection of its own), opened on its first call."""
+        if self._shared:
+            return self.main
+        desk: Desk | None = getattr(self._local, "desk", None)
+        if desk is None:
+            self.main  # noqa: B018 - the file is migrated once, before any thread connects
+            desk = Desk(SQLiteStore(db.connect(self.target)), limits=self.limits)
+            with self._opened_lock:
+                self._opened.append(desk)
+            self._local.desk = desk
+        return desk
+
+    def _call(self, method: Callable[Concatenate[Desk, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return method(self._desk(), *args, **kwargs)
+
+    async def run(self, method: Callable[Concatenate[Desk, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``method(desk, *args, **kwargs)`` in a pool thread; its result, or its exception."""
+        call = partial(self._call, method, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def close(self) -> None:
+        """Wait for the calls under way, then close every connection."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for desk in opened:
+            desk.close()
+        if self._main is not None:
+            self._main.close()
+            self._main = None
