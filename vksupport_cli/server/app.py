@@ -408,13 +408,13 @@ async def me(request: Request, desk: DeskPool, user: User) -> Response:
 
 async def list_questions(request: Request, desk: DeskPool, user: User) -> Response:
     page = await desk.run(
-        Desk.list_questions,
+        Desk.list_page,
         user,
         status=request.query_params.get("status", "all"),
         limit=_int_param(request, "limit", 20, 1, 1000),
         cursor=request.query_params.get("cursor"),
     )
-    return _reply(page.to_dict())
+    return _reply(page)
 
 
 async def create_question(request: Request, desk: DeskPool, user: User) -> Response:
