@@ -164,6 +164,7 @@ def serve(
 
         from ..server import app as server_app
         from ..server import protocol
+        from ..server import workers as server_workers
     except ImportError:
         raise UsageError(_("The server needs its extra packages: pip install 'vksupport[server]'.")) from None
     ctx: Context = tctx.obj
@@ -195,27 +196,30 @@ def serve(
             workers,
         ).format(address=address, db=_shown(path), n=workers)
     )
-    uvicorn.run(
-        "vksupport_cli.server.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        http="vksupport_cli.server.protocol:NoDelayH11Protocol",
-        log_config=_log_config(access_log),
-        log_level=None,
-        access_log=access_log,
-        server_header=False,
+    options: dict[str, Any] = {
+        "app": "vksupport_cli.server.app:create_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "http": "vksupport_cli.server.protocol:NoDelayH11Protocol",
+        "log_config": _log_config(access_log),
+        "log_level": None,
+        "access_log": access_log,
+        "server_header": False,
         # X-Forwarded-For only from the proxies the operator names (uvicorn's default trusts loopback).
-        proxy_headers=bool(forwarded),
-        forwarded_allow_ips=forwarded or None,
-        limit_concurrency=max_connections,
-        timeout_keep_alive=5,
-        h11_max_incomplete_event_size=16 * 1024,
+        "proxy_headers": bool(forwarded),
+        "forwarded_allow_ips": forwarded or None,
+        "limit_concurrency": max_connections,
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": 16 * 1024,
         # Pending long-polls (up to a minute) must not hold a restart: after this, they are cut and
         # their clients, whose GETs are safe to repeat, retry against the node once it is back.
-        timeout_graceful_shutdown=10,
-    )
+        "timeout_graceful_shutdown": 10,
+    }
+    if workers > 1 and server_workers.available():
+        server_workers.run(options, workers)  # a socket per worker: the kernel spreads connections
+    else:
+        uvicorn.run(**options, workers=workers)
     ctx.note(_("Stopped serving {address}.").format(address=address))
 
 

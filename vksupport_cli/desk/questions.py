@@ -126,7 +126,10 @@ class Questions(DeskPart):
                 limits.record(self.store, user.id, "attachment", incoming, moment)
             if key:
                 idempotency.remember(self.store, user, key, request, question_id, moment)
-        return AskResult(self._question(user, question_id), repeats)
+            # Read before COMMIT: the reply is the question as asked, not as an agent who took it
+            # the moment it was committed left it (the server runs several desk calls at once).
+            asked = self._question(user, question_id)
+        return AskResult(asked, repeats)
 
     def list_questions(
         self, user: User, *, status: str = "all", limit: int = 20, cursor: str | None = None
