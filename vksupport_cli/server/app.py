@@ -1,13 +1,14 @@
 """The reference server: the desk over a JSON HTTP API (Starlette, served by uvicorn).
 
-Handlers only translate: read the request, call the desk, write the reply. The
-desk is called directly from async handlers, so one worker process serves one
-request at a time against its database (writes are serial in SQLite anyway);
-more throughput comes from more worker processes, or more nodes on one
-PostgreSQL, which stay correct because the rules are the database's. What a
-worker keeps for itself is its rate-limit buckets (per node, see the README's
-"Deploying a desk") and, on PostgreSQL, its help-search index, rebuilt when
-the articles change.
+Handlers only translate: read the request (on the event loop), call the desk,
+write the reply. Every desk call runs in the worker's thread pool (pool.py:
+``await desk.run(Desk.method, ...)``), so a slow one (a large attachment going
+into the database, a write waiting for a lock) never holds the event loop:
+other requests and the pending long-polls go on. More throughput comes from
+more worker processes, or more nodes on one PostgreSQL, which stay correct
+because the rules are the database's. What a worker keeps for itself is its
+rate-limit buckets (per node, see the README's "Deploying a desk") and, on
+PostgreSQL, its help-search index, rebuilt when the articles change.
 
 No request body is ever held whole beyond a small bound: JSON bodies are capped
 at ``MAX_JSON_BYTES`` while they arrive, and an attachment goes up as its own
@@ -16,7 +17,7 @@ limit) and spooled to a temporary file that the desk reads in chunks.
 
 The question GET is also a long-poll (``?wait=SECONDS`` with If-None-Match):
 it answers as soon as the question changes, woken by push.py's one watcher per
-worker, and never holds the event loop while it waits. Only a desk whose
+worker, and holds neither the event loop nor a thread while it waits. Only a desk whose
 changes can be watched (SQLite) offers it; on PostgreSQL the long-poll is not
 advertised and clients poll.
 """
