@@ -217,7 +217,10 @@ def serve(
         "timeout_graceful_shutdown": 10,
     }
     if workers > 1 and server_workers.available():
-        server_workers.run(options, workers)  # a socket per worker: the kernel spreads connections
+        try:
+            server_workers.run(options, workers)  # a socket per worker: the kernel spreads connections
+        except server_workers.PortTaken:  # taken since _free_to_listen looked
+            raise _port_in_use(host, port) from None
     else:
         uvicorn.run(**options, workers=workers)
     ctx.note(_("Stopped serving {address}.").format(address=address))
@@ -245,18 +248,24 @@ def _free_to_listen(host: str, port: int) -> int:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise Unavailable(
-                    _(
-                        "Port {port} on {host} is already in use (another desk serve?); stop that program "
-                        "or pass another --port."
-                    ).format(port=port, host=host)
-                ) from None
+                raise _port_in_use(host, port) from None
             raise Unavailable(
                 _("Cannot listen on {host} port {port}: {reason}.").format(
                     host=host, port=port, reason=exc.strerror or exc
                 )
             ) from None
         return int(probe.getsockname()[1])
+
+
+def _port_in_use(host: str, port: int) -> Exception:
+    from ..errors import Unavailable
+
+    return Unavailable(
+        _(
+            "Port {port} on {host} is already in use (another desk serve?); stop that program "
+            "or pass another --port."
+        ).format(port=port, host=host)
+    )
 
 
 def _log_config(access_log: bool) -> dict[str, Any]:

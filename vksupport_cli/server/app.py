@@ -17,9 +17,9 @@ limit) and spooled to a temporary file that the desk reads in chunks.
 
 The question GET is also a long-poll (``?wait=SECONDS`` with If-None-Match):
 it answers as soon as the question changes, woken by push.py's one watcher per
-worker, and holds neither the event loop nor a thread while it waits. Only a desk whose
-changes can be watched (SQLite) offers it; on PostgreSQL the long-poll is not
-advertised and clients poll.
+worker, and holds neither the event loop nor a thread while it waits. Only a
+desk whose changes can be watched (SQLite) offers it; on PostgreSQL the
+long-poll is not advertised and clients poll.
 """
 
 from __future__ import annotations

@@ -18,6 +18,11 @@ How the threads reach the database depends on the store:
   connection and pins one to a thread for a write transaction, so the pool is
   made at least ``threads`` + 2 connections large (the queue's and the search
   index's reads need a few more).
+
+A download's pieces are read one call at a time, each on whichever thread is
+free, through the desk that opened the download; on SQLite that may be another
+thread's connection, which SQLite serialises (``sqlite3.threadsafety`` 3), and
+a piece is one SELECT, no transaction.
 """
 
 from __future__ import annotations
@@ -56,13 +61,14 @@ class DeskPool:
     def __init__(self, target: str, *, limits: Limits, threads: int = DEFAULT_THREADS):
         self.target = target
         self.limits = limits
-        self.threads = threads
         self._main: Desk | None = None
         self._shared = is_postgres(target) or target == ":memory:"  # one desk for every thread
+        # An in-memory SQLite desk is one connection: its transactions must not interleave.
+        self.threads = 1 if target == ":memory:" else threads
         self._local = threading.local()
         self._opened: list[Desk] = []
         self._opened_lock = threading.Lock()  # guards _main and _opened
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="desk")
+        self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="desk")
 
     @property
     def main(self) -> Desk:

@@ -18,15 +18,23 @@ system has no ``SO_REUSEPORT``, uvicorn's own workers serve instead.
 from __future__ import annotations
 
 import contextlib
+import errno
 import multiprocessing
 import os
 import signal
 import socket
+import sys
 import time
 from typing import Any
 
 #: A worker that dies sooner than this after its start is started again no sooner than this.
 RESTART_PAUSE = 1.0
+#: A worker's exit code when the port is taken by a socket that does not share it (another program).
+PORT_TAKEN = 98
+
+
+class PortTaken(Exception):
+    """The port is held by another program: no worker can listen on it."""
 
 
 def available() -> bool:
@@ -56,14 +64,22 @@ def _worker(options: dict[str, Any]) -> None:
     import uvicorn
 
     config = uvicorn.Config(**options)
-    sock = listening_socket(config.host, config.port)
+    try:
+        sock = listening_socket(config.host, config.port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            sys.exit(PORT_TAKEN)  # the parent says so, once
+        raise
     config.configure_logging()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches every worker; the parent reports it
         uvicorn.Server(config).run(sockets=[sock])
 
 
 def run(options: dict[str, Any], workers: int) -> None:
-    """Serve ``uvicorn.Config(**options)`` (host and port included) with ``workers`` processes."""
+    """Serve ``uvicorn.Config(**options)`` (host and port included) with ``workers`` processes.
+
+    Raises ``PortTaken`` when a worker cannot bind the port (another program holds it).
+    """
     context = multiprocessing.get_context("spawn")
     stopping = False
 
@@ -84,6 +100,8 @@ def run(options: dict[str, Any], workers: int) -> None:
                 if process.is_alive() or stopping:
                     continue
                 process.join()
+                if process.exitcode == PORT_TAKEN:
+                    raise PortTaken(options["port"])
                 if time.monotonic() - started < RESTART_PAUSE:
                     time.sleep(RESTART_PAUSE)
                 again = context.Process(target=_worker, args=(options,), name="desk-worker")
