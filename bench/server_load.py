@@ -394,7 +394,10 @@ def waits(db_path: Path, env: dict[str, str], opts, work: Path) -> dict[str, flo
     import wait_push
 
     pairs, agent_token = wait_push.build(db_path, opts.waiters)
-    server = start_server(db_path, env, log_dir=work)
+    # Room for every waiter's connection and then some (1,000 a worker by default: 1,000 waiters fill it).
+    server = start_server(
+        db_path, env, log_dir=work, options=("--max-connections", str(2 * opts.waiters + 100))
+    )
     args = argparse.Namespace(
         idle=opts.wait_idle, interval=10.0, answers=min(200, opts.waiters), gap=0.05, waiters=opts.waiters
     )
@@ -545,8 +548,15 @@ def main() -> int:
             finally:
                 for server in setup.servers:
                     server.stop()
-        waited = waits(work / "waits.sqlite3", env, opts, work) if opts.waiters > 0 else None
-        report(opts, endpoints, results, idle, waited, pg_note)
+        verdicts = report(opts, endpoints, results, idle, pg_note)
+        sys.stdout.flush()
+        if opts.waiters > 0:
+            verdicts.append(report_waits(opts, waits(work / "waits.sqlite3", env, opts, work)))
+        misses = [name for name, verdict in verdicts if verdict == "MISS"]
+        print(
+            f"\n{len(verdicts) - len(misses)} of {len(verdicts)} targets met"
+            + (f"; missed: {'; '.join(misses)}" if misses else "")
+        )
         print(f"total {time.perf_counter() - started:.0f} s")
         return 0
     finally:
@@ -572,7 +582,8 @@ def postgres_database(where: str):
     return cluster.new_database(), cluster, postmaster
 
 
-def report(opts, endpoints, results, idle, waited, pg_note: str) -> None:
+def report(opts, endpoints, results, idle, pg_note: str) -> list[tuple[str, str]]:
+    """Print the load runs side by side; returns (target, "pass" | "MISS") for each target judged."""
     print(
         "idle latency, GET /api/v1/health on one keep-alive connection, sequential (median): "
         + ", ".join(f"{label} {ms:.1f} ms" for label, ms in idle.items())
@@ -646,26 +657,6 @@ def report(opts, endpoints, results, idle, waited, pg_note: str) -> None:
             f"the generator(s) {b.client_cpu_s / b.seconds * 100:.0f}% → {m.client_cpu_s / m.seconds * 100:.0f}%"
         )
         print(f"  {more} against {base}: " + ", ".join(parts) + room)
-    if waited is not None:
-        print(
-            f"\n{opts.waiters:,} concurrent `wait`s (bench/wait_push.py's phases; SQLite, 1 worker), "
-            f"{max(opts.wait_idle, 30):g} s / {opts.wait_idle:g} s with nothing changing:"
-        )
-        print(
-            f"  poll every 10 s (the floor, before push): server CPU {waited['poll_cpu']:6.1%} of a core, "
-            f"{waited['poll_rpm']:.2f} requests/min per waiter"
-        )
-        print(
-            f"  long-poll (push):                        server CPU {waited['push_cpu']:6.1%} of a core, "
-            f"{waited['push_rpm']:.2f} requests/min per waiter"
-        )
-        ok = waited["p99_ms"] < 1000 and not waited["missed"]
-        print(
-            f"  answer→return: p50 {waited['p50_ms']:.0f} ms, p99 {waited['p99_ms']:.0f} ms, max {waited['max_ms']:.0f} ms"
-            + (f", {waited['missed']:.0f} not returned within 10 s" if waited["missed"] else "")
-            + f" (goal p99 < 1 s: {'pass' if ok else 'MISS'})"
-        )
-        verdicts.append(("answer→return p99 of the waits", "pass" if ok else "MISS"))
     if any(r.requests >= opts.max_requests for r in results.values()):
         print(
             "\n* stopped by --max-requests before --duration: its req/s is understated (wrk divides by the full duration)"
@@ -678,11 +669,30 @@ def report(opts, endpoints, results, idle, waited, pg_note: str) -> None:
         f"closed loop of {opts.connections} connections the mean latency is {opts.connections} / throughput, so a "
         f"p99 under {P99_TARGET_MS} ms needs more than {opts.connections * 1000 / P99_TARGET_MS:,.0f} req/s."
     )
-    misses = [name for name, verdict in verdicts if verdict == "MISS"]
+    return verdicts
+
+
+def report_waits(opts, waited: dict[str, float]) -> tuple[str, str]:
+    """Print the waits' figures; returns the answer→return target's verdict."""
     print(
-        f"{len(verdicts) - len(misses)} of {len(verdicts)} targets met"
-        + (f"; missed: {'; '.join(misses)}" if misses else "")
+        f"\n{opts.waiters:,} concurrent `wait`s (bench/wait_push.py's phases; SQLite, 1 worker), "
+        f"{max(opts.wait_idle, 30):g} s / {opts.wait_idle:g} s with nothing changing:"
     )
+    print(
+        f"  poll every 10 s (the floor, before push): server CPU {waited['poll_cpu']:6.1%} of a core, "
+        f"{waited['poll_rpm']:.2f} requests/min per waiter"
+    )
+    print(
+        f"  long-poll (push):                        server CPU {waited['push_cpu']:6.1%} of a core, "
+        f"{waited['push_rpm']:.2f} requests/min per waiter"
+    )
+    ok = waited["p99_ms"] < 1000 and not waited["missed"]
+    print(
+        f"  answer→return: p50 {waited['p50_ms']:.0f} ms, p99 {waited['p99_ms']:.0f} ms, max {waited['max_ms']:.0f} ms"
+        + (f", {waited['missed']:.0f} not returned within 10 s" if waited["missed"] else "")
+        + f" (goal p99 < 1 s: {'pass' if ok else 'MISS'})"
+    )
+    return ("answer→return p99 of the waits", "pass" if ok else "MISS")
 
 
 if __name__ == "__main__":

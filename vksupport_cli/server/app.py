@@ -2,7 +2,8 @@
 
 Handlers only translate: read the request (on the event loop), call the desk,
 write the reply. Every desk call runs in the worker's thread pool (pool.py:
-``await desk.run(Desk.method, ...)``), so a slow one (a large attachment going
+``await desk.run(Desk.method, ...)``, as the user the request's token names,
+checked in the same trip to a thread), so a slow one (a large attachment going
 into the database, a write waiting for a lock) never holds the event loop:
 other requests and the pending long-polls go on. More throughput comes from
 more worker processes, or more nodes on one PostgreSQL, which stay correct
@@ -29,6 +30,7 @@ import ipaddress
 import json
 import os
 import tempfile
+import threading
 import time
 from asyncio import get_running_loop
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -48,7 +50,7 @@ from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, To
 from ..i18n import _
 from .errors import error_body, status_for
 from .openapi import document as openapi_document
-from .pool import DeskPool, threads_from_env
+from .pool import DeskPool, SignedIn, threads_from_env
 from .push import QuestionWatch
 
 PREFIX = "/api/v1"
@@ -75,10 +77,15 @@ class TokenBuckets:
         self.burst = max(1.0, 2 * rate)
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()  # taken in desk threads (SignedIn's admit)
 
     def take(self, key: str) -> None:
         if self.rate <= 0:
             return
+        with self._lock:
+            self._take(key)
+
+    def _take(self, key: str) -> None:
         now = self.clock()
         tokens, last = self._buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
@@ -152,6 +159,10 @@ def create_app(
         await watch.close()
         desks.close()
 
+    def admit(user: User) -> None:
+        """Rate-limit a signed-in user (in a desk thread, before the call's work)."""
+        buckets.take(f"user:{user.id}")
+
     def endpoint(handler: Callable[..., Awaitable[Response]], *, auth: bool = True) -> Handler:
         """Wrap a handler: authenticate, rate-limit, map desk errors to their status."""
 
@@ -163,12 +174,11 @@ def create_app(
                 if auth:
                     failures.check(address)
                     try:
-                        user = await desks.run(Desk.user_by_token, _bearer_token(request))
-                    except NotSignedIn:
+                        signed_in = desks.signed_in(_bearer_token(request), admit)
+                        return await handler(request, signed_in)
+                    except NotSignedIn:  # no token, or one the desk does not know
                         failures.failed(address)
                         raise
-                    buckets.take(f"user:{user.id}")
-                    return await handler(request, desks, user)
                 buckets.take(f"ip:{address}")
                 return await handler(request, desks)
             except DeskError as error:
@@ -403,14 +413,13 @@ async def list_topics(request: Request, desk: DeskPool) -> Response:
     return _reply([topic.to_dict() for topic in await desk.run(Desk.topics)])
 
 
-async def me(request: Request, desk: DeskPool, user: User) -> Response:
-    return _reply(user.to_dict())
+async def me(request: Request, desk: SignedIn) -> Response:
+    return _reply((await desk.user()).to_dict())
 
 
-async def list_questions(request: Request, desk: DeskPool, user: User) -> Response:
+async def list_questions(request: Request, desk: SignedIn) -> Response:
     page = await desk.run(
         Desk.list_page,
-        user,
         status=request.query_params.get("status", "all"),
         limit=_int_param(request, "limit", 20, 1, 1000),
         cursor=request.query_params.get("cursor"),
@@ -418,7 +427,8 @@ async def list_questions(request: Request, desk: DeskPool, user: User) -> Respon
     return _reply(page)
 
 
-async def create_question(request: Request, desk: DeskPool, user: User) -> Response:
+async def create_question(request: Request, desk: SignedIn) -> Response:
+    await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
     if data.get("attachments"):
         raise BadInput(
@@ -429,7 +439,6 @@ async def create_question(request: Request, desk: DeskPool, user: User) -> Respo
         )
     result = await desk.run(
         Desk.ask,
-        user,
         topic=_text(data, "topic"),
         title=_text(data, "title"),
         body=_text(data, "body"),
@@ -440,20 +449,20 @@ async def create_question(request: Request, desk: DeskPool, user: User) -> Respo
     return _reply(result.to_dict(), 201)
 
 
-async def get_question(request: Request, desk: DeskPool, user: User) -> Response:
+async def get_question(request: Request, desk: SignedIn) -> Response:
     """The question; with If-None-Match and ``?wait=S``, a long-poll: 304 only after S seconds unchanged."""
     question_id = _question_id(request)
     held = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
     longest = _long_poll_max(request)  # before the read: from here on, any change is noticed
     wait = min(_int_param(request, "wait", 0, 0, 86_400), longest) if longest else 0
-    question = await desk.run(Desk.get_question, user, question_id)
+    question = await desk.run(Desk.get_question, question_id)
     body, etag = _question_body(question)
     loop = get_running_loop()
     deadline = loop.time() + wait
     while etag in held and (remaining := deadline - loop.time()) > 0:
         watch: QuestionWatch = request.app.state.watch
         await watch.wait(question_id, version_of(question), remaining)
-        question = await desk.run(Desk.get_question, user, question_id)  # deleted meanwhile: 404, as any GET
+        question = await desk.run(Desk.get_question, question_id)  # deleted meanwhile: 404, as any GET
         body, etag = _question_body(question)
     headers = {"ETag": etag, **({LONG_POLL_HEADER: str(longest)} if longest else {})}
     if etag in held:
@@ -473,12 +482,12 @@ def _question_body(question: Question) -> tuple[bytes, str]:
     return body, _etag(body)
 
 
-async def edit_question(request: Request, desk: DeskPool, user: User) -> Response:
+async def edit_question(request: Request, desk: SignedIn) -> Response:
+    await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
     clear_link = "link" in data and data["link"] is None
     question = await desk.run(
         Desk.edit_question,
-        user,
         _question_id(request),
         title=_text(data, "title", required=False),
         body=_text(data, "body", required=False),
@@ -488,16 +497,16 @@ async def edit_question(request: Request, desk: DeskPool, user: User) -> Respons
     return _reply(question.to_dict())
 
 
-async def delete_question(request: Request, desk: DeskPool, user: User) -> Response:
-    await desk.run(Desk.delete_question, user, _question_id(request))
+async def delete_question(request: Request, desk: SignedIn) -> Response:
+    await desk.run(Desk.delete_question, _question_id(request))
     return Response(status_code=204)
 
 
-async def add_comment(request: Request, desk: DeskPool, user: User) -> Response:
+async def add_comment(request: Request, desk: SignedIn) -> Response:
+    await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
     comment = await desk.run(
         Desk.comment,
-        user,
         _question_id(request),
         _text(data, "body"),
         idempotency_key=_idempotency_key(request),
@@ -505,11 +514,11 @@ async def add_comment(request: Request, desk: DeskPool, user: User) -> Response:
     return _reply(comment.to_dict(), 201)
 
 
-async def rate_question(request: Request, desk: DeskPool, user: User) -> Response:
+async def rate_question(request: Request, desk: SignedIn) -> Response:
+    await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
     question = await desk.run(
         Desk.rate,
-        user,
         _question_id(request),
         _text(data, "rating"),
         _text(data, "comment", required=False, nullable=True),
@@ -517,26 +526,27 @@ async def rate_question(request: Request, desk: DeskPool, user: User) -> Respons
     return _reply(question.to_dict())
 
 
-async def close_question(request: Request, desk: DeskPool, user: User) -> Response:
-    return _reply((await desk.run(Desk.close_question, user, _question_id(request))).to_dict())
+async def close_question(request: Request, desk: SignedIn) -> Response:
+    return _reply((await desk.run(Desk.close_question, _question_id(request))).to_dict())
 
 
-async def upload_attachment(request: Request, desk: DeskPool, user: User) -> Response:
+async def upload_attachment(request: Request, desk: SignedIn) -> Response:
     filename = request.query_params.get("filename", "")
     question_id = _question_id(request)
+    await desk.user()  # the token first: nobody unknown gets to send a body
     spool = await _spool_body(request, MAX_UPLOAD_BYTES)
     try:
-        attachment = await desk.run(Desk.attach, user, question_id, filename, spool)
+        attachment = await desk.run(Desk.attach, question_id, filename, spool)
     finally:
         spool.close()
     return _reply(attachment.to_dict(), 201)
 
 
-async def download_attachment(request: Request, desk: DeskPool, user: User) -> Response:
+async def download_attachment(request: Request, desk: SignedIn) -> Response:
     aid = request.path_params["aid"]
     if not (aid.isascii() and aid.isdigit()) or len(aid) > 18:
         raise NotFound(_("There is no attachment {id}.").format(id=aid))
-    meta, pieces = await desk.run(Desk.attachment_chunks, user, _question_id(request), int(aid))
+    meta, pieces = await desk.run(Desk.attachment_chunks, _question_id(request), int(aid))
     disposition = "attachment; filename*=UTF-8''" + _quote(meta.filename)
 
     async def stream() -> AsyncIterator[bytes]:
@@ -555,23 +565,24 @@ async def download_attachment(request: Request, desk: DeskPool, user: User) -> R
     )
 
 
-async def agent_take(request: Request, desk: DeskPool, user: User) -> Response:
-    question = await desk.run(Desk.take, user)
+async def agent_take(request: Request, desk: SignedIn) -> Response:
+    question = await desk.run(Desk.take)
     return Response(status_code=204) if question is None else _reply(question.to_dict())
 
 
-async def agent_queue(request: Request, desk: DeskPool, user: User) -> Response:
-    questions = await desk.run(Desk.queue, user, limit=_int_param(request, "limit", 100, 1, 1000))
+async def agent_queue(request: Request, desk: SignedIn) -> Response:
+    questions = await desk.run(Desk.queue, limit=_int_param(request, "limit", 100, 1, 1000))
     return _reply([q.to_dict() for q in questions])
 
 
-async def agent_answer(request: Request, desk: DeskPool, user: User) -> Response:
+async def agent_answer(request: Request, desk: SignedIn) -> Response:
+    await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
-    answer = await desk.run(Desk.answer, user, _question_id(request), _text(data, "body"))
+    answer = await desk.run(Desk.answer, _question_id(request), _text(data, "body"))
     return _reply(answer.to_dict())
 
 
-def _next_piece(desk: Desk, pieces: Iterator[bytes]) -> bytes | None:
+def _next_piece(desk: Desk, user: User, pieces: Iterator[bytes]) -> bytes | None:
     """The next piece of an attachment being streamed (read from the database), or None at its end."""
     return next(pieces, None)
 

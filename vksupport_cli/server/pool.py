@@ -32,11 +32,11 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import Concatenate, ParamSpec, TypeVar
 
 from ..desk import db
 from ..desk.limits import Limits
+from ..desk.models import User
 from ..desk.service import Desk
 from ..desk.store import SQLiteStore, is_postgres
 
@@ -56,7 +56,7 @@ def threads_from_env() -> int:
 
 
 class DeskPool:
-    """One worker's way to its desk: ``await pool.run(Desk.method, *args)``."""
+    """One worker's way to its desk: ``await pool.run(Desk.method, *args)``; as a user, ``signed_in``."""
 
     def __init__(self, target: str, *, limits: Limits, threads: int = DEFAULT_THREADS):
         self.target = target
@@ -100,13 +100,17 @@ class DeskPool:
             self._local.desk = desk
         return desk
 
-    def _call(self, method: Callable[Concatenate[Desk, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return method(self._desk(), *args, **kwargs)
+    async def call(self, work: Callable[[Desk], T]) -> T:
+        """``work(desk)`` in a pool thread; its result, or its exception."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: work(self._desk()))
 
     async def run(self, method: Callable[Concatenate[Desk, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``method(desk, *args, **kwargs)`` in a pool thread; its result, or its exception."""
-        call = partial(self._call, method, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        return await self.call(lambda desk: method(desk, *args, **kwargs))
+
+    def signed_in(self, token: str, admit: Callable[[User], None]) -> SignedIn:
+        """The desk as the user ``token`` names, for one request (see ``SignedIn``)."""
+        return SignedIn(self, token, admit)
 
     def close(self) -> None:
         """Wait for the calls under way, then close every connection."""
@@ -118,3 +122,36 @@ class DeskPool:
         if self._main is not None:
             self._main.close()
             self._main = None
+
+
+class SignedIn:
+    """One request's calls to the desk as the user its bearer token names.
+
+    The token is checked in the thread of the first call, before that call's work
+    (a GET costs one trip to a thread, not two), or by ``user()`` before a handler
+    reads a body (no one unknown gets to send one). ``admit`` (the rate limit)
+    runs right after the check, also before any work: it raises to refuse.
+    """
+
+    def __init__(self, pool: DeskPool, token: str, admit: Callable[[User], None]):
+        self._pool = pool
+        self._token = token
+        self._admit = admit
+        self._user: User | None = None
+
+    def _check(self, desk: Desk) -> User:
+        if self._user is None:
+            user = desk.user_by_token(self._token)  # NotSignedIn for a token the desk does not know
+            self._admit(user)
+            self._user = user
+        return self._user
+
+    async def user(self) -> User:
+        """The signed-in user (the token checked now if no call has checked it yet)."""
+        return self._user if self._user is not None else await self._pool.call(self._check)
+
+    async def run(
+        self, method: Callable[Concatenate[Desk, User, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``method(desk, user, *args, **kwargs)`` in a pool thread, as the signed-in user."""
+        return await self._pool.call(lambda desk: method(desk, self._check(desk), *args, **kwargs))
