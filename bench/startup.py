@@ -256,7 +256,9 @@ class Server:
                 self.process.wait()
 
 
-def start_server(db_path: Path, env: dict[str, str], *, workers: int = 1, log_dir: Path) -> Server:
+def start_server(
+    db_path: Path, env: dict[str, str], *, workers: int = 1, log_dir: Path, options: tuple[str, ...] = ()
+) -> Server:
     port = free_port()
     log = log_dir / f"serve-{port}.log"
     with log.open("wb") as sink:
@@ -279,6 +281,7 @@ def start_server(db_path: Path, env: dict[str, str], *, workers: int = 1, log_di
                 "0",
                 "--attachment-quota",
                 "0",
+                *options,
             ],
             env=env,
             stdin=subprocess.DEVNULL,

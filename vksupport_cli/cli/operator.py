@@ -164,6 +164,7 @@ def serve(
 
         from ..server import app as server_app
         from ..server import protocol
+        from ..server import workers as server_workers
     except ImportError:
         raise UsageError(_("The server needs its extra packages: pip install 'vksupport[server]'.")) from None
     ctx: Context = tctx.obj
@@ -195,27 +196,33 @@ def serve(
             workers,
         ).format(address=address, db=_shown(path), n=workers)
     )
-    uvicorn.run(
-        "vksupport_cli.server.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        http="vksupport_cli.server.protocol:NoDelayH11Protocol",
-        log_config=_log_config(access_log),
-        log_level=None,
-        access_log=access_log,
-        server_header=False,
+    options: dict[str, Any] = {
+        "app": "vksupport_cli.server.app:create_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "http": "vksupport_cli.server.protocol:NoDelayH11Protocol",
+        "log_config": _log_config(access_log),
+        "log_level": None,
+        "access_log": access_log,
+        "server_header": False,
         # X-Forwarded-For only from the proxies the operator names (uvicorn's default trusts loopback).
-        proxy_headers=bool(forwarded),
-        forwarded_allow_ips=forwarded or None,
-        limit_concurrency=max_connections,
-        timeout_keep_alive=5,
-        h11_max_incomplete_event_size=16 * 1024,
+        "proxy_headers": bool(forwarded),
+        "forwarded_allow_ips": forwarded or None,
+        "limit_concurrency": max_connections,
+        "timeout_keep_alive": 5,
+        "h11_max_incomplete_event_size": 16 * 1024,
         # Pending long-polls (up to a minute) must not hold a restart: after this, they are cut and
         # their clients, whose GETs are safe to repeat, retry against the node once it is back.
-        timeout_graceful_shutdown=10,
-    )
+        "timeout_graceful_shutdown": 10,
+    }
+    if workers > 1 and server_workers.available():
+        try:
+            server_workers.run(options, workers)  # a socket per worker: the kernel spreads connections
+        except server_workers.PortTaken:  # taken since _free_to_listen looked
+            raise _port_in_use(host, port) from None
+    else:
+        uvicorn.run(**options, workers=workers)
     ctx.note(_("Stopped serving {address}.").format(address=address))
 
 
@@ -241,18 +248,24 @@ def _free_to_listen(host: str, port: int) -> int:
             probe.bind(address)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise Unavailable(
-                    _(
-                        "Port {port} on {host} is already in use (another desk serve?); stop that program "
-                        "or pass another --port."
-                    ).format(port=port, host=host)
-                ) from None
+                raise _port_in_use(host, port) from None
             raise Unavailable(
                 _("Cannot listen on {host} port {port}: {reason}.").format(
                     host=host, port=port, reason=exc.strerror or exc
                 )
             ) from None
         return int(probe.getsockname()[1])
+
+
+def _port_in_use(host: str, port: int) -> Exception:
+    from ..errors import Unavailable
+
+    return Unavailable(
+        _(
+            "Port {port} on {host} is already in use (another desk serve?); stop that program "
+            "or pass another --port."
+        ).format(port=port, host=host)
+    )
 
 
 def _log_config(access_log: bool) -> dict[str, Any]:

@@ -182,36 +182,40 @@ class DeskPart:
         self, row: Any, comments: list[Comment], attachments: list[Attachment], loaded: bool | None = None
     ) -> Question:
         """A Question from its row; ``loaded`` (is the desk under load?) is looked up if needed."""
+        return Question(**self._fields(row, loaded), comments=comments, attachments=attachments)
+
+    def _fields(self, row: Any, loaded: bool | None = None) -> dict[str, Any]:
+        """A question's fields from its row, comments and attachments aside: what ``Question``
+        is built from, and, with those two as empty lists, its ``to_dict()`` (a list page's items)."""
+        values = dict(zip(row.keys(), row, strict=True))  # one pass: a row looks names up one by one
         expected = None
-        if row["status"] in OPEN_STATUSES:
+        if values["status"] in OPEN_STATUSES:
             if loaded is None:
                 loaded = self._loaded()
             wait = LOADED_ANSWER_TIME if loaded else STANDARD_ANSWER_TIME
-            expected = iso(parse_iso(row["queued_at"]) + wait)
-        return Question(
-            id=row["id"],
-            author=row["author"],
-            kind=row["kind"],
-            topic=row["topic"],
-            title=row["title"],
-            body=row["body"],
-            link=row["link"],
-            status=row["status"],
-            agent=row["agent"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            queued_at=row["queued_at"],
-            taken_at=row["taken_at"],
-            answered_at=row["answered_at"],
-            closed_at=row["closed_at"],
-            rating=row["rating"],
-            rating_comment=row["rating_comment"],
-            rated_at=row["rated_at"],
-            unprocessed=row["taken_at"] is None,
-            expected_answer_by=expected,
-            comments=comments,
-            attachments=attachments,
-        )
+            expected = iso(parse_iso(values["queued_at"]) + wait)
+        return {
+            "id": values["id"],
+            "author": values["author"],
+            "kind": values["kind"],
+            "topic": values["topic"],
+            "title": values["title"],
+            "body": values["body"],
+            "link": values["link"],
+            "status": values["status"],
+            "agent": values["agent"],
+            "created_at": values["created_at"],
+            "updated_at": values["updated_at"],
+            "queued_at": values["queued_at"],
+            "taken_at": values["taken_at"],
+            "answered_at": values["answered_at"],
+            "closed_at": values["closed_at"],
+            "rating": values["rating"],
+            "rating_comment": values["rating_comment"],
+            "rated_at": values["rated_at"],
+            "unprocessed": values["taken_at"] is None,
+            "expected_answer_by": expected,
+        }
 
 
 def loaded_from(row: Any) -> bool | None:

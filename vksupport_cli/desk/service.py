@@ -93,6 +93,7 @@ CALLS = (
     "ensure_user",
     "get_question",
     "import_help",
+    "list_page",
     "list_questions",
     "queue",
     "rate",

@@ -1,13 +1,15 @@
 """The reference server: the desk over a JSON HTTP API (Starlette, served by uvicorn).
 
-Handlers only translate: read the request, call the desk, write the reply. The
-desk is called directly from async handlers, so one worker process serves one
-request at a time against its database (writes are serial in SQLite anyway);
-more throughput comes from more worker processes, or more nodes on one
-PostgreSQL, which stay correct because the rules are the database's. What a
-worker keeps for itself is its rate-limit buckets (per node, see the README's
-"Deploying a desk") and, on PostgreSQL, its help-search index, rebuilt when
-the articles change.
+Handlers only translate: read the request (on the event loop), call the desk,
+write the reply. Every desk call runs in the worker's thread pool (pool.py:
+``await desk.run(Desk.method, ...)``, as the user the request's token names,
+checked in the same trip to a thread), so a slow one (a large attachment going
+into the database, a write waiting for a lock) never holds the event loop:
+other requests and the pending long-polls go on. More throughput comes from
+more worker processes, or more nodes on one PostgreSQL, which stay correct
+because the rules are the database's. What a worker keeps for itself is its
+rate-limit buckets (per node, see the README's "Deploying a desk") and, on
+PostgreSQL, its help-search index, rebuilt when the articles change.
 
 No request body is ever held whole beyond a small bound: JSON bodies are capped
 at ``MAX_JSON_BYTES`` while they arrive, and an attachment goes up as its own
@@ -16,9 +18,9 @@ limit) and spooled to a temporary file that the desk reads in chunks.
 
 The question GET is also a long-poll (``?wait=SECONDS`` with If-None-Match):
 it answers as soon as the question changes, woken by push.py's one watcher per
-worker (PostgreSQL's LISTEN/NOTIFY, or a watch on the SQLite file), and never
-holds the event loop while it waits. A desk whose changes cannot be noticed
-(an in-memory one) does not advertise it, and clients poll.
+worker (PostgreSQL's LISTEN/NOTIFY, or a watch on the SQLite file), and holds
+neither the event loop nor a thread while it waits. A desk whose changes
+cannot be noticed (an in-memory one) does not advertise it, and clients poll.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ import ipaddress
 import json
 import os
 import tempfile
+import threading
 import time
 from asyncio import get_running_loop
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import IO, Any, Literal, overload
 
@@ -47,6 +50,7 @@ from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, To
 from ..i18n import _
 from .errors import error_body, status_for
 from .openapi import document as openapi_document
+from .pool import DeskPool, SignedIn, threads_from_env
 from .push import QuestionWatch
 
 PREFIX = "/api/v1"
@@ -73,10 +77,15 @@ class TokenBuckets:
         self.burst = max(1.0, 2 * rate)
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()  # taken in desk threads (SignedIn's admit)
 
     def take(self, key: str) -> None:
         if self.rate <= 0:
             return
+        with self._lock:
+            self._take(key)
+
+    def _take(self, key: str) -> None:
         now = self.clock()
         tokens, last = self._buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - last) * self.rate)
@@ -137,24 +146,22 @@ def create_app(
     limit = rate_limit if rate_limit is not None else float(os.environ.get(RATE_ENV, "50"))
     if auth_failures is None:
         auth_failures = float(os.environ.get(AUTH_FAILURES_ENV, DEFAULT_AUTH_FAILURES))
-    state: dict[str, Desk | None] = {"desk": None}
     limits = Limits.server_defaults()  # $VKSUPPORT_QUESTIONS_PER_DAY, $VKSUPPORT_ATTACHMENT_QUOTA_MIB
+    desks = DeskPool(path, limits=limits, threads=threads_from_env())
     buckets = TokenBuckets(limit)
     failures = FailureLimit(auth_failures)
-    watch = QuestionWatch(lambda: open_watch(desk()))
+    watch = QuestionWatch(lambda: open_watch(desks.main))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state["desk"] = opened = Desk.open(path, limits=limits)
+        desks.main  # noqa: B018 - open (create or migrate) the desk before the first request
         yield
         await watch.close()
-        opened.close()
+        desks.close()
 
-    def desk() -> Desk:
-        opened = state["desk"]
-        if opened is None:  # used without lifespan (some test clients)
-            opened = state["desk"] = Desk.open(path, limits=limits)
-        return opened
+    def admit(user: User) -> None:
+        """Rate-limit a signed-in user (in a desk thread, before the call's work)."""
+        buckets.take(f"user:{user.id}")
 
     def endpoint(handler: Callable[..., Awaitable[Response]], *, auth: bool = True) -> Handler:
         """Wrap a handler: authenticate, rate-limit, map desk errors to their status."""
@@ -167,14 +174,13 @@ def create_app(
                 if auth:
                     failures.check(address)
                     try:
-                        user = _authenticate(desk(), request)
-                    except NotSignedIn:
+                        signed_in = desks.signed_in(_bearer_token(request), admit)
+                        return await handler(request, signed_in)
+                    except NotSignedIn:  # no token, or one the desk does not know
                         failures.failed(address)
                         raise
-                    buckets.take(f"user:{user.id}")
-                    return await handler(request, desk(), user)
                 buckets.take(f"ip:{address}")
-                return await handler(request, desk())
+                return await handler(request, desks)
             except DeskError as error:
                 return _error_reply(error)
             except ClientDisconnect:  # the client went away (or was cut off) mid-body: nobody to answer
@@ -253,12 +259,12 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return _reply({"error": {"code": "unavailable", "message": message, "details": {}}}, 500)
 
 
-def _authenticate(desk: Desk, request: Request) -> User:
+def _bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotSignedIn(_("This request needs a token: send 'Authorization: Bearer TOKEN'."))
-    return desk.user_by_token(token.strip())
+    return token.strip()
 
 
 def _client_address(request: Request) -> str:
@@ -391,36 +397,38 @@ async def _openapi(request: Request) -> Response:
     return _reply(openapi_document())
 
 
-async def search_help(request: Request, desk: Desk) -> Response:
+async def search_help(request: Request, desk: DeskPool) -> Response:
     query = request.query_params.get("q", "")
     category = request.query_params.get("category") or None
     limit = _int_param(request, "limit", 10, 1, 100)
-    return _reply([hit.to_dict() for hit in desk.search_help(query, category=category, limit=limit)])
+    hits = await desk.run(Desk.search_help, query, category=category, limit=limit)
+    return _reply([hit.to_dict() for hit in hits])
 
 
-async def get_article(request: Request, desk: Desk) -> Response:
-    return _reply(desk.article(request.path_params["slug"]).to_dict())
+async def get_article(request: Request, desk: DeskPool) -> Response:
+    return _reply((await desk.run(Desk.article, request.path_params["slug"])).to_dict())
 
 
-async def list_topics(request: Request, desk: Desk) -> Response:
-    return _reply([topic.to_dict() for topic in desk.topics()])
+async def list_topics(request: Request, desk: DeskPool) -> Response:
+    return _reply([topic.to_dict() for topic in await desk.run(Desk.topics)])
 
 
-async def me(request: Request, desk: Desk, user: User) -> Response:
-    return _reply(user.to_dict())
+async def me(request: Request, desk: SignedIn) -> Response:
+    return _reply((await desk.user()).to_dict())
 
 
-async def list_questions(request: Request, desk: Desk, user: User) -> Response:
-    page = desk.list_questions(
-        user,
+async def list_questions(request: Request, desk: SignedIn) -> Response:
+    page = await desk.run(
+        Desk.list_page,
         status=request.query_params.get("status", "all"),
         limit=_int_param(request, "limit", 20, 1, 1000),
         cursor=request.query_params.get("cursor"),
     )
-    return _reply(page.to_dict())
+    return _reply(page)
 
 
-async def create_question(request: Request, desk: Desk, user: User) -> Response:
+async def create_question(request: Request, desk: SignedIn) -> Response:
+    await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
     if data.get("attachments"):
         raise BadInput(
@@ -429,8 +437,8 @@ async def create_question(request: Request, desk: Desk, user: User) -> Response:
                 "POST /api/v1/questions/ID/attachments?filename=NAME with the file as the body."
             )
         )
-    result = desk.ask(
-        user,
+    result = await desk.run(
+        Desk.ask,
         topic=_text(data, "topic"),
         title=_text(data, "title"),
         body=_text(data, "body"),
@@ -441,7 +449,7 @@ async def create_question(request: Request, desk: Desk, user: User) -> Response:
     return _reply(result.to_dict(), 201)
 
 
-async def get_question(request: Request, desk: Desk, user: User) -> Response:
+async def get_question(request: Request, desk: SignedIn) -> Response:
     """The question; with If-None-Match and ``?wait=S``, a long-poll: 304 only after S seconds unchanged."""
     question_id = _question_id(request)
     held = {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}
@@ -449,14 +457,14 @@ async def get_question(request: Request, desk: Desk, user: User) -> Response:
     wait = min(_int_param(request, "wait", 0, 0, 86_400), longest) if longest else 0
     watch: QuestionWatch = request.app.state.watch
     mark = watch.mark()  # before the read: a change told after it wakes the wait below
-    question = desk.get_question(user, question_id)
+    question = await desk.run(Desk.get_question, question_id)
     body, etag = _question_body(question)
     loop = get_running_loop()
     deadline = loop.time() + wait
     while etag in held and (remaining := deadline - loop.time()) > 0:
         await watch.wait(question_id, version_of(question), remaining, since=mark)
         mark = watch.mark()
-        question = desk.get_question(user, question_id)  # deleted meanwhile: 404, as any GET
+        question = await desk.run(Desk.get_question, question_id)  # deleted meanwhile: 404, as any GET
         body, etag = _question_body(question)
     headers = {"ETag": etag, **({LONG_POLL_HEADER: str(longest)} if longest else {})}
     if etag in held:
@@ -476,11 +484,12 @@ def _question_body(question: Question) -> tuple[bytes, str]:
     return body, _etag(body)
 
 
-async def edit_question(request: Request, desk: Desk, user: User) -> Response:
+async def edit_question(request: Request, desk: SignedIn) -> Response:
+    await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
     clear_link = "link" in data and data["link"] is None
-    question = desk.edit_question(
-        user,
+    question = await desk.run(
+        Desk.edit_question,
         _question_id(request),
         title=_text(data, "title", required=False),
         body=_text(data, "body", required=False),
@@ -490,23 +499,28 @@ async def edit_question(request: Request, desk: Desk, user: User) -> Response:
     return _reply(question.to_dict())
 
 
-async def delete_question(request: Request, desk: Desk, user: User) -> Response:
-    desk.delete_question(user, _question_id(request))
+async def delete_question(request: Request, desk: SignedIn) -> Response:
+    await desk.run(Desk.delete_question, _question_id(request))
     return Response(status_code=204)
 
 
-async def add_comment(request: Request, desk: Desk, user: User) -> Response:
+async def add_comment(request: Request, desk: SignedIn) -> Response:
+    await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
-    comment = desk.comment(
-        user, _question_id(request), _text(data, "body"), idempotency_key=_idempotency_key(request)
+    comment = await desk.run(
+        Desk.comment,
+        _question_id(request),
+        _text(data, "body"),
+        idempotency_key=_idempotency_key(request),
     )
     return _reply(comment.to_dict(), 201)
 
 
-async def rate_question(request: Request, desk: Desk, user: User) -> Response:
+async def rate_question(request: Request, desk: SignedIn) -> Response:
+    await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
-    question = desk.rate(
-        user,
+    question = await desk.run(
+        Desk.rate,
         _question_id(request),
         _text(data, "rating"),
         _text(data, "comment", required=False, nullable=True),
@@ -514,30 +528,32 @@ async def rate_question(request: Request, desk: Desk, user: User) -> Response:
     return _reply(question.to_dict())
 
 
-async def close_question(request: Request, desk: Desk, user: User) -> Response:
-    return _reply(desk.close_question(user, _question_id(request)).to_dict())
+async def close_question(request: Request, desk: SignedIn) -> Response:
+    return _reply((await desk.run(Desk.close_question, _question_id(request))).to_dict())
 
 
-async def upload_attachment(request: Request, desk: Desk, user: User) -> Response:
+async def upload_attachment(request: Request, desk: SignedIn) -> Response:
     filename = request.query_params.get("filename", "")
     question_id = _question_id(request)
+    await desk.user()  # the token first: nobody unknown gets to send a body
     spool = await _spool_body(request, MAX_UPLOAD_BYTES)
     try:
-        attachment = desk.attach(user, question_id, filename, spool)
+        attachment = await desk.run(Desk.attach, question_id, filename, spool)
     finally:
         spool.close()
     return _reply(attachment.to_dict(), 201)
 
 
-async def download_attachment(request: Request, desk: Desk, user: User) -> Response:
+async def download_attachment(request: Request, desk: SignedIn) -> Response:
     aid = request.path_params["aid"]
     if not (aid.isascii() and aid.isdigit()) or len(aid) > 18:
         raise NotFound(_("There is no attachment {id}.").format(id=aid))
-    meta, pieces = desk.attachment_chunks(user, _question_id(request), int(aid))
+    meta, pieces = await desk.run(Desk.attachment_chunks, _question_id(request), int(aid))
     disposition = "attachment; filename*=UTF-8''" + _quote(meta.filename)
 
     async def stream() -> AsyncIterator[bytes]:
-        for piece in pieces:  # one read of the database per piece, never the whole file at once
+        # One read of the database per piece, in a pool thread; never the whole file at once.
+        while (piece := await desk.run(_next_piece, pieces)) is not None:
             yield piece
 
     return StreamingResponse(
@@ -551,19 +567,26 @@ async def download_attachment(request: Request, desk: Desk, user: User) -> Respo
     )
 
 
-async def agent_take(request: Request, desk: Desk, user: User) -> Response:
-    question = desk.take(user)
+async def agent_take(request: Request, desk: SignedIn) -> Response:
+    question = await desk.run(Desk.take)
     return Response(status_code=204) if question is None else _reply(question.to_dict())
 
 
-async def agent_queue(request: Request, desk: Desk, user: User) -> Response:
-    questions = desk.queue(user, limit=_int_param(request, "limit", 100, 1, 1000))
+async def agent_queue(request: Request, desk: SignedIn) -> Response:
+    questions = await desk.run(Desk.queue, limit=_int_param(request, "limit", 100, 1, 1000))
     return _reply([q.to_dict() for q in questions])
 
 
-async def agent_answer(request: Request, desk: Desk, user: User) -> Response:
+async def agent_answer(request: Request, desk: SignedIn) -> Response:
+    await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
-    return _reply(desk.answer(user, _question_id(request), _text(data, "body")).to_dict())
+    answer = await desk.run(Desk.answer, _question_id(request), _text(data, "body"))
+    return _reply(answer.to_dict())
+
+
+def _next_piece(desk: Desk, user: User, pieces: Iterator[bytes]) -> bytes | None:
+    """The next piece of an attachment being streamed (read from the database), or None at its end."""
+    return next(pieces, None)
 
 
 def _quote(name: str) -> str:

@@ -1,0 +1,213 @@
+"""A slow request and many long-polls do not delay a short one (issue 14: "never block the loop").
+
+A real `vksupport desk serve` (one worker) on a free loopback port, on SQLite and
+on PostgreSQL. The slow request is a real one: a comment whose write waits for
+a lock the test holds on the database (SQLite's write lock, a row lock on
+PostgreSQL) for a couple of seconds, beside an attachment whose body trickles
+in, while 50 long-polls are pending. Meanwhile the test times short question
+GETs, sent at a steady pace whether or not the last one has answered, and
+compares their median with the median of the same GETs on the idle server,
+measured just before: the issue's bound is 2×. A server that ran the desk on
+its event loop answers nothing while the comment waits (a second, not a
+millisecond). The machine is shared, so a round whose slow request did not
+outlast the timed GETs, or that missed the bound, is tried again (three rounds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import statistics
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from vksupport_cli.desk.service import Desk
+
+from server_support import DeskServer
+
+LONG_POLLS = 50
+SHORT_GETS = 15
+GAP = 0.08  # seconds between two short GETs: they are sent over 1.2 s
+HOLD = 2.0  # seconds the test holds the lock that the slow request waits for (beyond 0.3 s + 1.2 s)
+ROUNDS = 3
+
+
+@contextmanager
+def sqlite_write_lock(db: str) -> Iterator[None]:
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")  # every other writer of the file now waits
+        yield
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+@contextmanager
+def postgres_row_lock(url: str, question_id: int) -> Iterator[None]:
+    import psycopg
+
+    with psycopg.connect(url) as conn, conn.transaction():
+        conn.execute("SELECT 1 FROM questions WHERE id = %s FOR UPDATE", (question_id,))
+        yield  # a write to this question now waits for the row
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def setup(request, tmp_path):
+    """(server, user's token, question id, lock holder) for a desk of the parametrised kind."""
+    if request.param == "sqlite":
+        target = str(request.getfixturevalue("db_path"))
+    else:
+        target = request.getfixturevalue("pg_url")
+    desk = Desk.open(target)
+    try:
+        alice, token = desk.add_user("alice", "user")
+        question = desk.ask(alice, topic="hacked-page", title="Взломали страницу", body="Пароль сменили.")
+        question_id = question.question.id
+    finally:
+        desk.close()
+    if request.param == "sqlite":
+
+        def hold():
+            return sqlite_write_lock(target)
+    else:
+
+        def hold():
+            return postgres_row_lock(target, question_id)
+
+    with DeskServer(target) as server:
+        yield server, token, question_id, hold
+
+
+async def paced_gets(client: httpx.AsyncClient, path: str) -> list[float]:
+    """``SHORT_GETS`` GETs, one sent every ``GAP`` seconds whether or not the last has answered: times."""
+
+    async def timed() -> float:
+        began = time.perf_counter()
+        reply = await client.get(path)
+        assert reply.status_code == 200, reply.text
+        return time.perf_counter() - began
+
+    sent = []
+    for _ in range(SHORT_GETS):
+        sent.append(asyncio.create_task(timed()))
+        await asyncio.sleep(GAP)
+    return list(await asyncio.gather(*sent))
+
+
+class HeldLock:
+    """A lock on the database held by a thread of the test for ``HOLD`` seconds, whatever the server does."""
+
+    def __init__(self, hold: Callable):
+        self.hold = hold
+        self.taken = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with self.hold():
+            self.taken.set()
+            time.sleep(HOLD)
+
+    def __enter__(self) -> HeldLock:
+        self.thread.start()
+        assert self.taken.wait(30), "the test could not lock its own database"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.thread.join(HOLD + 30)
+
+
+async def one_round(url: str, token: str, question_id: int, hold: Callable) -> tuple[float, float, bool]:
+    """(idle median s, median beside the slow request s, whether it was still running when they ended)."""
+    auth = {"Authorization": f"Bearer {token}"}
+    path = f"/api/v1/questions/{question_id}"
+    limits = httpx.Limits(max_connections=LONG_POLLS + 10)
+    async with (
+        httpx.AsyncClient(base_url=url, headers=auth, timeout=60) as short,
+        httpx.AsyncClient(base_url=url, headers=auth, timeout=60, limits=limits) as others,
+    ):
+        await asyncio.gather(*(short.get(path) for _ in range(SHORT_GETS)))  # warm connections
+        idle = statistics.median(await paced_gets(short, path))
+        first = await short.get(path)
+        # Long-polls where the desk offers them (a desk whose changes it cannot watch answers at once).
+        offered = "x-long-poll-max-wait" in first.headers
+        polls = [
+            asyncio.create_task(
+                others.get(f"{path}?wait=30", headers={"If-None-Match": first.headers["etag"]})
+            )
+            for _ in range(LONG_POLLS if offered else 0)
+        ]
+
+        async def pending() -> int:
+            reply = await short.get("/api/v1/health")
+            return int(reply.json()["long_poll"]["waiting"])
+
+        deadline = time.monotonic() + 30
+        while await pending() < len(polls):
+            assert time.monotonic() < deadline, "the long-polls did not reach the server"
+            await asyncio.sleep(0.05)
+
+        async def trickle() -> AsyncIterator[bytes]:
+            for _ in range(20):
+                yield b"x" * 4096
+                await asyncio.sleep(HOLD / 20)
+
+        with HeldLock(hold):
+            comment = asyncio.create_task(
+                others.post(f"{path}/comments", json={"body": "Ещё одна подробность."})
+            )
+            upload = asyncio.create_task(
+                others.post(f"{path}/attachments", params={"filename": "log.txt"}, content=trickle())
+            )
+            await asyncio.sleep(0.3)  # the comment reaches the desk and waits for the lock
+            beside = await paced_gets(short, path)
+            outlasted = not comment.done()
+            reply = await comment
+        assert reply.status_code == 201, reply.text
+        assert (await upload).status_code == 201
+        for poll in polls:  # the comment changed the question: every long-poll answers
+            assert (await poll).status_code == 200
+    return idle, statistics.median(beside), outlasted
+
+
+def test_a_slow_request_and_long_polls_do_not_delay_a_short_one(setup):
+    server, token, question_id, hold = setup
+    rounds = []
+    for _ in range(ROUNDS):
+        idle, loaded, outlasted = asyncio.run(one_round(server.url, token, question_id, hold))
+        rounds.append(
+            f"idle {idle * 1000:.1f} ms, beside the slow request {loaded * 1000:.1f} ms"
+            + ("" if outlasted else " (the slow request ended first)")
+        )
+        if outlasted and loaded <= 2 * idle:
+            print(rounds[-1])
+            return
+    pytest.fail("short GETs were delayed beyond 2× their idle latency: " + "; ".join(rounds))
+
+
+def test_the_list_page_is_the_list_of_records(desk, user, agent):
+    """The server's list is built from rows (Desk.list_page): the same page as the records' to_dict()."""
+    from conftest import ask
+
+    for n in range(5):
+        question = ask(desk, user, title=f"Вопрос номер {n}")
+        if n < 4:
+            desk.take(agent)
+            desk.answer(agent, question.id, "Ответ.")
+            desk.close_question(user, question.id)
+    for who in (user, agent):
+        for status in ("all", "open", "waiting", "closed"):
+            first = desk.list_page(who, status=status, limit=2)
+            assert first == desk.list_questions(who, status=status, limit=2).to_dict()
+            if first["next_cursor"]:
+                cursor = first["next_cursor"]
+                later = desk.list_questions(who, status=status, limit=2, cursor=cursor).to_dict()
+                assert desk.list_page(who, status=status, limit=2, cursor=cursor) == later
+    page, records = desk.list_page(user), desk.list_questions(user).to_dict()
+    assert [list(q) for q in page["questions"]] == [list(q) for q in records["questions"]]  # key order too
+    assert desk.list_page(user, status="open")["questions"][0]["expected_answer_by"] is not None
