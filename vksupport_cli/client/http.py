@@ -54,6 +54,7 @@ from ..errors import (
     Unavailable,
 )
 from ..i18n import _
+from ..wire import NewAnswer, NewComment, NewQuestion, NewRating, QuestionEdit
 
 # httpx's command-line module drags in rich, pygments and click (~60 ms) for nothing here: a None
 # entry in sys.modules makes its import fail, and httpx then goes without it.
@@ -399,7 +400,7 @@ class HttpClient:
         attachments it does not hold yet (same size and SHA-256). When one fails,
         the error says the question exists and which file did not go up.
         """
-        payload = {"topic": topic, "title": title, "body": body, "link": link, "kind": kind}
+        payload = NewQuestion(topic=topic, title=title, body=body, link=link, kind=kind).to_dict()
         key = idempotency_key or str(uuid.uuid4())  # a key makes the create safe to retry
         data = self._call("POST", "/questions", safe=True, json=payload, headers={"Idempotency-Key": key})
         result = self._record(AskResult, data)
@@ -490,11 +491,8 @@ class HttpClient:
         link: str | None = None,
         clear_link: bool = False,
     ) -> Question:
-        payload: dict[str, Any] = {
-            name: value
-            for name, value in (("title", title), ("body", body), ("link", link))
-            if value is not None
-        }
+        edit = QuestionEdit(title=title, body=body, link=link).to_dict()
+        payload = {name: value for name, value in edit.items() if value is not None}  # absent: unchanged
         if clear_link:
             payload["link"] = None
         return self._record(
@@ -510,7 +508,7 @@ class HttpClient:
             "POST",
             f"/questions/{question_id}/comments",
             safe=True,
-            json={"body": body},
+            json=NewComment(body=body).to_dict(),
             headers={"Idempotency-Key": key},
         )
         return self._record(Comment, data)
@@ -520,7 +518,7 @@ class HttpClient:
             "POST",
             f"/questions/{question_id}/rating",
             safe=False,
-            json={"rating": rating, "comment": comment},
+            json=NewRating(rating=rating, comment=comment).to_dict(),
         )
         return self._record(Question, data)
 
@@ -608,7 +606,12 @@ class HttpClient:
     def agent_answer(self, question_id: int, body: str) -> Question:
         return self._record(
             Question,
-            self._call("POST", f"/agent/questions/{question_id}/answer", safe=False, json={"body": body}),
+            self._call(
+                "POST",
+                f"/agent/questions/{question_id}/answer",
+                safe=False,
+                json=NewAnswer(body=body).to_dict(),
+            ),
         )
 
     def agent_queue(self, *, limit: int = 100) -> list[Question]:
