@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from .desk.inputs import BODY_MAX, COMMENT_MAX, LINK_MAX, RATING_COMMENT_MAX, TITLE_MAX
 from .desk.models import KINDS, RATINGS, Doc, Record
-from .errors import BY_CODE
+from .errors import DeskError
 
 Link = Annotated[
     str,
@@ -101,9 +101,17 @@ class Health(Record):
     long_poll: LongPoll
 
 
+def _codes(kind: type[DeskError]) -> list[str]:
+    return [kind.code, *(code for sub in kind.__subclasses__() for code in _codes(sub))]
+
+
+#: Every machine code an error reply may carry: one per error class of errors.py.
+ERROR_CODES = tuple(sorted(set(_codes(DeskError))))
+
+
 @dataclass(frozen=True)
 class ErrorDetail(Record):
-    code: Annotated[str, Doc(enum=tuple(BY_CODE))]
+    code: Annotated[str, Doc(enum=ERROR_CODES)]
     message: Annotated[str, Doc(description="One sentence, in the language the desk speaks.")]
     details: Annotated[
         dict[str, Any], Doc(description="Per code: question_id, reason, limit, resets_at, retry_after.")

@@ -54,7 +54,6 @@ from ..errors import (
     Unavailable,
 )
 from ..i18n import _
-from ..wire import NewAnswer, NewComment, NewQuestion, NewRating, QuestionEdit
 
 # httpx's command-line module drags in rich, pygments and click (~60 ms) for nothing here: a None
 # entry in sys.modules makes its import fail, and httpx then goes without it.
@@ -400,6 +399,8 @@ class HttpClient:
         attachments it does not hold yet (same size and SHA-256). When one fails,
         the error says the question exists and which file did not go up.
         """
+        from ..wire import NewQuestion  # here, not at the top: only writes need the request shapes
+
         payload = NewQuestion(topic=topic, title=title, body=body, link=link, kind=kind).to_dict()
         key = idempotency_key or str(uuid.uuid4())  # a key makes the create safe to retry
         data = self._call("POST", "/questions", safe=True, json=payload, headers={"Idempotency-Key": key})
@@ -491,6 +492,8 @@ class HttpClient:
         link: str | None = None,
         clear_link: bool = False,
     ) -> Question:
+        from ..wire import QuestionEdit
+
         edit = QuestionEdit(title=title, body=body, link=link).to_dict()
         payload = {name: value for name, value in edit.items() if value is not None}  # absent: unchanged
         if clear_link:
@@ -503,6 +506,8 @@ class HttpClient:
         self._call("DELETE", f"/questions/{question_id}", safe=False, expect_json=False)
 
     def comment(self, question_id: int, body: str, *, idempotency_key: str | None = None) -> Comment:
+        from ..wire import NewComment
+
         key = idempotency_key or str(uuid.uuid4())
         data = self._call(
             "POST",
@@ -514,6 +519,8 @@ class HttpClient:
         return self._record(Comment, data)
 
     def rate(self, question_id: int, rating: str, comment: str | None = None) -> Question:
+        from ..wire import NewRating
+
         data = self._call(
             "POST",
             f"/questions/{question_id}/rating",
@@ -604,6 +611,8 @@ class HttpClient:
         return None if response.status_code == 204 else self._record(Question, self._decode(response))
 
     def agent_answer(self, question_id: int, body: str) -> Question:
+        from ..wire import NewAnswer
+
         return self._record(
             Question,
             self._call(

@@ -34,15 +34,28 @@ TOPIC_KINDS = ("article", "category")
 COMMENT_KINDS = ("comment", "answer")
 
 
-@dataclass(frozen=True)
 class Doc:
-    """What the API's document says of a field beyond its type; for readers and generators only."""
+    """What the API's document says of a field beyond its type; for readers and generators only.
 
-    format: str | None = None
-    enum: tuple[str, ...] = ()
-    description: str | None = None
-    min_length: int | None = None
-    max_length: int | None = None
+    A plain class, not a dataclass: building a dataclass costs every CLI process ~0.4 ms.
+    """
+
+    __slots__ = ("description", "enum", "format", "max_length", "min_length")
+
+    def __init__(
+        self,
+        *,
+        format: str | None = None,
+        enum: tuple[str, ...] = (),
+        description: str | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+    ) -> None:
+        self.format = format
+        self.enum = enum
+        self.description = description
+        self.min_length = min_length
+        self.max_length = max_length
 
 
 #: An ISO-8601 UTC timestamp ("2026-11-26T12:00:00.000Z").

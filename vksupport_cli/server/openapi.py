@@ -145,6 +145,7 @@ _ALWAYS = ("400", "401", "404", "429")
 
 
 def _op(
+    name: str,
     summary: str,
     replies: dict[str, Any],
     *,
@@ -159,7 +160,11 @@ def _op(
         **replies,
         **{code: {"$ref": f"#/components/responses/{_ERRORS[code][0]}"} for code in codes},
     }
-    operation: dict[str, Any] = {"summary": summary, "responses": dict(sorted(responses.items()))}
+    operation: dict[str, Any] = {
+        "operationId": name,  # the handler's name in server/app.py: what generated clients call
+        "summary": summary,
+        "responses": dict(sorted(responses.items())),
+    }
     if params:
         operation["parameters"] = list(params)
     if body is not None:
@@ -177,10 +182,13 @@ def _paths() -> dict[str, Any]:
     question = _json(_ref(Question))
     return {
         "/health": {
-            "get": _op("Liveness, and this worker's long-polls", {"200": _json(_ref(Health))}, auth=False)
+            "get": _op(
+                "health", "Liveness, and this worker's long-polls", {"200": _json(_ref(Health))}, auth=False
+            )
         },
         "/help/search": {
             "get": _op(
+                "search_help",
                 "Search the help centre",
                 {"200": _json(_list(SearchHit))},
                 params=[
@@ -193,16 +201,20 @@ def _paths() -> dict[str, Any]:
         },
         "/help/articles/{slug}": {
             "get": _op(
+                "get_article",
                 "One help article",
                 {"200": _json(_ref(Article))},
                 params=[{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
                 auth=False,
             )
         },
-        "/help/topics": {"get": _op("Topics a question may take", {"200": _json(_list(Topic))}, auth=False)},
-        "/me": {"get": _op("The signed-in account", {"200": _json(_ref(User))})},
+        "/help/topics": {
+            "get": _op("list_topics", "Topics a question may take", {"200": _json(_list(Topic))}, auth=False)
+        },
+        "/me": {"get": _op("me", "The signed-in account", {"200": _json(_ref(User))})},
         "/questions": {
             "get": _op(
+                "list_questions",
                 "My questions, newest first (agents: all questions)",
                 {"200": _json(_ref(QuestionPage))},
                 params=[
@@ -212,6 +224,7 @@ def _paths() -> dict[str, Any]:
                 ],
             ),
             "post": _op(
+                "create_question",
                 "Ask a question (one open question per user)",
                 {"201": _json(_ref(AskResult), "Created")},
                 params=[_IDEMPOTENCY],
@@ -221,6 +234,7 @@ def _paths() -> dict[str, Any]:
         },
         "/questions/{qid}": {
             "get": _op(
+                "get_question",
                 "One question with its thread; ETag / If-None-Match give 304 when unchanged, "
                 "and with ?wait= the GET is a long-poll that answers as soon as the question changes",
                 {
@@ -237,6 +251,7 @@ def _paths() -> dict[str, Any]:
                 ],
             ),
             "patch": _op(
+                "edit_question",
                 "Edit a question nobody has taken yet",
                 {"200": question},
                 params=[_QID],
@@ -244,6 +259,7 @@ def _paths() -> dict[str, Any]:
                 errors=("409",),
             ),
             "delete": _op(
+                "delete_question",
                 "Delete a question nobody has taken yet",
                 {"204": {"description": "Deleted"}},
                 params=[_QID],
@@ -252,6 +268,7 @@ def _paths() -> dict[str, Any]:
         },
         "/questions/{qid}/comments": {
             "post": _op(
+                "add_comment",
                 "Comment on one's question; on an answered one, a follow-up that reopens it",
                 {"201": _json(_ref(Comment), "Created")},
                 params=[_QID, _IDEMPOTENCY],
@@ -261,6 +278,7 @@ def _paths() -> dict[str, Any]:
         },
         "/questions/{qid}/rating": {
             "post": _op(
+                "rate_question",
                 "Rate the answer; closes the question",
                 {"200": question},
                 params=[_QID],
@@ -269,11 +287,14 @@ def _paths() -> dict[str, Any]:
             )
         },
         "/questions/{qid}/close": {
-            "post": _op("Close without rating", {"200": question}, params=[_QID], errors=("409",))
+            "post": _op(
+                "close_question", "Close without rating", {"200": question}, params=[_QID], errors=("409",)
+            )
         },
         "/questions/{qid}/attachments": {
             "post": {
                 **_op(
+                    "upload_attachment",
                     "Attach a file: the raw bytes are the body, at most 10 MiB (413 as soon as a "
                     "body passes it); counts against the author's attachment quota (413 quota_exceeded)",
                     {"201": _json(_ref(Attachment), "Created")},
@@ -285,6 +306,7 @@ def _paths() -> dict[str, Any]:
         },
         "/questions/{qid}/attachments/{aid}": {
             "get": _op(
+                "download_attachment",
                 "Download an attachment (streamed; the question lists its size and sha256)",
                 {
                     "200": {
@@ -298,6 +320,7 @@ def _paths() -> dict[str, Any]:
         },
         "/agent/take": {
             "post": _op(
+                "agent_take",
                 "Take a waiting question: advertisers first, else at random",
                 {"200": question, "204": {"description": "The queue is empty"}},
                 errors=("403",),
@@ -305,6 +328,7 @@ def _paths() -> dict[str, Any]:
         },
         "/agent/queue": {
             "get": _op(
+                "agent_queue",
                 "Waiting questions, advertisers first, then oldest",
                 {"200": _json(_list(Question))},
                 params=[_query("limit", _whole(1, 1000))],
@@ -313,6 +337,7 @@ def _paths() -> dict[str, Any]:
         },
         "/agent/questions/{qid}/answer": {
             "post": _op(
+                "agent_answer",
                 "Answer a question one has taken",
                 {"200": question},
                 params=[_QID],
@@ -409,6 +434,8 @@ def _components() -> dict[str, Any]:
         schema["properties"] = properties
         if name not in requests:
             schema["required"] = list(properties)  # a reply carries every field of its record
+        if not schema.get("required"):
+            schema.pop("required", None)  # OpenAPI 3.0 wants at least one name in a required list
         shaped[name] = schema
     return shaped
 
