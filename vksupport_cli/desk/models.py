@@ -8,8 +8,9 @@ very types. Timestamps are ISO-8601 UTC strings ending in ``Z``.
 What a field's type cannot say (a timestamp's format, the values a status may
 take, a limit) rides along as a ``Doc`` in ``Annotated``: the document shows it,
 nothing checks it here (the desk's rules do, with their own messages). Plain
-dataclasses rather than msgspec Structs: every CLI process imports this module,
-and msgspec (with the modules it loads) costs ~10 ms of start-up (bench/README.md).
+dataclasses rather than msgspec Structs or pydantic models: every CLI process
+imports this module, and over the fast path's own imports msgspec adds ~10 ms of
+start-up and pydantic ~40 ms (bench/wire_import.py); the server alone uses msgspec.
 """
 
 from __future__ import annotations

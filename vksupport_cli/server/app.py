@@ -12,7 +12,10 @@ the articles change.
 No request body is ever held whole beyond a small bound: JSON bodies are capped
 at ``MAX_JSON_BYTES`` while they arrive, and an attachment goes up as its own
 request whose body is counted as it arrives (413 the moment it passes the
-limit) and spooled to a temporary file that the desk reads in chunks.
+limit) and spooled to a temporary file that the desk reads in chunks. A JSON body is
+decoded into its wire shape (wire.py, the same one the API's document shows):
+a field of the wrong type, or a required one missing, is a 400 naming it; the
+desk checks lengths and values.
 
 The question GET is also a long-poll (``?wait=SECONDS`` with If-None-Match):
 it answers as soon as the question changes, woken by push.py's one watcher per
@@ -49,7 +52,7 @@ from ..desk.service import ATTACHMENT_MAX_BYTES, Desk
 from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, TooLarge
 from ..i18n import _
 from ..wire import Health, LongPoll, NewAnswer, NewComment, NewQuestion, NewRating, QuestionEdit
-from .errors import error_body, status_for
+from .errors import error_body, reply_error, status_for
 from .openapi import document as openapi_document
 from .push import QuestionWatch
 
@@ -250,12 +253,12 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 async def _not_allowed_method(request: Request, exc: Exception) -> Response:
     message = _("{method} is not allowed here.").format(method=request.method)
-    return _reply({"error": {"code": "invalid", "message": message, "details": {}}}, 405)
+    return _reply(reply_error("invalid", message), 405)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     message = _("The desk failed on this request.")
-    return _reply({"error": {"code": "unavailable", "message": message, "details": {}}}, 500)
+    return _reply(reply_error("unavailable", message), 500)
 
 
 def _authenticate(desk: Desk, request: Request) -> User:
