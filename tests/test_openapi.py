@@ -109,7 +109,7 @@ def test_a_new_field_reaches_the_document(monkeypatch):
     """The document follows the types: a field added to a record appears with nothing else to edit."""
 
     @dataclasses.dataclass(frozen=True)
-    class NewComment(REQUESTS[2]):  # type: ignore[misc,valid-type]
+    class NewComment(REQUESTS[2]):
         mood: str | None = None
 
     monkeypatch.setattr("vksupport_cli.server.openapi.REQUESTS", (*REQUESTS[:2], NewComment, *REQUESTS[3:]))
