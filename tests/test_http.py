@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import threading
@@ -16,7 +15,6 @@ from vksupport_cli.cli import exits
 from vksupport_cli.client.http import HttpClient, check_url
 from vksupport_cli.desk.service import Desk
 from vksupport_cli.errors import BadInput, OpenQuestionExists, RateLimited
-from vksupport_cli.server.openapi import document
 
 from cli_support import subprocess_run
 from server_support import DeskServer
@@ -313,14 +311,6 @@ def test_plain_http_only_to_loopback(url, insecure, ok):
     else:
         with pytest.raises(BadInput):
             check_url(url, insecure=insecure)
-
-
-def test_openapi_is_served_and_committed(server):
-    served = httpx.get(f"{server.url}/api/v1/openapi.json").json()
-    committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
-    assert served == committed == json.loads(json.dumps(document())), (
-        "docs/openapi.json is stale: run python -m vksupport_cli.server.openapi > docs/openapi.json"
-    )
 
 
 def test_a_slow_client_does_not_hold_up_the_others(server, db):

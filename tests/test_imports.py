@@ -9,6 +9,7 @@ What loads what today (keep this in step with the assertions):
 - ``vksupport --version`` and ``import vksupport_cli.cli.main``: the package's
   ``__init__`` and ``cli.main`` only; Typer and click are imported inside
   ``main.run``, after the ``--version`` shortcut.
+- No client start-up imports msgspec (the server's decoder and document writer).
 - No client start-up imports psycopg (the PostgreSQL driver): desk/store.py loads
   desk/postgres.py only for a ``postgresql://`` desk database.
 - ``vksupport list --json``, ``show ID --json`` and ``search-help Q --json``
@@ -34,7 +35,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("httpx", "keyring", "rich", "starlette", "uvicorn", "typer", "psycopg", "psycopg_pool")
+#: msgspec is the server's (request decoding, the OpenAPI document): ~10 ms of start-up with what it loads.
+HEAVY = ("httpx", "keyring", "rich", "starlette", "uvicorn", "typer", "psycopg", "psycopg_pool", "msgspec")
 #: The PostgreSQL driver: loaded only by a desk whose --db is a postgresql:// URL.
 POSTGRES = ("psycopg", "psycopg_pool")
 
@@ -124,7 +126,9 @@ def test_list_on_the_sandbox_imports_no_network_keyring_server_or_rich(sandbox_w
     done, modules = imported(["-m", "vksupport_cli", "list", "--json"], env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(json.loads(done.stdout)) == 4
-    assert offenders(modules, ("httpx", "keyring", "starlette", "uvicorn", "rich", *POSTGRES)) == {}
+    assert (
+        offenders(modules, ("httpx", "keyring", "starlette", "uvicorn", "rich", "msgspec", *POSTGRES)) == {}
+    )
     # It does need the command tree: a guard that proves the run went through Typer.
     assert "typer" in {name.split(".")[0] for _, name in modules}
     names = {name for _, name in modules}
@@ -148,9 +152,13 @@ def test_the_json_data_commands_import_no_typer_click_or_rich(sandbox_with_histo
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)
     assert (
-        offenders(modules, ("typer", "click", "rich", "httpx", "keyring", "starlette", "uvicorn", *POSTGRES))
+        offenders(
+            modules,
+            ("typer", "click", "rich", "httpx", "keyring", "starlette", "uvicorn", "msgspec", *POSTGRES),
+        )
         == {}
     )
+    assert not any(name == "vksupport_cli.wire" for _, name in modules)  # request shapes: writes only
     assert any(name == "vksupport_cli.cli.fast" for _, name in modules)
 
 

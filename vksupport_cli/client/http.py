@@ -399,7 +399,9 @@ class HttpClient:
         attachments it does not hold yet (same size and SHA-256). When one fails,
         the error says the question exists and which file did not go up.
         """
-        payload = {"topic": topic, "title": title, "body": body, "link": link, "kind": kind}
+        from ..wire import NewQuestion  # here, not at the top: only writes need the request shapes
+
+        payload = NewQuestion(topic=topic, title=title, body=body, link=link, kind=kind).to_dict()
         key = idempotency_key or str(uuid.uuid4())  # a key makes the create safe to retry
         data = self._call("POST", "/questions", safe=True, json=payload, headers={"Idempotency-Key": key})
         result = self._record(AskResult, data)
@@ -490,11 +492,10 @@ class HttpClient:
         link: str | None = None,
         clear_link: bool = False,
     ) -> Question:
-        payload: dict[str, Any] = {
-            name: value
-            for name, value in (("title", title), ("body", body), ("link", link))
-            if value is not None
-        }
+        from ..wire import QuestionEdit
+
+        edit = QuestionEdit(title=title, body=body, link=link).to_dict()
+        payload = {name: value for name, value in edit.items() if value is not None}  # absent: unchanged
         if clear_link:
             payload["link"] = None
         return self._record(
@@ -505,22 +506,26 @@ class HttpClient:
         self._call("DELETE", f"/questions/{question_id}", safe=False, expect_json=False)
 
     def comment(self, question_id: int, body: str, *, idempotency_key: str | None = None) -> Comment:
+        from ..wire import NewComment
+
         key = idempotency_key or str(uuid.uuid4())
         data = self._call(
             "POST",
             f"/questions/{question_id}/comments",
             safe=True,
-            json={"body": body},
+            json=NewComment(body=body).to_dict(),
             headers={"Idempotency-Key": key},
         )
         return self._record(Comment, data)
 
     def rate(self, question_id: int, rating: str, comment: str | None = None) -> Question:
+        from ..wire import NewRating
+
         data = self._call(
             "POST",
             f"/questions/{question_id}/rating",
             safe=False,
-            json={"rating": rating, "comment": comment},
+            json=NewRating(rating=rating, comment=comment).to_dict(),
         )
         return self._record(Question, data)
 
@@ -606,9 +611,16 @@ class HttpClient:
         return None if response.status_code == 204 else self._record(Question, self._decode(response))
 
     def agent_answer(self, question_id: int, body: str) -> Question:
+        from ..wire import NewAnswer
+
         return self._record(
             Question,
-            self._call("POST", f"/agent/questions/{question_id}/answer", safe=False, json={"body": body}),
+            self._call(
+                "POST",
+                f"/agent/questions/{question_id}/answer",
+                safe=False,
+                json=NewAnswer(body=body).to_dict(),
+            ),
         )
 
     def agent_queue(self, *, limit: int = 100) -> list[Question]:

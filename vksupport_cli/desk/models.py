@@ -1,8 +1,16 @@
 """The desk's records, as plain dataclasses that every layer can pass around.
 
 ``to_dict()`` is the one JSON shape of each record: the server sends it, the
-http adapter reads it back with ``from_dict()``, and the CLI prints it with
-``--json``. Timestamps are ISO-8601 UTC strings ending in ``Z``.
+http adapter reads it back with ``from_dict()``, the CLI prints it with
+``--json``, and the API's document (server/openapi.py) describes it from these
+very types. Timestamps are ISO-8601 UTC strings ending in ``Z``.
+
+What a field's type cannot say (a timestamp's format, the values a status may
+take, a limit) rides along as a ``Doc`` in ``Annotated``: the document shows it,
+nothing checks it here (the desk's rules do, with their own messages). Plain
+dataclasses rather than msgspec Structs or pydantic models: every CLI process
+imports this module, and over the fast path's own imports msgspec adds ~10 ms of
+start-up and pydantic ~40 ms (bench/wire_import.py); the server alone uses msgspec.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cache
 from types import UnionType
-from typing import Any, Self, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Self, Union, get_args, get_origin, get_type_hints
 
 from ..errors import NotEditable
 from ..i18n import _
@@ -23,6 +31,36 @@ KINDS = ("standard", "ads")
 ADS_CATEGORY = "ads-business"
 RATINGS = ("good", "bad")
 ROLES = ("user", "agent")
+TOPIC_KINDS = ("article", "category")
+COMMENT_KINDS = ("comment", "answer")
+
+
+class Doc:
+    """What the API's document says of a field beyond its type; for readers and generators only.
+
+    A plain class, not a dataclass: building a dataclass costs every CLI process ~0.4 ms.
+    """
+
+    __slots__ = ("description", "enum", "format", "max_length", "min_length")
+
+    def __init__(
+        self,
+        *,
+        format: str | None = None,
+        enum: tuple[str, ...] = (),
+        description: str | None = None,
+        min_length: int | None = None,
+        max_length: int | None = None,
+    ) -> None:
+        self.format = format
+        self.enum = enum
+        self.description = description
+        self.min_length = min_length
+        self.max_length = max_length
+
+
+#: An ISO-8601 UTC timestamp ("2026-11-26T12:00:00.000Z").
+Time = Annotated[str, Doc(format="date-time")]
 
 
 class Record:
@@ -57,7 +95,7 @@ class Record:
             if name not in data:
                 continue  # a missing field with no default fails in the constructor
             values[name] = _checked(data[name], hint, f"{cls.__name__}.{name}")
-            if values[name] is not None and (name.endswith("_at") or name == "expected_answer_by"):
+            if values[name] is not None and name in _time_fields(kind):
                 datetime.fromisoformat(values[name].replace("Z", "+00:00"))  # ValueError if not a time
         return cls(**values)
 
@@ -71,6 +109,22 @@ def _field_names(kind: type) -> tuple[str, ...]:
 def _field_hints(kind: type) -> dict[str, Any]:
     hints = get_type_hints(kind)
     return {name: hints[name] for name in _field_names(kind)}
+
+
+@cache
+def _time_fields(kind: type) -> frozenset[str]:
+    """The fields whose ``Doc`` says they hold a timestamp (``Time``, or ``Time | None``)."""
+    hints = get_type_hints(kind, include_extras=True)
+    return frozenset(name for name in _field_names(kind) if doc_of(hints[name]).format == "date-time")
+
+
+def doc_of(hint: Any) -> Doc:
+    """The ``Doc`` of a field's type (of its non-null part when it is optional), else an empty one."""
+    if get_origin(hint) in (Union, UnionType):
+        args = [arg for arg in get_args(hint) if arg is not type(None)]
+        hint = args[0] if len(args) == 1 else hint
+    docs = [meta for meta in getattr(hint, "__metadata__", ()) if isinstance(meta, Doc)]
+    return docs[0] if docs else Doc()
 
 
 def _checked(value: Any, hint: Any, where: str) -> Any:
@@ -115,7 +169,7 @@ def _nested_fields(kind: type) -> tuple[tuple[str, str], ...]:
 class User(Record):
     id: int
     name: str
-    role: str
+    role: Annotated[str, Doc(enum=ROLES)]
 
 
 @dataclass(frozen=True)
@@ -136,7 +190,7 @@ class Topic(Record):
     slug: str
     title: str
     category: str
-    kind: str  # "article" or "category"
+    kind: Annotated[str, Doc(enum=TOPIC_KINDS)]
 
 
 @dataclass(frozen=True)
@@ -148,10 +202,18 @@ class SearchHit(Record):
     can_ask: bool
     score: float
     snippet: str
-    #: The query as the search read it, when that differs from what was typed (wrong keyboard
-    #: layout, transliteration, a typo, a word of like meaning); None when taken as typed.
     #: The same on every hit of one search.
-    interpreted_as: str | None = None
+    interpreted_as: (
+        Annotated[
+            str,
+            Doc(
+                description="The query as the search read it, when that differs from what was typed"
+                " (wrong keyboard layout, transliteration, a typo, a word of like meaning);"
+                " null when taken as typed."
+            ),
+        ]
+        | None
+    ) = None
 
 
 @dataclass(frozen=True)
@@ -159,10 +221,12 @@ class Comment(Record):
     id: int
     question_id: int
     author: str
-    role: str  # "user" or "agent": who wrote it
-    kind: str  # "comment" (details, follow-up) or "answer" (an agent's answer)
+    role: Annotated[str, Doc(enum=ROLES, description="Who wrote it.")]
+    kind: Annotated[
+        str, Doc(enum=COMMENT_KINDS, description="A comment (details, a follow-up) or an agent's answer.")
+    ]
     body: str
-    created_at: str
+    created_at: Time
 
 
 @dataclass(frozen=True)
@@ -173,31 +237,33 @@ class Attachment(Record):
     content_type: str
     size: int
     sha256: str
-    created_at: str
+    created_at: Time
 
 
 @dataclass(frozen=True)
 class Question(Record):
     id: int
     author: str
-    kind: str
+    kind: Annotated[str, Doc(enum=KINDS)]
     topic: str
     title: str
     body: str
     link: str | None
-    status: str
+    status: Annotated[str, Doc(enum=STATUSES)]
     agent: str | None
-    created_at: str
-    updated_at: str
-    queued_at: str
-    taken_at: str | None
-    answered_at: str | None
-    closed_at: str | None
-    rating: str | None
+    created_at: Time
+    updated_at: Time
+    queued_at: Annotated[
+        str, Doc(format="date-time", description="Entered the queue (again after a follow-up).")
+    ]
+    taken_at: Annotated[str, Doc(format="date-time", description="First taken by an agent.")] | None
+    answered_at: Annotated[str, Doc(format="date-time", description="The latest answer.")] | None
+    closed_at: Time | None
+    rating: Annotated[str, Doc(enum=RATINGS)] | None
     rating_comment: str | None
-    rated_at: str | None
-    unprocessed: bool
-    expected_answer_by: str | None
+    rated_at: Time | None
+    unprocessed: Annotated[bool, Doc(description="Never taken: may be edited or deleted while waiting.")]
+    expected_answer_by: Annotated[str, Doc(format="date-time", description="While open.")] | None
     comments: list[Comment] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
 
@@ -231,7 +297,7 @@ class AskResult(Record):
 
 @dataclass(frozen=True)
 class QuestionPage(Record):
-    """One page of a question list; ``next_cursor`` fetches the next, if any."""
+    """One page of a question list; next_cursor fetches the next, if any."""
 
     questions: list[Question]
     next_cursor: str | None = None

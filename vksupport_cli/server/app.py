@@ -14,7 +14,10 @@ PostgreSQL, its help-search index, rebuilt when the articles change.
 No request body is ever held whole beyond a small bound: JSON bodies are capped
 at ``MAX_JSON_BYTES`` while they arrive, and an attachment goes up as its own
 request whose body is counted as it arrives (413 the moment it passes the
-limit) and spooled to a temporary file that the desk reads in chunks.
+limit) and spooled to a temporary file that the desk reads in chunks. A JSON body is
+decoded into its wire shape (wire.py, the same one the API's document shows):
+a field of the wrong type, or a required one missing, is a 400 naming it; the
+desk checks lengths and values.
 
 The question GET is also a long-poll (``?wait=SECONDS`` with If-None-Match):
 it answers as soon as the question changes, woken by push.py's one watcher per
@@ -29,14 +32,17 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import tempfile
 import threading
 import time
 from asyncio import get_running_loop
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
-from typing import IO, Any, Literal, overload
+from types import UnionType
+from typing import IO, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
+import msgspec
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
@@ -44,11 +50,12 @@ from starlette.routing import Route
 
 from ..desk.changes import open_watch, version_of
 from ..desk.limits import Limits
-from ..desk.models import Question, User
+from ..desk.models import Question, Record, User
 from ..desk.service import ATTACHMENT_MAX_BYTES, Desk
 from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, TooLarge
 from ..i18n import _
-from .errors import error_body, status_for
+from ..wire import Health, LongPoll, NewAnswer, NewComment, NewQuestion, NewRating, QuestionEdit
+from .errors import error_body, reply_error, status_for
 from .openapi import document as openapi_document
 from .pool import DeskPool, SignedIn, threads_from_env
 from .push import QuestionWatch
@@ -67,6 +74,7 @@ LONG_POLL_MAX = 60
 LONG_POLL_HEADER = "X-Long-Poll-Max-Wait"
 
 Handler = Callable[[Request], Awaitable[Response]]
+W = TypeVar("W", bound=Record)  # a wire shape
 
 
 class TokenBuckets:
@@ -251,12 +259,12 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 async def _not_allowed_method(request: Request, exc: Exception) -> Response:
     message = _("{method} is not allowed here.").format(method=request.method)
-    return _reply({"error": {"code": "invalid", "message": message, "details": {}}}, 405)
+    return _reply(reply_error("invalid", message), 405)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     message = _("The desk failed on this request.")
-    return _reply({"error": {"code": "unavailable", "message": message, "details": {}}}, 500)
+    return _reply(reply_error("unavailable", message), 500)
 
 
 def _bearer_token(request: Request) -> str:
@@ -348,22 +356,37 @@ async def _spool_body(request: Request, limit: int) -> IO[bytes]:
     return spool
 
 
-@overload
-def _text(
-    data: dict[str, Any], name: str, *, required: Literal[True] = True, nullable: bool = False
-) -> str: ...
-@overload
-def _text(data: dict[str, Any], name: str, *, required: bool, nullable: bool = False) -> str | None: ...
-def _text(data: dict[str, Any], name: str, *, required: bool = True, nullable: bool = False) -> str | None:
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise BadInput(_("'{name}' is required.").format(name=name))
-        return None
-    if not isinstance(value, str):
-        message = _("'{name}' must be a string or null.") if nullable else _("'{name}' must be a string.")
-        raise BadInput(message.format(name=name))
-    return value
+async def decode(request: Request, kind: type[W]) -> W:
+    """The JSON body decoded into ``kind``, a wire shape (wire.py): 400 naming the first wrong field."""
+    return _model(await _json(request), kind)
+
+
+def _model(data: dict[str, Any], kind: type[W]) -> W:
+    try:
+        return msgspec.convert(data, kind)  # types only: the desk checks lengths and values
+    except msgspec.ValidationError as error:
+        raise BadInput(_field_problem(kind, str(error))) from None
+
+
+def _field_problem(kind: type[Record], reason: str) -> str:
+    """One sentence naming the field msgspec's ``reason`` points at.
+
+    msgspec says "Object missing required field `title`", or "Expected `str`, got `int` - at
+    `$.title`". A null where null is not allowed counts as missing, as it always has.
+    """
+    missing = re.search(r"missing required field `([^`]+)`", reason)
+    wrong = re.search(r"- at `\$\.([A-Za-z_][A-Za-z0-9_]*)`$", reason)
+    name = missing.group(1) if missing else wrong.group(1) if wrong else None
+    hint = get_type_hints(kind).get(name or "")
+    if name is None or hint is None:
+        return _("The request body does not have the fields this request takes.")
+    nullable = get_origin(hint) in (Union, UnionType) and type(None) in get_args(hint)
+    if missing or ("got `null`" in reason and not nullable):
+        return _("'{name}' is required.").format(name=name)
+    if str not in (hint, *get_args(hint)):
+        return _("'{name}' has a value of the wrong type.").format(name=name)
+    message = _("'{name}' must be a string or null.") if nullable else _("'{name}' must be a string.")
+    return message.format(name=name)
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -389,8 +412,8 @@ def _idempotency_key(request: Request) -> str | None:
 
 
 async def _health(request: Request) -> Response:
-    long_poll = {"max_wait": _long_poll_max(request), "waiting": request.app.state.watch.waiters}
-    return _reply({"ok": True, "long_poll": long_poll})
+    long_poll = LongPoll(max_wait=_long_poll_max(request), waiting=request.app.state.watch.waiters)
+    return _reply(Health(ok=True, long_poll=long_poll).to_dict())
 
 
 async def _openapi(request: Request) -> Response:
@@ -437,13 +460,14 @@ async def create_question(request: Request, desk: SignedIn) -> Response:
                 "POST /api/v1/questions/ID/attachments?filename=NAME with the file as the body."
             )
         )
+    ask = _model(data, NewQuestion)
     result = await desk.run(
         Desk.ask,
-        topic=_text(data, "topic"),
-        title=_text(data, "title"),
-        body=_text(data, "body"),
-        link=_text(data, "link", required=False, nullable=True),
-        kind=_text(data, "kind", required=False) or "standard",
+        topic=ask.topic,
+        title=ask.title,
+        body=ask.body,
+        link=ask.link,
+        kind=ask.kind or "standard",
         idempotency_key=_idempotency_key(request),
     )
     return _reply(result.to_dict(), 201)
@@ -487,14 +511,14 @@ def _question_body(question: Question) -> tuple[bytes, str]:
 async def edit_question(request: Request, desk: SignedIn) -> Response:
     await desk.user()  # the token first: nobody unknown gets to send a body
     data = await _json(request)
-    clear_link = "link" in data and data["link"] is None
+    edit = _model(data, QuestionEdit)
     question = await desk.run(
         Desk.edit_question,
         _question_id(request),
-        title=_text(data, "title", required=False),
-        body=_text(data, "body", required=False),
-        link=_text(data, "link", required=False, nullable=True),
-        clear_link=clear_link,
+        title=edit.title,
+        body=edit.body,
+        link=edit.link,
+        clear_link="link" in data and edit.link is None,  # null removes the link; absent keeps it
     )
     return _reply(question.to_dict())
 
@@ -506,25 +530,17 @@ async def delete_question(request: Request, desk: SignedIn) -> Response:
 
 async def add_comment(request: Request, desk: SignedIn) -> Response:
     await desk.user()  # the token first: nobody unknown gets to send a body
-    data = await _json(request)
+    new = await decode(request, NewComment)
     comment = await desk.run(
-        Desk.comment,
-        _question_id(request),
-        _text(data, "body"),
-        idempotency_key=_idempotency_key(request),
+        Desk.comment, _question_id(request), new.body, idempotency_key=_idempotency_key(request)
     )
     return _reply(comment.to_dict(), 201)
 
 
 async def rate_question(request: Request, desk: SignedIn) -> Response:
     await desk.user()  # the token first: nobody unknown gets to send a body
-    data = await _json(request)
-    question = await desk.run(
-        Desk.rate,
-        _question_id(request),
-        _text(data, "rating"),
-        _text(data, "comment", required=False, nullable=True),
-    )
+    rating = await decode(request, NewRating)
+    question = await desk.run(Desk.rate, _question_id(request), rating.rating, rating.comment)
     return _reply(question.to_dict())
 
 
@@ -579,9 +595,8 @@ async def agent_queue(request: Request, desk: SignedIn) -> Response:
 
 async def agent_answer(request: Request, desk: SignedIn) -> Response:
     await desk.user()  # the token first: nobody unknown gets to send a body
-    data = await _json(request)
-    answer = await desk.run(Desk.answer, _question_id(request), _text(data, "body"))
-    return _reply(answer.to_dict())
+    answer = await decode(request, NewAnswer)
+    return _reply((await desk.run(Desk.answer, _question_id(request), answer.body)).to_dict())
 
 
 def _next_piece(desk: Desk, user: User, pieces: Iterator[bytes]) -> bytes | None:

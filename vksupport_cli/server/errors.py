@@ -1,6 +1,6 @@
 """The one table from the desk's typed errors to HTTP statuses, and the error body shape.
 
-Every error reply is ``{"error": {"code": ..., "message": ..., "details": {...}}}``;
+Every error reply is ``{"error": {"code": ..., "message": ..., "details": {...}}}`` (wire.Error);
 the http adapter reads ``code`` back into the same typed error.
 """
 
@@ -23,6 +23,7 @@ from ..errors import (
     TooLarge,
     Unavailable,
 )
+from ..wire import Error, ErrorDetail
 
 #: Most specific class first: the first match wins.
 STATUS_BY_ERROR: list[tuple[type[DeskError], int]] = [
@@ -49,4 +50,9 @@ def status_for(error: DeskError) -> int:
 
 
 def error_body(error: DeskError) -> dict[str, Any]:
-    return {"error": {"code": error.code, "message": error.message, "details": error.details}}
+    return reply_error(error.code, error.message, error.details)
+
+
+def reply_error(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The error reply's body, in its one shape (wire.Error)."""
+    return Error(ErrorDetail(code=code, message=message, details=details or {})).to_dict()

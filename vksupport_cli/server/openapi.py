@@ -1,35 +1,91 @@
-"""The OpenAPI 3.0 description of the desk's API (served at /api/v1/openapi.json).
+"""The OpenAPI 3.0 description of the desk's API, generated from the wire shapes.
 
-A committed copy lives in docs/openapi.json; a test keeps the two equal, and
-the API fuzzing test drives the server from this very document.
+Every body, request or reply, is a dataclass of desk/models.py or wire.py:
+msgspec turns their types into JSON Schema, each field's ``Doc`` adds what a
+type cannot say (a format, allowed values, limits from the desk's constants),
+and the table below adds only what is HTTP: paths, parameters, status codes.
+Two rules turn types into the contract: a request field without a default is
+required; a reply carries every field of its record (``to_dict``), so all are.
+OpenAPI 3.0 has no null type: a ``T | None`` becomes ``nullable``.
+
+Served at /api/v1/openapi.json. docs/openapi.json is the committed copy:
+
+    python -m vksupport_cli.server.openapi > docs/openapi.json
+
+and tests/test_openapi.py fails when it is stale. The API fuzzing test drives
+the server from this very document.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import Any, get_args, get_type_hints
+
+import msgspec
+
+from ..desk.models import (
+    Article,
+    AskResult,
+    Attachment,
+    Comment,
+    Doc,
+    Question,
+    QuestionPage,
+    Record,
+    SearchHit,
+    Topic,
+    User,
+    doc_of,
+)
+from ..wire import REQUESTS, Error, Health, NewAnswer, NewComment, NewQuestion, NewRating, QuestionEdit
+
+SCHEMAS = "#/components/schemas/"
+#: The shapes of the document, and through them every record they hold.
+SHAPES: tuple[type[Record], ...] = (
+    Error,
+    Health,
+    User,
+    SearchHit,
+    Article,
+    Topic,
+    Question,
+    QuestionPage,
+    AskResult,
+    Comment,
+    Attachment,
+    *REQUESTS,
+)
 
 
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
+def _ref(kind: type[Record]) -> dict[str, Any]:
+    return {"$ref": SCHEMAS + kind.__name__}
+
+
+def _list(kind: type[Record]) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(kind)}
 
 
 def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _nullable(kind: str, **extra: Any) -> dict[str, Any]:
-    return {"type": kind, "nullable": True, **extra}
+def _query(name: str, schema: dict[str, Any], *, required: bool = False, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        **({"required": True} if required else {}),
+        "schema": schema,
+        **extra,
+    }
 
 
-_TIME = {"type": "string", "format": "date-time"}
-_ERRORS = {
-    "400": {"$ref": "#/components/responses/Invalid"},
-    "401": {"$ref": "#/components/responses/Unauthorized"},
-    "404": {"$ref": "#/components/responses/NotFound"},
-    "429": {"$ref": "#/components/responses/RateLimited"},
-}
+def _whole(low: int, high: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": low, "maximum": high}
+
+
+_BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
 _QUESTION_HEADERS = {
     "ETag": {"schema": {"type": "string"}},
     "X-Long-Poll-Max-Wait": {
@@ -38,6 +94,7 @@ _QUESTION_HEADERS = {
     },
 }
 _QID = {"name": "qid", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_AID = {"name": "aid", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 _IDEMPOTENCY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -49,55 +106,344 @@ _IDEMPOTENCY = {
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": 200},
 }
+_LONG_POLL = _query(
+    "wait",
+    {"type": "integer", "minimum": 0, "maximum": 86400, "default": 0},
+    description=(
+        "Long-poll: with If-None-Match holding the current ETag, hold the request until the question"
+        " changes (200) or this many seconds pass (304). Capped by the desk at X-Long-Poll-Max-Wait;"
+        " a desk without that header ignores it."
+    ),
+)
+_LIST_STATUSES = ["all", "open", "waiting", "in_progress", "answered", "closed"]
 
-
-_ERROR_RESPONSES = {
-    "403": "Forbidden",
-    "409": "Conflict",
-    "413": "TooLarge",
-    "422": "IdempotencyMismatch",
-    "503": "Unavailable",
+#: Error replies: status -> (component name, description). 400, 401, 404 and 429 may answer anything.
+_ERRORS = {
+    "400": ("Invalid", "Bad input (code: invalid)"),
+    "401": ("Unauthorized", "No token, or a token the desk rejects (code: unauthorized)"),
+    "403": ("Forbidden", "The account's role may not do this (code: not_allowed)"),
+    "404": ("NotFound", "No such thing, or not yours (code: not_found)"),
+    "409": ("Conflict", "open_question_exists (details.question_id), not_editable, or conflict"),
+    "413": (
+        "TooLarge",
+        "The body is over its limit (code: too_large; details.limit in bytes), or the author's "
+        "attachment quota is used up (code: quota_exceeded; details.limit, details.resets_at)",
+    ),
+    "422": (
+        "IdempotencyMismatch",
+        "The Idempotency-Key was first used for another request: another operation, question"
+        " or content (code: idempotency_mismatch, details.question_id)",
+    ),
+    "429": (
+        "RateLimited",
+        "Too many requests or failed sign-ins (code: rate_limited), or the author's questions "
+        "for the day are used up (code: daily_limit; details.limit, details.resets_at)",
+    ),
+    "503": ("Unavailable", "The desk is not accepting questions (code: not_accepting)"),
 }
+_ALWAYS = ("400", "401", "404", "429")
 
 
 def _op(
+    name: str,
     summary: str,
-    responses: dict[str, Any],
+    replies: dict[str, Any],
     *,
     params: Iterable[dict[str, Any]] = (),
-    body: dict[str, Any] | None = None,
+    body: type[Record] | None = None,
     auth: bool = True,
-    extra_errors: Iterable[str] = (),
+    errors: Iterable[str] = (),
 ) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": summary, "responses": {**responses, **_ERRORS}}
-    for code in extra_errors:
-        operation["responses"][code] = {"$ref": f"#/components/responses/{_ERROR_RESPONSES[code]}"}
+    """One operation: its replies, then the errors it may answer with (each a shared response)."""
+    codes = {*_ALWAYS, *errors, *(("413",) if body is not None else ())}
+    responses = {
+        **replies,
+        **{code: {"$ref": f"#/components/responses/{_ERRORS[code][0]}"} for code in codes},
+    }
+    operation: dict[str, Any] = {
+        "operationId": name,  # the handler's name in server/app.py: what generated clients call
+        "summary": summary,
+        "responses": dict(sorted(responses.items())),
+    }
     if params:
         operation["parameters"] = list(params)
     if body is not None:
         operation["requestBody"] = {
             "required": True,
             "description": "A JSON object of at most 1 MiB.",
-            "content": {"application/json": {"schema": body}},
+            "content": {"application/json": {"schema": _ref(body)}},
         }
-        operation["responses"]["413"] = {"$ref": "#/components/responses/TooLarge"}
     if not auth:
         operation["security"] = []
     return operation
 
 
-def _error_response(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = _json(_ref("Error"), description)
-    if headers:
-        response["headers"] = headers
-    return response
+def _paths() -> dict[str, Any]:
+    question = _json(_ref(Question))
+    return {
+        "/health": {
+            "get": _op(
+                "health", "Liveness, and this worker's long-polls", {"200": _json(_ref(Health))}, auth=False
+            )
+        },
+        "/help/search": {
+            "get": _op(
+                "search_help",
+                "Search the help centre",
+                {"200": _json(_list(SearchHit))},
+                params=[
+                    _query("q", {"type": "string"}, required=True),
+                    _query("category", {"type": "string"}),
+                    _query("limit", _whole(1, 100)),
+                ],
+                auth=False,
+            )
+        },
+        "/help/articles/{slug}": {
+            "get": _op(
+                "get_article",
+                "One help article",
+                {"200": _json(_ref(Article))},
+                params=[{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+                auth=False,
+            )
+        },
+        "/help/topics": {
+            "get": _op("list_topics", "Topics a question may take", {"200": _json(_list(Topic))}, auth=False)
+        },
+        "/me": {"get": _op("me", "The signed-in account", {"200": _json(_ref(User))})},
+        "/questions": {
+            "get": _op(
+                "list_questions",
+                "My questions, newest first (agents: all questions)",
+                {"200": _json(_ref(QuestionPage))},
+                params=[
+                    _query("status", {"type": "string", "enum": _LIST_STATUSES}),
+                    _query("limit", _whole(1, 1000)),
+                    _query("cursor", {"type": "string"}),
+                ],
+            ),
+            "post": _op(
+                "create_question",
+                "Ask a question (one open question per user)",
+                {"201": _json(_ref(AskResult), "Created")},
+                params=[_IDEMPOTENCY],
+                body=NewQuestion,
+                errors=("409", "422", "503"),
+            ),
+        },
+        "/questions/{qid}": {
+            "get": _op(
+                "get_question",
+                "One question with its thread; ETag / If-None-Match give 304 when unchanged, "
+                "and with ?wait= the GET is a long-poll that answers as soon as the question changes",
+                {
+                    "200": {**question, "headers": _QUESTION_HEADERS},
+                    "304": {
+                        "description": "Not modified (after ?wait= seconds)",
+                        "headers": _QUESTION_HEADERS,
+                    },
+                },
+                params=[
+                    _QID,
+                    {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
+                    _LONG_POLL,
+                ],
+            ),
+            "patch": _op(
+                "edit_question",
+                "Edit a question nobody has taken yet",
+                {"200": question},
+                params=[_QID],
+                body=QuestionEdit,
+                errors=("409",),
+            ),
+            "delete": _op(
+                "delete_question",
+                "Delete a question nobody has taken yet",
+                {"204": {"description": "Deleted"}},
+                params=[_QID],
+                errors=("409",),
+            ),
+        },
+        "/questions/{qid}/comments": {
+            "post": _op(
+                "add_comment",
+                "Comment on one's question; on an answered one, a follow-up that reopens it",
+                {"201": _json(_ref(Comment), "Created")},
+                params=[_QID, _IDEMPOTENCY],
+                body=NewComment,
+                errors=("409", "422"),
+            )
+        },
+        "/questions/{qid}/rating": {
+            "post": _op(
+                "rate_question",
+                "Rate the answer; closes the question",
+                {"200": question},
+                params=[_QID],
+                body=NewRating,
+                errors=("409",),
+            )
+        },
+        "/questions/{qid}/close": {
+            "post": _op(
+                "close_question", "Close without rating", {"200": question}, params=[_QID], errors=("409",)
+            )
+        },
+        "/questions/{qid}/attachments": {
+            "post": {
+                **_op(
+                    "upload_attachment",
+                    "Attach a file: the raw bytes are the body, at most 10 MiB (413 as soon as a "
+                    "body passes it); counts against the author's attachment quota (413 quota_exceeded)",
+                    {"201": _json(_ref(Attachment), "Created")},
+                    params=[_QID, _query("filename", {"type": "string"}, required=True)],
+                    errors=("409", "413"),
+                ),
+                "requestBody": {"required": True, "content": _BINARY},
+            }
+        },
+        "/questions/{qid}/attachments/{aid}": {
+            "get": _op(
+                "download_attachment",
+                "Download an attachment (streamed; the question lists its size and sha256)",
+                {
+                    "200": {
+                        "description": "The file's bytes, streamed, with Content-Length and "
+                        "Content-Disposition (its name)",
+                        "content": _BINARY,
+                    }
+                },
+                params=[_QID, _AID],
+            )
+        },
+        "/agent/take": {
+            "post": _op(
+                "agent_take",
+                "Take a waiting question: advertisers first, else at random",
+                {"200": question, "204": {"description": "The queue is empty"}},
+                errors=("403",),
+            )
+        },
+        "/agent/queue": {
+            "get": _op(
+                "agent_queue",
+                "Waiting questions, advertisers first, then oldest",
+                {"200": _json(_list(Question))},
+                params=[_query("limit", _whole(1, 1000))],
+                errors=("403",),
+            )
+        },
+        "/agent/questions/{qid}/answer": {
+            "post": _op(
+                "agent_answer",
+                "Answer a question one has taken",
+                {"200": question},
+                params=[_QID],
+                body=NewAnswer,
+                errors=("403", "409"),
+            )
+        },
+    }
+
+
+# -- the shapes: msgspec's JSON Schema of the dataclasses, then each field's Doc, in OpenAPI 3.0 --
+
+
+def _records(roots: Iterable[type[Record]]) -> dict[str, type[Record]]:
+    """Every record the roots hold, directly or in lists, by name (the component's name)."""
+    found: dict[str, type[Record]] = {}
+    pending = list(roots)
+    while pending:
+        kind = pending.pop()
+        if found.setdefault(kind.__name__, kind) is not kind:
+            raise ValueError(f"two shapes named {kind.__name__}")
+        for hint in get_type_hints(kind).values():
+            pending.extend(inner for inner in _held(hint) if inner.__name__ not in found)
+    return found
+
+
+def _held(hint: Any) -> list[type[Record]]:
+    """The records a field's type names: itself, or inside a list or an optional."""
+    if isinstance(hint, type) and issubclass(hint, Record):
+        return [hint]
+    return [kind for arg in get_args(hint) for kind in _held(arg)]
+
+
+def _doc_schema(doc: Doc) -> dict[str, Any]:
+    schema: dict[str, Any] = {}
+    if doc.format:
+        schema["format"] = doc.format
+    if doc.enum:
+        schema["enum"] = list(doc.enum)
+    if doc.min_length is not None:
+        schema["minLength"] = doc.min_length
+    if doc.max_length is not None:
+        schema["maxLength"] = doc.max_length
+    if doc.description:
+        schema["description"] = doc.description
+    return schema
+
+
+def _openapi30(schema: dict[str, Any]) -> dict[str, Any]:
+    """``anyOf: [T, {type: null}]`` (JSON Schema) as ``T`` with ``nullable`` (OpenAPI 3.0)."""
+    options = schema.get("anyOf")
+    if options and {"type": "null"} in options and len(options) == 2:
+        (inner,) = [option for option in options if option != {"type": "null"}]
+        if "type" not in inner:  # a nullable $ref has no faithful OpenAPI 3.0 form
+            raise ValueError(f"cannot say {schema} in OpenAPI 3.0")
+        rest = {key: value for key, value in schema.items() if key != "anyOf"}
+        schema = {**inner, "nullable": True, **rest}
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]  # a null must be among the values too
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            schema[key] = _openapi30(schema[key])
+    return schema
+
+
+def _with_doc(schema: dict[str, Any], hint: Any) -> dict[str, Any]:
+    """A property's schema with its field's Doc merged in (into the non-null option of an optional)."""
+    extra = _doc_schema(doc_of(hint))
+    if not extra:
+        return schema
+    if "anyOf" in schema:
+        options = [
+            option if option == {"type": "null"} else {**option, **extra} for option in schema["anyOf"]
+        ]
+        return {**schema, "anyOf": options}
+    return {**schema, **extra}
+
+
+def _components() -> dict[str, Any]:
+    records = _records(SHAPES)
+    requests = {kind.__name__ for kind in REQUESTS}
+    _roots, schemas = msgspec.json.schema_components(
+        sorted(records.values(), key=lambda kind: kind.__name__), ref_template=SCHEMAS + "{name}"
+    )
+    shaped = {}
+    for name in sorted(schemas):
+        schema = {key: value for key, value in schemas[name].items() if key != "title"}
+        hints = get_type_hints(records[name], include_extras=True)
+        properties = {}
+        for field, prop in schema["properties"].items():
+            if name not in requests:
+                prop = {key: value for key, value in prop.items() if key != "default"}
+            properties[field] = _openapi30(_with_doc(prop, hints[field]))
+        schema["properties"] = properties
+        if name not in requests:
+            schema["required"] = list(properties)  # a reply carries every field of its record
+        if not schema.get("required"):
+            schema.pop("required", None)  # OpenAPI 3.0 wants at least one name in a required list
+        shaped[name] = schema
+    return shaped
 
 
 @cache
 def document() -> dict[str, Any]:
     from .. import __version__
 
-    question_text = {"type": "string", "minLength": 1}
     return {
         "openapi": "3.0.3",
         "info": {
@@ -110,464 +456,25 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {
-            "/health": {
-                "get": _op(
-                    "Liveness, and this worker's long-polls",
-                    {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "ok": {"type": "boolean"},
-                                    "long_poll": {
-                                        "type": "object",
-                                        "properties": {
-                                            "max_wait": {"type": "integer"},
-                                            "waiting": {"type": "integer"},
-                                        },
-                                    },
-                                },
-                            }
-                        )
-                    },
-                    auth=False,
-                )
-            },
-            "/help/search": {
-                "get": _op(
-                    "Search the help centre",
-                    {"200": _json({"type": "array", "items": _ref("SearchHit")})},
-                    params=[
-                        {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
-                        {"name": "category", "in": "query", "schema": {"type": "string"}},
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-                        },
-                    ],
-                    auth=False,
-                )
-            },
-            "/help/articles/{slug}": {
-                "get": _op(
-                    "One help article",
-                    {"200": _json(_ref("Article"))},
-                    params=[{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
-                    auth=False,
-                )
-            },
-            "/help/topics": {
-                "get": _op(
-                    "Topics a question may take",
-                    {"200": _json({"type": "array", "items": _ref("Topic")})},
-                    auth=False,
-                )
-            },
-            "/me": {"get": _op("The signed-in account", {"200": _json(_ref("User"))})},
-            "/questions": {
-                "get": _op(
-                    "My questions, newest first (agents: all questions)",
-                    {"200": _json(_ref("QuestionPage"))},
-                    params=[
-                        {
-                            "name": "status",
-                            "in": "query",
-                            "schema": {
-                                "type": "string",
-                                "enum": ["all", "open", "waiting", "in_progress", "answered", "closed"],
-                            },
-                        },
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-                        },
-                        {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                    ],
-                ),
-                "post": _op(
-                    "Ask a question (one open question per user)",
-                    {"201": _json(_ref("AskResult"), "Created")},
-                    params=[_IDEMPOTENCY],
-                    body={
-                        "type": "object",
-                        "required": ["topic", "title", "body"],
-                        "properties": {
-                            "topic": question_text,
-                            "title": question_text,
-                            "body": question_text,
-                            "link": _nullable("string"),
-                            "kind": {"type": "string", "enum": ["standard", "ads"]},
-                        },
-                    },
-                    extra_errors=("409", "422", "503"),
-                ),
-            },
-            "/questions/{qid}": {
-                "get": _op(
-                    "One question with its thread; ETag / If-None-Match give 304 when unchanged, "
-                    "and with ?wait= the GET is a long-poll that answers as soon as the question changes",
-                    {
-                        "200": {**_json(_ref("Question")), "headers": _QUESTION_HEADERS},
-                        "304": {
-                            "description": "Not modified (after ?wait= seconds)",
-                            "headers": _QUESTION_HEADERS,
-                        },
-                    },
-                    params=[
-                        _QID,
-                        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
-                        {
-                            "name": "wait",
-                            "in": "query",
-                            "description": (
-                                "Long-poll: with If-None-Match holding the current ETag, hold the request "
-                                "until the question changes (200) or this many seconds pass (304). Capped "
-                                "by the desk at X-Long-Poll-Max-Wait; a desk without that header ignores it."
-                            ),
-                            "schema": {"type": "integer", "minimum": 0, "maximum": 86400, "default": 0},
-                        },
-                    ],
-                ),
-                "patch": _op(
-                    "Edit a question nobody has taken yet",
-                    {"200": _json(_ref("Question"))},
-                    params=[_QID],
-                    body={
-                        "type": "object",
-                        "properties": {
-                            "title": {"type": "string"},
-                            "body": {"type": "string"},
-                            "link": _nullable("string"),
-                        },
-                    },
-                    extra_errors=("409",),
-                ),
-                "delete": _op(
-                    "Delete a question nobody has taken yet",
-                    {"204": {"description": "Deleted"}},
-                    params=[_QID],
-                    extra_errors=("409",),
-                ),
-            },
-            "/questions/{qid}/comments": {
-                "post": _op(
-                    "Comment on one's question; on an answered one, a follow-up that reopens it",
-                    {"201": _json(_ref("Comment"), "Created")},
-                    params=[_QID, _IDEMPOTENCY],
-                    body={"type": "object", "required": ["body"], "properties": {"body": question_text}},
-                    extra_errors=("409", "422"),
-                )
-            },
-            "/questions/{qid}/rating": {
-                "post": _op(
-                    "Rate the answer; closes the question",
-                    {"200": _json(_ref("Question"))},
-                    params=[_QID],
-                    body={
-                        "type": "object",
-                        "required": ["rating"],
-                        "properties": {
-                            "rating": {"type": "string", "enum": ["good", "bad"]},
-                            "comment": _nullable("string"),
-                        },
-                    },
-                    extra_errors=("409",),
-                )
-            },
-            "/questions/{qid}/close": {
-                "post": _op(
-                    "Close without rating",
-                    {"200": _json(_ref("Question"))},
-                    params=[_QID],
-                    extra_errors=("409",),
-                )
-            },
-            "/questions/{qid}/attachments": {
-                "post": {
-                    **_op(
-                        "Attach a file: the raw bytes are the body, at most 10 MiB (413 as soon as a "
-                        "body passes it); counts against the author's attachment quota (413 quota_exceeded)",
-                        {"201": _json(_ref("Attachment"), "Created")},
-                        params=[
-                            _QID,
-                            {
-                                "name": "filename",
-                                "in": "query",
-                                "required": True,
-                                "schema": {"type": "string"},
-                            },
-                        ],
-                        extra_errors=("409", "413"),
-                    ),
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                        },
-                    },
-                }
-            },
-            "/questions/{qid}/attachments/{aid}": {
-                "get": _op(
-                    "Download an attachment (streamed; the question lists its size and sha256)",
-                    {
-                        "200": {
-                            "description": "The file's bytes, streamed, with Content-Length and "
-                            "Content-Disposition (its name)",
-                            "content": {
-                                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-                            },
-                        }
-                    },
-                    params=[
-                        _QID,
-                        {
-                            "name": "aid",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "integer", "minimum": 1},
-                        },
-                    ],
-                )
-            },
-            "/agent/take": {
-                "post": _op(
-                    "Take a waiting question: advertisers first, else at random",
-                    {"200": _json(_ref("Question")), "204": {"description": "The queue is empty"}},
-                    extra_errors=("403",),
-                )
-            },
-            "/agent/queue": {
-                "get": _op(
-                    "Waiting questions, advertisers first, then oldest",
-                    {"200": _json({"type": "array", "items": _ref("Question")})},
-                    params=[
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-                        }
-                    ],
-                    extra_errors=("403",),
-                )
-            },
-            "/agent/questions/{qid}/answer": {
-                "post": _op(
-                    "Answer a question one has taken",
-                    {"200": _json(_ref("Question"))},
-                    params=[_QID],
-                    body={"type": "object", "required": ["body"], "properties": {"body": question_text}},
-                    extra_errors=("403", "409"),
-                )
-            },
-        },
+        "paths": _paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "responses": {
-                "Invalid": _error_response("Bad input (code: invalid)"),
-                "Unauthorized": _error_response("No token, or a token the desk rejects (code: unauthorized)"),
-                "Forbidden": _error_response("The account's role may not do this (code: not_allowed)"),
-                "NotFound": _error_response("No such thing, or not yours (code: not_found)"),
-                "Conflict": _error_response(
-                    "open_question_exists (details.question_id), not_editable, or conflict"
-                ),
-                "IdempotencyMismatch": _error_response(
-                    "The Idempotency-Key was first used for another request: another operation, question"
-                    " or content (code: idempotency_mismatch, details.question_id)"
-                ),
-                "RateLimited": _error_response(
-                    "Too many requests or failed sign-ins (code: rate_limited), or the author's questions "
-                    "for the day are used up (code: daily_limit; details.limit, details.resets_at)",
-                    {"Retry-After": {"schema": {"type": "integer"}}},
-                ),
-                "TooLarge": _error_response(
-                    "The body is over its limit (code: too_large; details.limit in bytes), or the author's "
-                    "attachment quota is used up (code: quota_exceeded; details.limit, details.resets_at)"
-                ),
-                "Unavailable": _error_response("The desk is not accepting questions (code: not_accepting)"),
+                name: _json(_ref(Error), description)
+                | ({"headers": {"Retry-After": {"schema": {"type": "integer"}}}} if code == "429" else {})
+                for code, (name, description) in _ERRORS.items()
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message", "details"],
-                            "properties": {
-                                "code": {
-                                    "type": "string",
-                                    "enum": [
-                                        "invalid",
-                                        "unauthorized",
-                                        "not_allowed",
-                                        "not_found",
-                                        "conflict",
-                                        "open_question_exists",
-                                        "not_editable",
-                                        "idempotency_mismatch",
-                                        "rate_limited",
-                                        "not_accepting",
-                                        "unavailable",
-                                    ],
-                                },
-                                "message": {"type": "string"},
-                                "details": {"type": "object"},
-                            },
-                        }
-                    },
-                },
-                "User": {
-                    "type": "object",
-                    "required": ["id", "name", "role"],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "name": {"type": "string"},
-                        "role": {"type": "string", "enum": ["user", "agent"]},
-                    },
-                },
-                "SearchHit": {
-                    "type": "object",
-                    "required": ["slug", "title", "title_en", "category", "can_ask", "score", "snippet"],
-                    "properties": {
-                        "slug": {"type": "string"},
-                        "title": {"type": "string"},
-                        "title_en": {"type": "string"},
-                        "category": {"type": "string"},
-                        "can_ask": {"type": "boolean"},
-                        "score": {"type": "number"},
-                        "snippet": {"type": "string"},
-                        "interpreted_as": _nullable(
-                            "string",
-                            description="The query as the search read it (layout, transliteration,"
-                            " typo, a word of like meaning), or null when taken as typed.",
-                        ),
-                    },
-                },
-                "Article": {
-                    "type": "object",
-                    "required": ["slug", "category", "title", "title_en", "body", "tags", "can_ask"],
-                    "properties": {
-                        "slug": {"type": "string"},
-                        "category": {"type": "string"},
-                        "title": {"type": "string"},
-                        "title_en": {"type": "string"},
-                        "body": {"type": "string"},
-                        "tags": {"type": "array", "items": {"type": "string"}},
-                        "can_ask": {"type": "boolean"},
-                    },
-                },
-                "Topic": {
-                    "type": "object",
-                    "required": ["slug", "title", "category", "kind"],
-                    "properties": {
-                        "slug": {"type": "string"},
-                        "title": {"type": "string"},
-                        "category": {"type": "string"},
-                        "kind": {"type": "string", "enum": ["article", "category"]},
-                    },
-                },
-                "Comment": {
-                    "type": "object",
-                    "required": ["id", "question_id", "author", "role", "kind", "body", "created_at"],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "question_id": {"type": "integer"},
-                        "author": {"type": "string"},
-                        "role": {"type": "string", "enum": ["user", "agent"]},
-                        "kind": {"type": "string", "enum": ["comment", "answer"]},
-                        "body": {"type": "string"},
-                        "created_at": _TIME,
-                    },
-                },
-                "Attachment": {
-                    "type": "object",
-                    "required": [
-                        "id",
-                        "question_id",
-                        "filename",
-                        "content_type",
-                        "size",
-                        "sha256",
-                        "created_at",
-                    ],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "question_id": {"type": "integer"},
-                        "filename": {"type": "string"},
-                        "content_type": {"type": "string"},
-                        "size": {"type": "integer"},
-                        "sha256": {"type": "string"},
-                        "created_at": _TIME,
-                    },
-                },
-                "Question": {
-                    "type": "object",
-                    "required": [
-                        "id",
-                        "author",
-                        "kind",
-                        "topic",
-                        "title",
-                        "body",
-                        "status",
-                        "created_at",
-                        "updated_at",
-                        "queued_at",
-                        "unprocessed",
-                        "comments",
-                        "attachments",
-                    ],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "author": {"type": "string"},
-                        "kind": {"type": "string", "enum": ["standard", "ads"]},
-                        "topic": {"type": "string"},
-                        "title": {"type": "string"},
-                        "body": {"type": "string"},
-                        "link": _nullable("string"),
-                        "status": {
-                            "type": "string",
-                            "enum": ["waiting", "in_progress", "answered", "closed"],
-                        },
-                        "agent": _nullable("string"),
-                        "created_at": _TIME,
-                        "updated_at": _TIME,
-                        "queued_at": _TIME,
-                        "taken_at": _nullable("string", format="date-time"),
-                        "answered_at": _nullable("string", format="date-time"),
-                        "closed_at": _nullable("string", format="date-time"),
-                        "rating": _nullable("string", enum=["good", "bad", None]),
-                        "rating_comment": _nullable("string"),
-                        "rated_at": _nullable("string", format="date-time"),
-                        "unprocessed": {"type": "boolean"},
-                        "expected_answer_by": _nullable("string", format="date-time"),
-                        "comments": {"type": "array", "items": _ref("Comment")},
-                        "attachments": {"type": "array", "items": _ref("Attachment")},
-                    },
-                },
-                "QuestionPage": {
-                    "type": "object",
-                    "required": ["questions", "next_cursor"],
-                    "properties": {
-                        "questions": {"type": "array", "items": _ref("Question")},
-                        "next_cursor": _nullable("string"),
-                    },
-                },
-                "AskResult": {
-                    "type": "object",
-                    "required": ["question", "repeats"],
-                    "properties": {"question": _ref("Question"), "repeats": _nullable("integer")},
-                },
-            },
+            "schemas": _components(),
         },
     }
 
 
-if __name__ == "__main__":
-    import json
+def text() -> str:
+    """The document as docs/openapi.json holds it."""
+    return json.dumps(document(), ensure_ascii=False, indent=2) + "\n"
 
-    print(json.dumps(document(), ensure_ascii=False, indent=2))
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(text())
