@@ -79,7 +79,9 @@ SYNONYM_WEIGHT = 0.7
 NEAR_WEIGHT = 0.8
 NEAR_MAX = 4  # neighbours taken per word
 NEAR_MIN = 0.45  # and at least this similar
-NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
+NEAR_SHOWN = 0.55
+#: An English word's Russian translations (lexicon.tsv) count as neighbours this similar, at least.
+LEXICON_FLOOR = 0.5  # "did you mean" names a neighbour at least this similar
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
 NEAR_KNOWN_MIN = 0.6
 NEAR_KNOWN_WEIGHT = 0.5
@@ -210,20 +212,32 @@ def _thesaurus_path() -> Path:
 
 
 def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
-    """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py):
-    for every term, the neighbours the corpus has."""
+    """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py)
+    and English lexicon (tools/build_lexicon.py): for every term, the neighbours the corpus has.
+
+    A translation's similarity is 1 for the likeliest of its word, scaled down to
+    ``LEXICON_FLOOR`` for the least likely, so that every translation the lexicon lists
+    counts (the thesaurus's floor ``NEAR_MIN`` does not apply to probabilities)."""
     import gzip
 
     path = _thesaurus_path()
-    if not path.exists():
-        return
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
+    if path.exists():
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                stem, _tab, rest = line.partition("\t")
+                for pair in rest.split():
+                    near, _colon, similarity = pair.partition(":")
+                    if near in terms:
+                        yield stem, near, int(similarity) / 100
+    path = path.with_name("lexicon.tsv")
+    if path.exists():
+        for line in path.read_text("utf-8").splitlines():
             stem, _tab, rest = line.partition("\t")
-            for pair in rest.split():
-                near, _colon, similarity = pair.partition(":")
+            pairs = [(near, int(p)) for near, _colon, p in (pair.partition(":") for pair in rest.split())]
+            top = max((p for _near, p in pairs), default=1) or 1
+            for near, p in pairs:
                 if near in terms:
-                    yield stem, near, int(similarity) / 100
+                    yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
 
 
 def rebuild_index(conn: sqlite3.Connection) -> None:
