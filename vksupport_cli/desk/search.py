@@ -85,6 +85,10 @@ LEXICON_FLOOR = 0.5  # "did you mean" names a neighbour at least this similar
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
 NEAR_KNOWN_MIN = 0.6
 NEAR_KNOWN_WEIGHT = 0.5
+#: An unknown word counts through the corpus words that begin with its base (``_clipped``).
+CLIPPED_WEIGHT = 0.6
+CLIPPED_MIN = 3  # letters of the base at least
+CLIPPED_MAX = 3  # terms taken
 LONG_QUERY = 6  # meaningful words from which a query is a description
 REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
 #: The share of the query an article matches scales its score: counted in words, or in idf
@@ -220,6 +224,8 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
     counts (the thesaurus's floor ``NEAR_MIN`` does not apply to probabilities)."""
     import gzip
 
+    # a stop word's term ("как" from "каким") carries no topic: never a neighbour
+    function_words = {textnorm.stem(w) for w in textnorm.STOP_WORDS}
     path = _thesaurus_path()
     if path.exists():
         with gzip.open(path, "rt", encoding="utf-8") as lines:
@@ -227,7 +233,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
                 stem, _tab, rest = line.partition("\t")
                 for pair in rest.split():
                     near, _colon, similarity = pair.partition(":")
-                    if near in terms:
+                    if near in terms and near not in function_words:
                         yield stem, near, int(similarity) / 100
     path = path.with_name("lexicon.tsv")
     if path.exists():
@@ -567,6 +573,9 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
             for other, similarity in near:
                 if similarity >= NEAR_MIN:
                     group.setdefault(other, NEAR_WEIGHT * similarity)
+            if not fixes:
+                for clipped in _clipped(conn, stem):
+                    group.setdefault(clipped, CLIPPED_WEIGHT)
             if fixes and not near:
                 shown[word] = fixes[0][2]
             elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
@@ -583,6 +592,33 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
         total += len(group)
     read = " ".join(shown.get(w, w) for ws in chosen for w in ws)
     return groups, (read if read != " ".join(textnorm.words(text)) else None)
+
+
+_DIMINUTIVE = re.compile(r"(?:[оеи]?чк|[оеё]к|к)$")
+
+
+def _clipped(conn: sqlite3.Connection, stem: str) -> list[str]:
+    """Terms of the corpus's words that begin with an unknown word's base: slang clips a word
+    ("акк" for "аккаунт", "комп" for "компьютер") or makes a diminutive of its start ("симка"
+    for "сим-карта", "страничка"). The base is the stem less a diminutive suffix; the commonest
+    words of the corpus with that start come first."""
+    if not textnorm.is_cyrillic(stem):
+        return []
+    bases = [stem]
+    base = _DIMINUTIVE.sub("", stem)
+    if base != stem:
+        bases.append(base)
+    found: dict[str, int] = {}
+    for base in bases:
+        if len(base) < CLIPPED_MIN:
+            continue
+        rows = conn.execute(
+            "SELECT stem, df FROM search_words WHERE word >= ? AND word < ? AND df > 0 LIMIT 50",
+            (base, base + "\U0010ffff"),
+        )
+        for term, df in rows:
+            found[term] = found.get(term, 0) + df
+    return sorted(found, key=lambda term: -found[term])[:CLIPPED_MAX]
 
 
 def _near_stop_word(word: str) -> bool:
@@ -747,6 +783,10 @@ def _rank(
     for g in groups:
         df = max(info[s][1] for s in g)
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        if len(groups) >= LONG_QUERY:
+            # in a description, a word counted only through stand-ins (a typo fix, a word of
+            # like meaning) says less than a word the articles use: "вчера" is not "день"
+            idf *= max(g.values())
         weighted.append((idf, [(info[s][0], w) for s, w in g.items()]))
 
     total_idf = sum(idf for idf, _ in weighted) or 1.0
