@@ -259,20 +259,80 @@ def import_ms(env: dict[str, str], runs: int) -> float:
     return statistics.median(times) if times else float("nan")
 
 
+CLI_QUERIES = [
+    "взломали страницу",
+    "pf,scn gfhjkm",
+    "how to delete my page",
+    "Вчера у меня пропал доступ к странице, помогите",
+]
+
+
+def cli_startup(tree: Path, opts, tmp: Path, env: dict[str, str], floor: float) -> None:
+    """``vksupport search-help Q --json`` in fresh processes, this tree against the ``--before``
+    tree, interleaved run by run so that both see the same load; each tree has its own sandbox
+    (``VKSUPPORT_HOME``), whose help centre and index the first, untimed, call builds."""
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from vksupport_cli.cli.main import main; "
+        "sys.argv = ['vksupport', 'search-help', sys.argv[2], '--json']; main()"
+    )
+    roots = {"after": ROOT, "before": tree}
+    envs = {name: dict(env, VKSUPPORT_HOME=str(tmp / f"home-{name}")) for name in roots}
+    times: dict[str, list[float]] = {name: [] for name in roots}
+    for name, root in roots.items():
+        subprocess.run(
+            [sys.executable, "-c", script, str(root), "x"],
+            env=envs[name],
+            cwd=tmp,
+            check=False,
+            capture_output=True,
+        )
+    for _ in range(opts.cold_runs):
+        for q in CLI_QUERIES:
+            for name, root in roots.items():
+                start = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "-c", script, str(root), q],
+                    env=envs[name],
+                    cwd=tmp,
+                    check=True,
+                    capture_output=True,
+                )
+                times[name].append((time.perf_counter() - start) * 1000)
+    after, before = statistics.median(times["after"]), statistics.median(times["before"])
+    print(
+        f"{'vksupport search-help Q --json (' + opts.before + ')':<46} {before:7.1f} ms  {before / floor:4.2f}x"
+    )
+    print(f"{'vksupport search-help Q --json (this tree)':<46} {after:7.1f} ms  {after / floor:4.2f}x")
+    print(
+        f"  start-up delta, this tree - {opts.before}: {after - before:+.1f} ms (target <= +30 ms), median of"
+        f" {len(times['after'])} runs each over {len(CLI_QUERIES)} queries, interleaved"
+    )
+
+
 # -- report --------------------------------------------------------------------
 
 
-def before_scores(ref: str, tmp: Path, query_sets: dict[str, Path]) -> dict[str, dict] | None:
-    """The package of git ``ref`` scored in a child process: {corpus: {set: {kind: [mrr, hit, n]}}}."""
+def before_tree(ref: str, tmp: Path) -> Path | None:
+    """The package of git ``ref`` extracted into ``tmp/before`` (``git archive``), or None."""
     tree = tmp / "before"
-    tree.mkdir()
+    if tree.exists():
+        return tree
     archive = subprocess.run(
         ["git", "archive", ref, "vksupport_cli"], cwd=ROOT, capture_output=True, check=False
     )
     if archive.returncode:
         print(f"(no 'before' column: git archive {ref} failed: {archive.stderr.decode().strip()})")
         return None
+    tree.mkdir()
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
+def before_scores(ref: str, tmp: Path, query_sets: dict[str, Path]) -> dict[str, dict] | None:
+    """The package of git ``ref`` scored in a child process: {corpus: {set: {kind: [mrr, hit, n]}}}."""
+    tree = before_tree(ref, tmp)
+    if tree is None:
+        return None
     args = [sys.executable, __file__, "--package-root", str(tree), "--child-db", str(tmp / "before-db")]
     for name, path in query_sets.items():
         args += ["--child-queries", f"{name}={path}"]
@@ -447,6 +507,8 @@ def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
         ms = cold_ms([sys.executable, "-c", script, str(target), q], opts.cold_runs, env)
         what = f"open {target.name} + 1 query ({label})"
         print(f"{what:<46} {ms:7.1f} ms  {ms / floor:4.2f}x")
+    if opts.before and (tree := before_tree(opts.before, tmp)) is not None:
+        cli_startup(tree, opts, tmp, env, floor)
     imported = import_ms(env, opts.cold_runs)
     print(f"import vksupport_cli.desk.search (-X importtime, cumulative, median): {imported:.1f} ms")
     print(f"  (median of {opts.cold_runs} runs each, with a warm bytecode cache as an installed package has)")
