@@ -6,8 +6,9 @@ Every shipped article has a Russian title and its English title
 (``vksupport_cli/desk/data/articles.jsonl``): a small parallel corpus of the
 help centre's own subject. The project's own Russian catalogue of the CLI's
 messages (``vksupport_cli/locale/ru.po``, 500 English sentences about questions,
-answers, support, pages and accounts with their translations) adds the desk's
-everyday words ("reply", "account"). This script aligns their words with IBM Model 1 (EM
+answers, support, pages and accounts with their translations), the categories'
+English and Russian names (``desk/categories.py``) and the interface glossary
+(``locale/GLOSSARY.md``) add the desk's everyday words ("reply", "account"). This script aligns their words with IBM Model 1 (EM
 over word-translation probabilities, a NULL word soaking up what has no
 counterpart) and writes, for each English index term (``textnorm.stem`` of a
 Latin word, stop words left out), the Russian index terms (``textnorm.term``)
@@ -34,9 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from vksupport_cli.desk import textnorm  # noqa: E402
+from vksupport_cli.desk.categories import CATEGORIES  # noqa: E402
 
 CORPUS = ROOT / "vksupport_cli" / "desk" / "data" / "articles.jsonl"
 CATALOGUE = ROOT / "vksupport_cli" / "locale" / "ru.po"
+GLOSSARY = ROOT / "vksupport_cli" / "locale" / "GLOSSARY.md"
 OUTPUT = ROOT / "vksupport_cli" / "desk" / "data" / "lexicon.tsv"
 ITERATIONS = 20
 TRANSLATIONS = 3
@@ -91,7 +94,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument(
-        "--no-catalogue", dest="catalogue", action="store_false", help="titles only, not the CLI's catalogue"
+        "--no-catalogue", dest="catalogue", action="store_false", help="titles only, not the CLI's catalogue, categories and glossary"
     )
     opts = parser.parse_args()
 
@@ -104,6 +107,11 @@ def main() -> None:
             for message in read_po(po):
                 if message.id and isinstance(message.id, str) and message.string and not message.fuzzy:
                     pairs.append((english_terms(message.id), russian_terms(str(message.string))))
+        pairs += [(english_terms(name.en), russian_terms(name.ru)) for name in CATEGORIES.values()]
+        for line in GLOSSARY.read_text("utf-8").splitlines():
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            if len(cells) == 4 and cells[0] not in ("English", "---"):
+                pairs.append((english_terms(cells[0]), russian_terms(cells[1])))
     table = align([p for p in pairs if p[0] and p[1]], ITERATIONS)
     lines = []
     for english in sorted(table):

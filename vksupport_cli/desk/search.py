@@ -573,6 +573,9 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
             for other, similarity in near:
                 if similarity >= NEAR_MIN:
                     group.setdefault(other, NEAR_WEIGHT * similarity)
+                    # a translation brings its synonyms: "account" → "аккаунт" → "страница"
+                    for synonym in textnorm.synonyms(other) if textnorm.is_latin(word) else ():
+                        group.setdefault(synonym, NEAR_WEIGHT * similarity * SYNONYM_WEIGHT)
             if not fixes:
                 for clipped in _clipped(conn, stem):
                     group.setdefault(clipped, CLIPPED_WEIGHT)
