@@ -89,6 +89,9 @@ NEAR_KNOWN_WEIGHT = 0.5
 CLIPPED_WEIGHT = 0.6
 CLIPPED_MIN = 3  # letters of the base at least
 CLIPPED_MAX = 3  # terms taken
+#: An unknown word less a prefix ("подруга" → "друга") counts this much, if a corpus word's form.
+UNPREFIXED_WEIGHT = 0.5
+UNPREFIXED_MIN = 4  # letters left at least
 LONG_QUERY = 6  # meaningful words from which a query is a description
 REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
 #: The share of the query an article matches scales its score: counted in words, or in idf
@@ -579,6 +582,8 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
             if not fixes:
                 for clipped in _clipped(conn, stem):
                     group.setdefault(clipped, CLIPPED_WEIGHT)
+                for base in _unprefixed(vocab, word):
+                    group.setdefault(base, UNPREFIXED_WEIGHT)
             if fixes and not near:
                 shown[word] = fixes[0][2]
             elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
@@ -622,6 +627,22 @@ def _clipped(conn: sqlite3.Connection, stem: str) -> list[str]:
         for term, df in rows:
             found[term] = found.get(term, 0) + df
     return sorted(found, key=lambda term: -found[term])[:CLIPPED_MAX]
+
+
+#: Prefixes Russian derives words with ("подруга" from "друг", "переписать" from "писать").
+_PREFIXES = ("пере", "под", "при", "раз", "рас", "про", "по", "за", "на", "от", "вы", "до", "об", "со")
+
+
+def _unprefixed(vocab: _Vocabulary, word: str) -> list[str]:
+    """Terms of the corpus words an unknown Russian word is a prefixed derivative of: the word
+    less a prefix, when that is a form of a corpus word ("подруга" → "друга", a form of "друг")."""
+    if not textnorm.is_cyrillic(word):
+        return []
+    rests = [word[len(p) :] for p in _PREFIXES if word.startswith(p) and len(word) - len(p) >= UNPREFIXED_MIN]
+    if not rests:
+        return []
+    found = _lookup_words(vocab.conn, set(rests))
+    return list(dict.fromkeys(found[rest][0] for rest in rests if rest in found))
 
 
 def _near_stop_word(word: str) -> bool:
