@@ -94,7 +94,10 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument(
-        "--no-catalogue", dest="catalogue", action="store_false", help="titles only, not the CLI's catalogue, categories and glossary"
+        "--no-catalogue",
+        dest="catalogue",
+        action="store_false",
+        help="titles only, not the CLI's catalogue, categories and glossary",
     )
     opts = parser.parse_args()
 

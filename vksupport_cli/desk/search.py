@@ -21,7 +21,12 @@ How it works, briefly:
   becomes a group of weighted alternative stems: its own stem, or the nearest
   known words if it is unknown (a typo); known stems it begins with or that
   begin with it (Russian word formation: "удаление"/"удалить"); and colloquial
-  synonyms ("акк" → "аккаунт", "страница"). Stop words go.
+  synonyms ("учетка" → "аккаунт", "страница"). A word no article has also counts
+  through its nearest corpus words in meaning (``search_near``: navec's Russian
+  neighbours from ``data/thesaurus.tsv.gz``, and for an English word its Russian
+  translations from ``data/lexicon.tsv``), through the corpus words it clips or
+  makes a diminutive of ("акк" → "аккаунт", "симка" → "сим"), and through the
+  corpus word it is a prefixed form of ("подруга" → "друг"). Stop words go.
 - **Ranking**: FTS5 returns the best ``CANDIDATES`` by its bm25 (first from the
   rarer terms only, which is much cheaper on a large corpus, then from all terms
   if that found too few); they are re-scored with BM25F (fields weighted and
@@ -29,7 +34,9 @@ How it works, briefly:
   an idf that never goes negative, so a frequent but decisive word such as
   "страница" still counts (FTS5's own bm25 zeroes it). A match through an
   alternative counts less than the word itself; the sum is scaled by the share of
-  query words matched and by how much of the title the query covers.
+  query words matched and by how much of the title the query covers. In a
+  description of several sentences a word counted only through stand-ins
+  weighs its idf times its best weight: the articles' own words decide.
 
 User text never reaches FTS5: the FTS5 query is built only from term ids the
 index assigned ("t42") and a hex-encoded category, so quotes, AND/OR/NOT/NEAR,
