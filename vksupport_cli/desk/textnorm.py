@@ -262,6 +262,15 @@ SYNONYMS: tuple[tuple[str, ...], ...] = (
     ("спам", "рассылка"),
     ("ссылка", "линк", "адрес"),
     ("оплатить", "заплатить", "оплата"),
+    # English ("account"/"page", "delete"/"remove", "block"/"ban", "app"/"application" went:
+    # they echo dev queries; data/lexicon.tsv relates those words to the articles' own)
+    ("photo", "picture", "pic", "image"),
+    ("view", "look", "see", "visit"),
+    ("group", "community", "public"),
+    ("phone", "mobile", "cell"),
+    ("buy", "purchase"),
+    ("money", "cash", "funds"),
+    ("message", "dm"),
 )
 
 
