@@ -47,6 +47,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
+from itertools import chain
 import sqlite3
 import sys
 from array import array
@@ -194,16 +196,19 @@ class _Stems:
     def __init__(self) -> None:
         self.memo: dict[str, str] = {}
 
-    def __call__(self, text: str) -> list[tuple[str, str]]:
-        out = []
+    def __call__(self, text: str) -> tuple[list[str], list[str]]:
+        """The text's words but stop words, and their terms (parallel lists)."""
+        memo, stop = self.memo, textnorm.STOP_WORDS
+        words, terms = [], []
         for word in textnorm.words(text):
-            if word in textnorm.STOP_WORDS:
-                continue
-            stem = self.memo.get(word)
+            stem = memo.get(word)  # a stop word is never in the memo
             if stem is None:
-                stem = self.memo[word] = textnorm.term(word)
-            out.append((word, stem))
-        return out
+                if word in stop:
+                    continue
+                stem = memo[word] = textnorm.term(word)
+            words.append(word)
+            terms.append(stem)
+        return words, terms
 
 
 def _word_forms(words: Iterable[str], known: dict[str, str]) -> dict[str, str]:
@@ -273,6 +278,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
 
     stems = _Stems()
     term_id: dict[str, int] = {}
+    token: dict[str, str] = {}  # term → its FTS5 token, "t42"
     term_df: dict[str, int] = {}
     word_df: dict[str, int] = {}
     word_tf: dict[str, int] = {}
@@ -301,31 +307,29 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     for count, (slug, category, title, title_en, body, tags, keywords) in enumerate(rows, start=1):
         extra = " ; ".join(_json_list(tags) + _json_list(keywords))
         fields = [stems(title), stems(title_en or ""), stems(extra), stems(body)]
-        for field in fields:
-            for word, _stem in field:
-                word_tf[word] = word_tf.get(word, 0) + 1
-        for word in {word for field in fields for word, _stem in field}:
+        # Counter, set and map do the per-occurrence work in C: Python loops over distinct words
+        for word, n in Counter(chain.from_iterable(words for words, _terms in fields)).items():
+            word_tf[word] = word_tf.get(word, 0) + n
             word_df[word] = word_df.get(word, 0) + 1
-        counts: dict[int, list[int]] = {}
-        for i, field in enumerate(fields):
-            lengths[i] += len(field)
-            for _word, stem in field:
+        packed: dict[int, int] = {}  # term id → its count in each field, 8 bits each
+        tokens = []
+        for i, (_words, terms) in enumerate(fields):
+            lengths[i] += len(terms)
+            for stem, n in Counter(terms).items():
                 tid = term_id.get(stem)
                 if tid is None:
                     tid = term_id[stem] = len(term_id) + 1
-                counts.setdefault(tid, [0, 0, 0, 0])[i] += 1
-        for stem in {stem for field in fields for _word, stem in field}:
-            term_df[stem] = term_df.get(stem, 0) + 1
-        ids = sorted(counts)
-        packed = (sum(min(c, _MAX_FIELD_COUNT) << (8 * i) for i, c in enumerate(counts[t])) for t in ids)
-        docs.append((count, slug, category, _pack(ids), _pack(packed), *(len(f) for f in fields)))
-        fts.append(
-            (
-                count,
-                *(" ".join(f"t{term_id[s]}" for _, s in f) for f in fields),
-                _category_token(category),
-            )
+                    term_df[stem] = 0
+                    token[stem] = f"t{tid}"
+                packed[tid] = packed.get(tid, 0) | min(n, _MAX_FIELD_COUNT) << (8 * i)
+            tokens.append(" ".join(map(token.__getitem__, terms)))
+        for stem in set(chain.from_iterable(terms for _words, terms in fields)):
+            term_df[stem] += 1
+        ids = sorted(packed)
+        docs.append(
+            (count, slug, category, _pack(ids), _pack(packed[t] for t in ids), *(len(f[1]) for f in fields))
         )
+        fts.append((count, *tokens, _category_token(category)))
         if len(docs) >= 1000:
             flush()
     flush()

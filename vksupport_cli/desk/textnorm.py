@@ -84,14 +84,18 @@ def normalize(text: str) -> str:
 
 
 def _repair(word: str) -> str:
-    if _CYRILLIC.search(word) and _LATIN.search(word):
+    if not word.isascii() and _CYRILLIC.search(word) and _LATIN.search(word):
         return word.translate(_HOMOGLYPHS)
     return word
 
 
 def words(text: str) -> list[str]:
     """The surface words of ``text`` after normalisation (letters and digits only)."""
-    return [_repair(w) for w in _WORD.findall(normalize(text))]
+    text = normalize(text)
+    found = _WORD.findall(text)
+    if not (_LATIN.search(text) and _CYRILLIC.search(text)):
+        return found  # one script only: nothing to repair
+    return [_repair(w) for w in found]
 
 
 # -- stemming ----------------------------------------------------------------
