@@ -47,14 +47,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from itertools import chain
 import sqlite3
 import sys
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
