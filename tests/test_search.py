@@ -402,6 +402,8 @@ def test_a_clipped_or_prefixed_word_finds_the_word_it_comes_from(small):
     )
     assert slugs(small, "админ") == ["admins"]
     assert slugs(small, "пересоздать") == ["chat"]
+    assert search.interpret(small, "админ").interpreted_as == "администратор"
+    assert search.interpret(small, "пересоздать беседу").interpreted_as == "создать беседу"
 
 
 def test_other_is_not_friend(small):

@@ -590,15 +590,20 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                     # a translation brings its synonyms: "account" → "аккаунт" → "страница"
                     for synonym in textnorm.synonyms(other) if textnorm.is_latin(word) else ():
                         group.setdefault(synonym, NEAR_WEIGHT * similarity * SYNONYM_WEIGHT)
+            derived: list[str] = []  # corpus terms the word is a prefixed form of, or clips
             if not fixes:
-                for clipped in _clipped(conn, stem):
-                    group.setdefault(clipped, CLIPPED_WEIGHT)
                 for base in _unprefixed(vocab, word):
                     group.setdefault(base, UNPREFIXED_WEIGHT)
+                    derived.append(base)
+                for clipped in _clipped(conn, stem):
+                    group.setdefault(clipped, CLIPPED_WEIGHT)
+                    derived.append(clipped)
             if fixes and not near:
                 shown[word] = fixes[0][2]
             elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
                 shown[word] = vocab.shown.get(near[0][0], word)
+            elif derived and not near:  # "акк": show "аккаунт"
+                shown[word] = _lookup_stems(conn, {derived[0]})[derived[0]][2]
         for related in _related(conn, stem):
             group.setdefault(related, RELATED_WEIGHT)
         for synonym in textnorm.synonyms(stem):
