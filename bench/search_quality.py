@@ -259,20 +259,112 @@ def import_ms(env: dict[str, str], runs: int) -> float:
     return statistics.median(times) if times else float("nan")
 
 
+CLI_QUERIES = [
+    "взломали страницу",
+    "pf,scn gfhjkm",
+    "how to delete my page",
+    "Вчера у меня пропал доступ к странице, помогите",
+]
+
+
+def cli_startup(tree: Path, opts, tmp: Path, env: dict[str, str], floor: float) -> float:
+    """``vksupport search-help Q --json`` in fresh processes, this tree against the ``--before``
+    tree, interleaved run by run so that both see the same load; each tree has its own sandbox
+    (``VKSUPPORT_HOME``), whose help centre and index the first, untimed, call builds."""
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from vksupport_cli.cli.main import main; "
+        "sys.argv = ['vksupport', 'search-help', sys.argv[2], '--json']; main()"
+    )
+    roots = {"after": ROOT, "before": tree}
+    envs = {name: dict(env, VKSUPPORT_HOME=str(tmp / f"home-{name}")) for name in roots}
+    times: dict[str, list[float]] = {name: [] for name in roots}
+    for name, root in roots.items():
+        subprocess.run(
+            [sys.executable, "-c", script, str(root), "x"],
+            env=envs[name],
+            cwd=tmp,
+            check=False,
+            capture_output=True,
+        )
+    for _ in range(opts.cold_runs):
+        for q in CLI_QUERIES:
+            for name, root in roots.items():
+                start = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "-c", script, str(root), q],
+                    env=envs[name],
+                    cwd=tmp,
+                    check=True,
+                    capture_output=True,
+                )
+                times[name].append((time.perf_counter() - start) * 1000)
+    after, before = statistics.median(times["after"]), statistics.median(times["before"])
+    print(
+        f"{'vksupport search-help Q --json (' + opts.before + ')':<46} {before:7.1f} ms  {before / floor:4.2f}x"
+    )
+    print(f"{'vksupport search-help Q --json (this tree)':<46} {after:7.1f} ms  {after / floor:4.2f}x")
+    print(
+        f"  start-up delta, this tree - {opts.before}: {after - before:+.1f} ms (target <= +30 ms), median of"
+        f" {len(times['after'])} runs each over {len(CLI_QUERIES)} queries, interleaved"
+    )
+    return after - before
+
+
+def print_targets(dev: dict[str, dict], speed: dict, startup_delta: float | None) -> None:
+    """Issue 16's "Done when", each with the figure measured above and pass/MISS."""
+    print()
+    print("## Targets (issue 16)")
+    rows = []
+    orig, ship = dev.get("after/orig"), dev.get("after/ship")
+    if orig and ship:
+        rows.append(("after/orig dev MRR@5 >= 0.90", f"{orig['all'][0]:.3f}", orig["all"][0] >= 0.90))
+        rows.append(("after/orig dev hit@1 >= 0.85", f"{orig['all'][1]:.2f}", orig["all"][1] >= 0.85))
+        weakest = min((k for k in orig if k != "all"), key=lambda k: orig[k][0])
+        rows.append(
+            ("after/orig every kind >= 0.85", f"{weakest} {orig[weakest][0]:.3f}", orig[weakest][0] >= 0.85)
+        )
+        worse = [k for k in orig if ship[k][0] < orig[k][0] - 1e-9]
+        rows.append(("after/ship >= after/orig (each kind)", ", ".join(worse) or "yes", not worse))
+    if 10000 in speed:
+        p50, p99, _build, _mb = speed[10000]
+        rows.append(
+            ("10,000 articles: p50 < 20 ms, p99 < 60 ms", f"{p50:.1f} / {p99:.1f} ms", p50 < 20 and p99 < 60)
+        )
+    if 100000 in speed:
+        _p50, _p99, build, mb = speed[100000]
+        rows.append(("100,000 articles: index built < 60 s", f"{build:.1f} s, {mb:.0f} MB", build < 60))
+    if startup_delta is not None:
+        rows.append(
+            ("search-help --json start-up <= +30 ms", f"{startup_delta:+.1f} ms", startup_delta <= 30)
+        )
+    for what, figure, ok in rows:
+        print(f"{what:<46} {figure:>24}  {'pass' if ok else 'MISS'}")
+
+
 # -- report --------------------------------------------------------------------
 
 
-def before_scores(ref: str, tmp: Path, query_sets: dict[str, Path]) -> dict[str, dict] | None:
-    """The package of git ``ref`` scored in a child process: {corpus: {set: {kind: [mrr, hit, n]}}}."""
+def before_tree(ref: str, tmp: Path) -> Path | None:
+    """The package of git ``ref`` extracted into ``tmp/before`` (``git archive``), or None."""
     tree = tmp / "before"
-    tree.mkdir()
+    if tree.exists():
+        return tree
     archive = subprocess.run(
         ["git", "archive", ref, "vksupport_cli"], cwd=ROOT, capture_output=True, check=False
     )
     if archive.returncode:
         print(f"(no 'before' column: git archive {ref} failed: {archive.stderr.decode().strip()})")
         return None
+    tree.mkdir()
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
+def before_scores(ref: str, tmp: Path, query_sets: dict[str, Path]) -> dict[str, dict] | None:
+    """The package of git ``ref`` scored in a child process: {corpus: {set: {kind: [mrr, hit, n]}}}."""
+    tree = before_tree(ref, tmp)
+    if tree is None:
+        return None
     args = [sys.executable, __file__, "--package-root", str(tree), "--child-db", str(tmp / "before-db")]
     for name, path in query_sets.items():
         args += ["--child-queries", f"{name}={path}"]
@@ -330,6 +422,9 @@ def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
     if OWN_QUERIES.exists():
         query_sets["own"] = OWN_QUERIES
     before = before_scores(opts.before, tmp, query_sets) if opts.before else None
+    dev_scores: dict[str, dict] = {}  # after/orig, after/ship on the dev set
+    speed: dict[int, tuple[float, float, float, float]] = {}  # size → p50, p99, build s, index MB
+    startup_delta = None
     methods = [
         ("baseline", "FTS5 unicode61, bm25(title, body, tags), original corpus", PlainFts(original)),
         ("+stem", "same, Snowball-stemmed text and query", PlainFts(original, stem=True)),
@@ -361,6 +456,8 @@ def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
             f"## Quality on the {label}: {path.relative_to(ROOT.parent) if path.is_relative_to(ROOT.parent) else path}"
         )
         results = [(name, evaluate(ranker, qs)) for name, _, ranker in methods]
+        if set_name == "dev":
+            dev_scores.update((name, r) for name, r in results if name.startswith("after/"))
         if before:
             results[2:2] = [
                 ("before/orig", before["orig"][set_name]),
@@ -401,7 +498,7 @@ def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
         f" {'articles MB':>12} {'dev MRR@5':>10}"
     )
 
-    def report(label: str, c: sqlite3.Connection) -> None:
+    def report(label: str, c: sqlite3.Connection) -> tuple[float, float, float, float]:
         build = rebuild_seconds(c)
         lat = latencies(c, texts, opts.rounds)
         idx, art = index_bytes(c)
@@ -411,6 +508,7 @@ def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
             f" {idx / 1e6:>9.2f} {art / 1e6:>12.2f} {quality:>10.3f}",
             flush=True,
         )
+        return percentile(lat, 50), percentile(lat, 99), build, idx / 1e6
 
     report(f"bundled ({len(bundled)})", conn)
     conn.close()
@@ -419,7 +517,7 @@ def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
     for size in sizes:
         path = tmp / f"gen-{size}.sqlite3"
         c = open_desk(path, generate(bundled, size, opts.seed))
-        report(f"generated ({size})", c)
+        speed[size] = report(f"generated ({size})", c)
         c.close()
         target = path
         for other in tmp.glob("gen-*.sqlite3*"):  # keep only the largest corpus on disk
@@ -447,9 +545,12 @@ def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
         ms = cold_ms([sys.executable, "-c", script, str(target), q], opts.cold_runs, env)
         what = f"open {target.name} + 1 query ({label})"
         print(f"{what:<46} {ms:7.1f} ms  {ms / floor:4.2f}x")
+    if opts.before and (tree := before_tree(opts.before, tmp)) is not None:
+        startup_delta = cli_startup(tree, opts, tmp, env, floor)
     imported = import_ms(env, opts.cold_runs)
     print(f"import vksupport_cli.desk.search (-X importtime, cumulative, median): {imported:.1f} ms")
     print(f"  (median of {opts.cold_runs} runs each, with a warm bytecode cache as an installed package has)")
+    print_targets(dev_scores, speed, startup_delta)
 
 
 if __name__ == "__main__":

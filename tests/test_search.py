@@ -373,6 +373,51 @@ def test_a_long_description_ranks_by_its_informative_words(small):
     assert slugs(small, query) == ["password"]
 
 
+def test_an_english_query_finds_russian_articles_through_the_lexicon(small):
+    # No article has an English word: the lexicon aligned from the shipped articles' title
+    # pairs (tools/build_lexicon.py) carries "delete" to "удалить" and "page" to "страница".
+    helpcenter.load(
+        small,
+        [
+            article(
+                "delete", "Как удалить свою страницу", "Откройте настройки и нажмите «Удалить страницу»."
+            ),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert top(small, "how to delete my page") == "delete"
+    assert slugs(small, "delete") == ["delete"]
+
+
+def test_a_clipped_or_prefixed_word_finds_the_word_it_comes_from(small):
+    # No article has "админ" or "пересоздать", no dictionary relates them, and no synonym
+    # list names them: the corpus words they begin with, or are a prefixed form of, do.
+    helpcenter.load(
+        small,
+        [
+            article("admins", "Администраторы сообщества", "Администратор назначает редакторов."),
+            article("chat", "Как создать беседу", "Нажмите «Создать беседу» и добавьте участников."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото» в сообществе."),
+        ],
+    )
+    assert slugs(small, "админ") == ["admins"]
+    assert slugs(small, "пересоздать") == ["chat"]
+    assert search.interpret(small, "админ").interpreted_as == "администратор"
+    assert search.interpret(small, "пересоздать беседу").interpreted_as == "создать беседу"
+
+
+def test_other_is_not_friend(small):
+    # "другой" and "друг" share the Snowball stem "друг": "другой" is a stop word.
+    helpcenter.load(
+        small,
+        [
+            article("friend", "Как добавить друга", "Отправьте заявку в друзья."),
+            article("problem", "Сообщить о проблеме", "Опишите проблему."),
+        ],
+    )
+    assert slugs(small, "другая проблема") == ["problem"]
+
+
 def test_interpreted_as_says_what_was_searched_for(shared):
     assert search.interpret(shared, "взломали страницу").interpreted_as is None  # taken as typed
     assert search.interpret(shared, "dpkjvfkb cnhfybwe").interpreted_as == "взломали страницу"

@@ -21,7 +21,12 @@ How it works, briefly:
   becomes a group of weighted alternative stems: its own stem, or the nearest
   known words if it is unknown (a typo); known stems it begins with or that
   begin with it (Russian word formation: "удаление"/"удалить"); and colloquial
-  synonyms ("акк" → "аккаунт", "страница"). Stop words go.
+  synonyms ("учетка" → "аккаунт", "страница"). A word no article has also counts
+  through its nearest corpus words in meaning (``search_near``: navec's Russian
+  neighbours from ``data/thesaurus.tsv.gz``, and for an English word its Russian
+  translations from ``data/lexicon.tsv``), through the corpus words it clips or
+  makes a diminutive of ("акк" → "аккаунт", "симка" → "сим"), and through the
+  corpus word it is a prefixed form of ("подруга" → "друг"). Stop words go.
 - **Ranking**: FTS5 returns the best ``CANDIDATES`` by its bm25 (first from the
   rarer terms only, which is much cheaper on a large corpus, then from all terms
   if that found too few); they are re-scored with BM25F (fields weighted and
@@ -29,7 +34,9 @@ How it works, briefly:
   an idf that never goes negative, so a frequent but decisive word such as
   "страница" still counts (FTS5's own bm25 zeroes it). A match through an
   alternative counts less than the word itself; the sum is scaled by the share of
-  query words matched and by how much of the title the query covers.
+  query words matched and by how much of the title the query covers. In a
+  description of several sentences a word counted only through stand-ins
+  weighs its idf times its best weight: the articles' own words decide.
 
 User text never reaches FTS5: the FTS5 query is built only from term ids the
 index assigned ("t42") and a hex-encoded category, so quotes, AND/OR/NOT/NEAR,
@@ -44,8 +51,10 @@ import sqlite3
 import sys
 from array import array
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -54,7 +63,7 @@ from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 
 FIELDS = ("title", "title_en", "keywords", "body")
 #: BM25F field weights and length normalisation (b), in FIELDS order.
@@ -79,10 +88,19 @@ SYNONYM_WEIGHT = 0.7
 NEAR_WEIGHT = 0.8
 NEAR_MAX = 4  # neighbours taken per word
 NEAR_MIN = 0.45  # and at least this similar
-NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
+NEAR_SHOWN = 0.55
+#: An English word's Russian translations (lexicon.tsv) count as neighbours this similar, at least.
+LEXICON_FLOOR = 0.5  # "did you mean" names a neighbour at least this similar
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
 NEAR_KNOWN_MIN = 0.6
 NEAR_KNOWN_WEIGHT = 0.5
+#: An unknown word counts through the corpus words that begin with its base (``_clipped``).
+CLIPPED_WEIGHT = 0.6
+CLIPPED_MIN = 3  # letters of the base at least
+CLIPPED_MAX = 3  # terms taken
+#: An unknown word less a prefix ("подруга" → "друга") counts this much, if a corpus word's form.
+UNPREFIXED_WEIGHT = 0.5
+UNPREFIXED_MIN = 4  # letters left at least
 LONG_QUERY = 6  # meaningful words from which a query is a description
 REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
 #: The share of the query an article matches scales its score: counted in words, or in idf
@@ -178,16 +196,19 @@ class _Stems:
     def __init__(self) -> None:
         self.memo: dict[str, str] = {}
 
-    def __call__(self, text: str) -> list[tuple[str, str]]:
-        out = []
+    def __call__(self, text: str) -> tuple[list[str], list[str]]:
+        """The text's words but stop words, and their terms (parallel lists)."""
+        memo, stop = self.memo, textnorm.STOP_WORDS
+        words, terms = [], []
         for word in textnorm.words(text):
-            if word in textnorm.STOP_WORDS:
-                continue
-            stem = self.memo.get(word)
+            stem = memo.get(word)  # a stop word is never in the memo
             if stem is None:
-                stem = self.memo[word] = textnorm.term(word)
-            out.append((word, stem))
-        return out
+                if word in stop:
+                    continue
+                stem = memo[word] = textnorm.term(word)
+            words.append(word)
+            terms.append(stem)
+        return words, terms
 
 
 def _word_forms(words: Iterable[str], known: dict[str, str]) -> dict[str, str]:
@@ -210,20 +231,34 @@ def _thesaurus_path() -> Path:
 
 
 def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
-    """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py):
-    for every term, the neighbours the corpus has."""
+    """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py)
+    and English lexicon (tools/build_lexicon.py): for every term, the neighbours the corpus has.
+
+    A translation's similarity is 1 for the likeliest of its word, scaled down to
+    ``LEXICON_FLOOR`` for the least likely, so that every translation the lexicon lists
+    counts (the thesaurus's floor ``NEAR_MIN`` does not apply to probabilities)."""
     import gzip
 
+    # a stop word's term ("как" from "каким") carries no topic: never a neighbour
+    function_words = {textnorm.stem(w) for w in textnorm.STOP_WORDS}
     path = _thesaurus_path()
-    if not path.exists():
-        return
-    with gzip.open(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
+    if path.exists():
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                stem, _tab, rest = line.partition("\t")
+                for pair in rest.split():
+                    near, _colon, similarity = pair.partition(":")
+                    if near in terms and near not in function_words:
+                        yield stem, near, int(similarity) / 100
+    path = path.with_name("lexicon.tsv")
+    if path.exists():
+        for line in path.read_text("utf-8").splitlines():
             stem, _tab, rest = line.partition("\t")
-            for pair in rest.split():
-                near, _colon, similarity = pair.partition(":")
+            pairs = [(near, int(p)) for near, _colon, p in (pair.partition(":") for pair in rest.split())]
+            top = max((p for _near, p in pairs), default=1) or 1
+            for near, p in pairs:
                 if near in terms:
-                    yield stem, near, int(similarity) / 100
+                    yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
 
 
 def rebuild_index(conn: sqlite3.Connection) -> None:
@@ -243,6 +278,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
 
     stems = _Stems()
     term_id: dict[str, int] = {}
+    token: dict[str, str] = {}  # term → its FTS5 token, "t42"
     term_df: dict[str, int] = {}
     word_df: dict[str, int] = {}
     word_tf: dict[str, int] = {}
@@ -271,31 +307,29 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     for count, (slug, category, title, title_en, body, tags, keywords) in enumerate(rows, start=1):
         extra = " ; ".join(_json_list(tags) + _json_list(keywords))
         fields = [stems(title), stems(title_en or ""), stems(extra), stems(body)]
-        for field in fields:
-            for word, _stem in field:
-                word_tf[word] = word_tf.get(word, 0) + 1
-        for word in {word for field in fields for word, _stem in field}:
+        # Counter, set and map do the per-occurrence work in C: Python loops over distinct words
+        for word, n in Counter(chain.from_iterable(words for words, _terms in fields)).items():
+            word_tf[word] = word_tf.get(word, 0) + n
             word_df[word] = word_df.get(word, 0) + 1
-        counts: dict[int, list[int]] = {}
-        for i, field in enumerate(fields):
-            lengths[i] += len(field)
-            for _word, stem in field:
+        packed: dict[int, int] = {}  # term id → its count in each field, 8 bits each
+        tokens = []
+        for i, (_words, terms) in enumerate(fields):
+            lengths[i] += len(terms)
+            for stem, n in Counter(terms).items():
                 tid = term_id.get(stem)
                 if tid is None:
                     tid = term_id[stem] = len(term_id) + 1
-                counts.setdefault(tid, [0, 0, 0, 0])[i] += 1
-        for stem in {stem for field in fields for _word, stem in field}:
-            term_df[stem] = term_df.get(stem, 0) + 1
-        ids = sorted(counts)
-        packed = (sum(min(c, _MAX_FIELD_COUNT) << (8 * i) for i, c in enumerate(counts[t])) for t in ids)
-        docs.append((count, slug, category, _pack(ids), _pack(packed), *(len(f) for f in fields)))
-        fts.append(
-            (
-                count,
-                *(" ".join(f"t{term_id[s]}" for _, s in f) for f in fields),
-                _category_token(category),
-            )
+                    term_df[stem] = 0
+                    token[stem] = f"t{tid}"
+                packed[tid] = packed.get(tid, 0) | min(n, _MAX_FIELD_COUNT) << (8 * i)
+            tokens.append(" ".join(map(token.__getitem__, terms)))
+        for stem in set(chain.from_iterable(terms for _words, terms in fields)):
+            term_df[stem] += 1
+        ids = sorted(packed)
+        docs.append(
+            (count, slug, category, _pack(ids), _pack(packed[t] for t in ids), *(len(f[1]) for f in fields))
         )
+        fts.append((count, *tokens, _category_token(category)))
         if len(docs) >= 1000:
             flush()
     flush()
@@ -553,10 +587,23 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
             for other, similarity in near:
                 if similarity >= NEAR_MIN:
                     group.setdefault(other, NEAR_WEIGHT * similarity)
+                    # a translation brings its synonyms: "account" → "аккаунт" → "страница"
+                    for synonym in textnorm.synonyms(other) if textnorm.is_latin(word) else ():
+                        group.setdefault(synonym, NEAR_WEIGHT * similarity * SYNONYM_WEIGHT)
+            derived: list[str] = []  # corpus terms the word is a prefixed form of, or clips
+            if not fixes:
+                for base in _unprefixed(vocab, word):
+                    group.setdefault(base, UNPREFIXED_WEIGHT)
+                    derived.append(base)
+                for clipped in _clipped(conn, stem):
+                    group.setdefault(clipped, CLIPPED_WEIGHT)
+                    derived.append(clipped)
             if fixes and not near:
                 shown[word] = fixes[0][2]
             elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
                 shown[word] = vocab.shown.get(near[0][0], word)
+            elif derived and not near:  # "акк": show "аккаунт"
+                shown[word] = _lookup_stems(conn, {derived[0]})[derived[0]][2]
         for related in _related(conn, stem):
             group.setdefault(related, RELATED_WEIGHT)
         for synonym in textnorm.synonyms(stem):
@@ -569,6 +616,49 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
         total += len(group)
     read = " ".join(shown.get(w, w) for ws in chosen for w in ws)
     return groups, (read if read != " ".join(textnorm.words(text)) else None)
+
+
+_DIMINUTIVE = re.compile(r"(?:[оеи]?чк|[оеё]к|к)$")
+
+
+def _clipped(conn: sqlite3.Connection, stem: str) -> list[str]:
+    """Terms of the corpus's words that begin with an unknown word's base: slang clips a word
+    ("акк" for "аккаунт", "комп" for "компьютер") or makes a diminutive of its start ("симка"
+    for "сим-карта", "страничка"). The base is the stem less a diminutive suffix; the commonest
+    words of the corpus with that start come first."""
+    if not textnorm.is_cyrillic(stem):
+        return []
+    bases = [stem]
+    base = _DIMINUTIVE.sub("", stem)
+    if base != stem:
+        bases.append(base)
+    found: dict[str, int] = {}
+    for base in bases:
+        if len(base) < CLIPPED_MIN:
+            continue
+        rows = conn.execute(
+            "SELECT stem, df FROM search_words WHERE word >= ? AND word < ? AND df > 0 LIMIT 50",
+            (base, base + "\U0010ffff"),
+        )
+        for term, df in rows:
+            found[term] = found.get(term, 0) + df
+    return sorted(found, key=lambda term: -found[term])[:CLIPPED_MAX]
+
+
+#: Prefixes Russian derives words with ("подруга" from "друг", "переписать" from "писать").
+_PREFIXES = ("пере", "под", "при", "раз", "рас", "про", "по", "за", "на", "от", "вы", "до", "об", "со")
+
+
+def _unprefixed(vocab: _Vocabulary, word: str) -> list[str]:
+    """Terms of the corpus words an unknown Russian word is a prefixed derivative of: the word
+    less a prefix, when that is a form of a corpus word ("подруга" → "друга", a form of "друг")."""
+    if not textnorm.is_cyrillic(word):
+        return []
+    rests = [word[len(p) :] for p in _PREFIXES if word.startswith(p) and len(word) - len(p) >= UNPREFIXED_MIN]
+    if not rests:
+        return []
+    found = _lookup_words(vocab.conn, set(rests))
+    return list(dict.fromkeys(found[rest][0] for rest in rests if rest in found))
 
 
 def _near_stop_word(word: str) -> bool:
@@ -733,6 +823,10 @@ def _rank(
     for g in groups:
         df = max(info[s][1] for s in g)
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        if len(groups) >= LONG_QUERY:
+            # in a description, a word counted only through stand-ins (a typo fix, a word of
+            # like meaning) says less than a word the articles use: "вчера" is not "день"
+            idf *= max(g.values())
         weighted.append((idf, [(info[s][0], w) for s, w in g.items()]))
 
     total_idf = sum(idf for idf, _ in weighted) or 1.0
