@@ -373,6 +373,33 @@ def test_a_long_description_ranks_by_its_informative_words(small):
     assert slugs(small, query) == ["password"]
 
 
+def test_everyday_words_of_a_description_weigh_less_than_its_specific_ones(small):
+    # In this help centre "вчера", "снова", "спросить" and "вместо" are as rare as "оператор":
+    # the corpus's idf alone ranks the article with four of the description's words first.
+    # How common they are in Russian at large (data/frequency.tsv, from wordfreq) says they
+    # are everyday words: the article about the number the operator cut off comes first.
+    helpcenter.load(
+        small,
+        [
+            article(
+                "phone",
+                "Нет доступа к телефону",
+                "Если оператор отключил номер, войдите через форму восстановления доступа.",
+            ),
+            article(
+                "request",
+                "Повторная заявка",
+                "Вместо старой заявки вчера можно было снова спросить и подать новую.",
+            ),
+        ],
+    )
+    query = "Вчера хотел снова спросить, но вместо этого мне номер отключил оператор"
+    assert slugs(small, query) == ["phone", "request"]
+    zipf = dict(small.execute("SELECT stem, zipf FROM search_terms").fetchall())
+    assert zipf["вчер"] > search.COMMON_ZIPF > zipf["оператор"]
+    assert zipf["заявк"] < search.COMMON_ZIPF
+
+
 def test_an_english_query_finds_russian_articles_through_the_lexicon(small):
     # No article has an English word: the lexicon aligned from the shipped articles' title
     # pairs (tools/build_lexicon.py) carries "delete" to "удалить" and "page" to "страница".

@@ -36,7 +36,10 @@ How it works, briefly:
   alternative counts less than the word itself; the sum is scaled by the share of
   query words matched and by how much of the title the query covers. In a
   description of several sentences a word counted only through stand-ins
-  weighs its idf times its best weight: the articles' own words decide.
+  weighs its idf times its best weight: the articles' own words decide; and a
+  word common in Russian at large (wordfreq's Zipf frequency, from
+  ``data/frequency.tsv``, kept in ``search_terms.zipf``) weighs less, however
+  rare a small help centre makes it ("вместо", "спросить").
 
 User text never reaches FTS5: the FTS5 query is built only from term ids the
 index assigned ("t42") and a hex-encoded category, so quotes, AND/OR/NOT/NEAR,
@@ -63,7 +66,7 @@ from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 
 FIELDS = ("title", "title_en", "keywords", "body")
 #: BM25F field weights and length normalisation (b), in FIELDS order.
@@ -102,6 +105,10 @@ CLIPPED_MAX = 3  # terms taken
 UNPREFIXED_WEIGHT = 0.5
 UNPREFIXED_MIN = 4  # letters left at least
 LONG_QUERY = 6  # meaningful words from which a query is a description
+#: In a description, a word this common in the language at large (wordfreq's Zipf value, from
+#: ``data/frequency.tsv``) or more weighs its idf / (1 + Zipf - COMMON_ZIPF): "вместо" (5.7)
+#: weighs less than half, "оператор" (4.2) all of it.
+COMMON_ZIPF = 4.5
 REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
 #: The share of the query an article matches scales its score: counted in words, or in idf
 #: (the informative words), mixed in this proportion.
@@ -151,9 +158,11 @@ _SCHEMA = [
         terms BLOB NOT NULL, counts BLOB NOT NULL,
         len_title INTEGER NOT NULL, len_title_en INTEGER NOT NULL,
         len_keywords INTEGER NOT NULL, len_body INTEGER NOT NULL)""",
-    # word: the term's commonest surface word in the corpus, what "did you mean" shows
+    # word: the term's commonest surface word in the corpus, what "did you mean" shows;
+    # zipf: how common its words are in the language at large (data/frequency.tsv), 0 if rare
     """CREATE TABLE IF NOT EXISTS search_terms (
-        id INTEGER PRIMARY KEY, stem TEXT NOT NULL UNIQUE, df INTEGER NOT NULL, word TEXT NOT NULL)""",
+        id INTEGER PRIMARY KEY, stem TEXT NOT NULL UNIQUE, df INTEGER NOT NULL, word TEXT NOT NULL,
+        zipf REAL NOT NULL)""",
     # every word of the corpus, and every other form of its dictionary words (df 0), with its term
     """CREATE TABLE IF NOT EXISTS search_words (
         word TEXT PRIMARY KEY, stem TEXT NOT NULL, df INTEGER NOT NULL) WITHOUT ROWID""",
@@ -261,6 +270,16 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
                     yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
 
 
+def _zipf() -> dict[str, float]:
+    """term → its Zipf frequency in Russian at large, for the common ones (tools/build_frequency.py)."""
+    path = _thesaurus_path().with_name("frequency.tsv")
+    if not path.exists():
+        return {}
+    lines = path.read_text("utf-8").splitlines()
+    pairs = (line.partition("\t") for line in lines if not line.startswith("#"))  # "#": the credit
+    return {term: int(value) / 100 for term, _tab, value in pairs}
+
+
 def rebuild_index(conn: sqlite3.Connection) -> None:
     """(Re)build every ``search_*`` table from ``articles``; call inside a write transaction.
 
@@ -337,9 +356,10 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     shown: dict[str, str] = {}  # term → its commonest word
     for word, _tf in sorted(word_tf.items(), key=lambda pair: (-pair[1], pair[0])):
         shown.setdefault(stems.memo[word], word)
+    zipf = _zipf()
     conn.executemany(
-        "INSERT INTO search_terms (id, stem, df, word) VALUES (?, ?, ?, ?)",
-        ((i, s, term_df[s], shown[s]) for s, i in term_id.items()),
+        "INSERT INTO search_terms (id, stem, df, word, zipf) VALUES (?, ?, ?, ?, ?)",
+        ((i, s, term_df[s], shown[s], zipf.get(s, 0.0)) for s, i in term_id.items()),
     )
     conn.executemany(
         "INSERT INTO search_words (word, stem, df) VALUES (?, ?, ?)",
@@ -695,13 +715,14 @@ def _lookup_words(conn: sqlite3.Connection, words: set[str]) -> dict[str, tuple[
     return found
 
 
-def _lookup_stems(conn: sqlite3.Connection, stems: set[str]) -> dict[str, tuple[int, int, str]]:
-    """stem → (term id, document frequency, commonest word), for the stems the index knows."""
-    found: dict[str, tuple[int, int, str]] = {}
+def _lookup_stems(conn: sqlite3.Connection, stems: set[str]) -> dict[str, tuple[int, int, str, float]]:
+    """stem → (term id, document frequency, commonest word, Zipf frequency in the language),
+    for the stems the index knows."""
+    found: dict[str, tuple[int, int, str, float]] = {}
     for part in _chunked(sorted(stems)):
         marks = ",".join("?" * len(part))
-        sql = f"SELECT stem, id, df, word FROM search_terms WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
-        found.update((r[0], (r[1], r[2], r[3])) for r in conn.execute(sql, part))
+        sql = f"SELECT stem, id, df, word, zipf FROM search_terms WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
+        found.update((r[0], (r[1], r[2], r[3], r[4])) for r in conn.execute(sql, part))
     return found
 
 
@@ -827,6 +848,10 @@ def _rank(
             # in a description, a word counted only through stand-ins (a typo fix, a word of
             # like meaning) says less than a word the articles use: "вчера" is not "день"
             idf *= max(g.values())
+            # and an everyday word of the language ("вместо", "спросить") says less than its
+            # rarity in a small help centre claims; the group's first stem is the word's own
+            # (or its likeliest stand-in)
+            idf /= 1 + max(0.0, info[next(iter(g))][3] - COMMON_ZIPF)
         weighted.append((idf, [(info[s][0], w) for s, w in g.items()]))
 
     total_idf = sum(idf for idf, _ in weighted) or 1.0
