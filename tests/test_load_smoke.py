@@ -41,7 +41,8 @@ def _run(load_desk, template, **options):
 def test_a_short_load_passes_the_audit(load_desk, _template_db):
     report, printed = _run(load_desk, _template_db, duration=3, users=10, agents=2)
     assert report.passed, printed
-    assert report.served > 50 and report.unexpected == 0, printed
+    # Some load, not a rate: throughput is the benchmark's (41 in 3 s was seen on a busy machine).
+    assert report.served > 10 and report.unexpected == 0, printed
     ledger = report.load.ledger
     assert ledger.questions and ledger.answers and ledger.ratings, printed  # every part of the flow ran
     assert "AUDIT PASSED" in printed
