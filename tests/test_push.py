@@ -82,6 +82,23 @@ class Waiting:
                 stream.close()
 
 
+def long_poll_in_background(url: str, headers: dict[str, str], etag: str):
+    """A 50 s long-poll on ``url`` holding ``etag``, in a thread; (the thread, where its reply lands)."""
+    outcome: dict[str, httpx.Response] = {}
+
+    def long_poll() -> None:
+        outcome["reply"] = httpx.get(
+            url,
+            params={"wait": 50},
+            headers={**headers, "If-None-Match": etag},
+            timeout=SLACK + 50,
+        )
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    return poller, outcome
+
+
 def waiting_question(target) -> dict:
     """A user's question taken by an agent, on the desk at ``target``: their tokens and its id."""
     desk = Desk.open(target)
@@ -233,18 +250,7 @@ def test_a_long_poll_does_not_delay_a_concurrent_short_request(db_path, accounts
         url = f"{server.url}/api/v1/questions/{qid}"
         first = httpx.get(url, headers=headers, timeout=10)
         assert first.headers["X-Long-Poll-Max-Wait"] == "60"
-        outcome: dict[str, httpx.Response] = {}
-
-        def long_poll() -> None:
-            outcome["reply"] = httpx.get(
-                url,
-                params={"wait": 50},
-                headers={**headers, "If-None-Match": first.headers["ETag"]},
-                timeout=SLACK + 50,
-            )
-
-        poller = threading.Thread(target=long_poll)
-        poller.start()
+        poller, outcome = long_poll_in_background(url, headers, first.headers["ETag"])
         until(lambda: long_polls_pending(server) == 1, "the long-poll to be pending")
         short = httpx.get(f"{server.url}/api/v1/me", headers=headers, timeout=SLACK)
         assert short.status_code == 200 and short.json()["name"] == "waiting-user"
@@ -335,18 +341,7 @@ def test_a_change_made_while_a_node_could_not_listen_still_wakes_its_waiters(pg_
         assert first.headers["X-Long-Poll-Max-Wait"] == "60"
         agent = HttpClient(answering.url, accounts["agent"])
         agent.me()  # the answering node holds a pooled connection from here on
-        outcome: dict[str, httpx.Response] = {}
-
-        def long_poll() -> None:
-            outcome["reply"] = httpx.get(
-                url,
-                params={"wait": 50},
-                headers={**headers, "If-None-Match": first.headers["ETag"]},
-                timeout=SLACK + 50,
-            )
-
-        poller = threading.Thread(target=long_poll)
-        poller.start()
+        poller, outcome = long_poll_in_background(url, headers, first.headers["ETag"])
         until(lambda: long_polls_pending(waited_on) == 1, "the long-poll to be pending")
         cut = until(lambda: _listeners(admin, database), "the node to listen")
         admin.execute(f"ALTER DATABASE {database} ALLOW_CONNECTIONS false")
