@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 
 import pytest
@@ -224,7 +224,6 @@ class Case:
     attempts: int = 1  # requests the server must see (the first try plus retries)
     short_timeout: bool = False
     min_seconds: float = 0.0
-    xfail: dict[str, str] = field(default_factory=dict)  # command -> why (a known bug)
 
 
 CASES = [
@@ -427,10 +426,7 @@ def runs(good_replies, home) -> dict[tuple[str, str], Run]:
 def _params():
     for case in CASES:
         for command in COMMANDS:
-            marks = (
-                [pytest.mark.xfail(reason=case.xfail[command], strict=True)] if command in case.xfail else []
-            )
-            yield pytest.param(case, command, id=f"{case.name}-{command}", marks=marks)
+            yield pytest.param(case, command, id=f"{case.name}-{command}")
 
 
 # -- the contract ---------------------------------------------------------------------

@@ -126,25 +126,35 @@ def client_env(url: str, token: str) -> dict[str, str]:
     return {"VKSUPPORT_SERVER": url, "VKSUPPORT_TOKEN": token}
 
 
-def test_wait_returns_within_1s_of_an_answer_given_through_the_server(db_path, accounts):
+def answered_while_waiting(waited_on: DeskServer, answering: DeskServer, accounts: dict, body: str):
+    """`vksupport wait` through ``waited_on``; once its long-poll is there, ``body`` answered through
+    ``answering``. (exit code, printed question, stderr, seconds from the answer to the wait's output)."""
     qid = accounts["question"]
+    waiting = Waiting(qid, env=client_env(waited_on.url, accounts["user"]))
+    try:
+        until(lambda: long_polls_pending(waited_on) == 1, "the wait's long-poll to reach its server")
+        agent = HttpClient(answering.url, accounts["agent"])
+        agent.agent_answer(qid, body)
+        answered_at = time.monotonic()
+        agent.close()
+        code, printed, stderr = waiting.result()
+    finally:
+        waiting.stop()
+    delay = None if waiting.printed_at is None else waiting.printed_at - answered_at
+    return code, printed, stderr, delay
+
+
+def test_wait_returns_within_1s_of_an_answer_given_through_the_server(db_path, accounts):
     with DeskServer(db_path) as server:
-        waiting = Waiting(qid, env=client_env(server.url, accounts["user"]))
-        try:
-            until(lambda: long_polls_pending(server) == 1, "the wait's long-poll to reach the server")
-            agent = HttpClient(server.url, accounts["agent"])
-            agent.agent_answer(qid, "Восстановите доступ по ссылке.")
-            answered_at = time.monotonic()
-            agent.close()
-            code, printed, stderr = waiting.result()
-        finally:
-            waiting.stop()
+        code, printed, stderr, delay = answered_while_waiting(
+            server, server, accounts, "Восстановите доступ по ссылке."
+        )
     assert code == 0, stderr
     assert (
         printed["status"] == "answered"
         and printed["comments"][-1]["body"] == "Восстановите доступ по ссылке."
     )
-    assert waiting.printed_at is not None and waiting.printed_at - answered_at < 1.0
+    assert delay is not None and delay < 1.0
 
 
 def test_the_server_notices_a_write_to_its_file_by_another_process(db_path, accounts):
@@ -298,21 +308,13 @@ def test_a_long_poll_on_a_question_deleted_meanwhile_ends_with_not_found(db_path
 
 def test_wait_returns_within_1s_of_an_answer_given_on_another_node(pg_url):
     accounts = waiting_question(pg_url)
-    qid = accounts["question"]
     with DeskServer(pg_url) as waited_on, DeskServer(pg_url) as answering:
-        waiting = Waiting(qid, env=client_env(waited_on.url, accounts["user"]))
-        try:
-            until(lambda: long_polls_pending(waited_on) == 1, "the wait's long-poll to reach its node")
-            agent = HttpClient(answering.url, accounts["agent"])
-            agent.agent_answer(qid, "Ответ с другого узла.")
-            answered_at = time.monotonic()
-            agent.close()
-            code, printed, stderr = waiting.result()
-        finally:
-            waiting.stop()
+        code, printed, stderr, delay = answered_while_waiting(
+            waited_on, answering, accounts, "Ответ с другого узла."
+        )
     assert code == 0, stderr
     assert printed["status"] == "answered" and printed["comments"][-1]["body"] == "Ответ с другого узла."
-    assert waiting.printed_at is not None and waiting.printed_at - answered_at < 1.0
+    assert delay is not None and delay < 1.0
 
 
 def _listeners(admin, database: str) -> list[int]:

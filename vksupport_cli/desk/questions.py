@@ -31,7 +31,7 @@ from .inputs import (
     is_int,
 )
 from .models import KINDS, OPEN_STATUSES, RATINGS, AskResult, Question, QuestionPage, User, edit_refusal
-from .records import LIST_SELECT, DeskPart, iso, loaded_from
+from .records import LIST_SELECT, DeskPart, iso, page_loaded
 from .store import Store
 
 LIST_FILTERS = ("all", "open", *("waiting", "in_progress", "answered", "closed"))
@@ -176,9 +176,7 @@ class Questions(DeskPart):
         ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        # The desk's load, counted once by the same statement (only if some row is open).
-        loaded = next((flag for row in rows if (flag := loaded_from(row)) is not None), False)
-        return rows, str(rows[-1]["id"]) if more else None, loaded
+        return rows, str(rows[-1]["id"]) if more else None, page_loaded(rows)
 
     def get_question(self, user: User, question_id: int) -> Question:
         return self._question(user, question_id)

@@ -17,7 +17,7 @@ from ..i18n import _
 from .accounts import require_agent
 from .inputs import LIST_LIMIT_MAX
 from .models import Question, User
-from .records import LIST_SELECT, PICKS, DeskPart, loaded_from
+from .records import LIST_SELECT, PICKS, DeskPart, page_loaded
 from .store import Store
 
 #: The order kinds are served in.
@@ -59,7 +59,7 @@ class AgentQueue(DeskPart):
             " ORDER BY CASE q.kind WHEN 'ads' THEN 0 ELSE 1 END, q.queued_at, q.id LIMIT ?",
             (limit,),
         ).fetchall()
-        loaded = next((flag for row in rows if (flag := loaded_from(row)) is not None), False)
+        loaded = page_loaded(rows)
         return [self._build(row, [], [], loaded) for row in rows]
 
 
@@ -81,7 +81,7 @@ def _probes(skip_locked: str) -> str:
     ``UNION ALL`` runs its parts one after another and stops), so only that row is locked."""
     parts = [
         f"SELECT id FROM ({_probe(bound, skip_locked)}) AS p{n}"  # noqa: S608 - constants only
-        for n, (_kind, bound) in enumerate((kind, bound) for kind in _KINDS_FIRST for bound in BOUNDS)
+        for n, bound in enumerate(bound for _kind in _KINDS_FIRST for bound in BOUNDS)
     ]
     return " UNION ALL ".join(parts) + " LIMIT 1"
 

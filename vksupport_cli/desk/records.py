@@ -224,6 +224,12 @@ def loaded_from(row: Any) -> bool | None:
     return None if waiting is None else waiting > LOAD_THRESHOLD
 
 
+def page_loaded(rows: list[Any]) -> bool:
+    """Whether the desk is under load, from a page of rows read with ``waiting`` (counted once,
+    on the open ones; a page with none open needs no answer)."""
+    return next((flag for row in rows if (flag := loaded_from(row)) is not None), False)
+
+
 def comment_from_row(row: Any) -> Comment:
     return Comment(
         id=row["id"],

@@ -91,9 +91,9 @@ SYNONYM_WEIGHT = 0.7
 NEAR_WEIGHT = 0.8
 NEAR_MAX = 4  # neighbours taken per word
 NEAR_MIN = 0.45  # and at least this similar
-NEAR_SHOWN = 0.55
+NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
 #: An English word's Russian translations (lexicon.tsv) count as neighbours this similar, at least.
-LEXICON_FLOOR = 0.5  # "did you mean" names a neighbour at least this similar
+LEXICON_FLOOR = 0.5
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
 NEAR_KNOWN_MIN = 0.6
 NEAR_KNOWN_WEIGHT = 0.5
@@ -233,10 +233,11 @@ def _word_forms(words: Iterable[str], known: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _thesaurus_path() -> Path:
+def _data_path(name: str) -> Path:
+    """A file of the package's search data (desk/data/): what the index is built from."""
     from importlib import resources  # only the rebuild needs these
 
-    return Path(str(resources.files("vksupport_cli.desk") / "data" / "thesaurus.tsv.gz"))
+    return Path(str(resources.files("vksupport_cli.desk") / "data" / name))
 
 
 def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
@@ -250,7 +251,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
 
     # a stop word's term ("как" from "каким") carries no topic: never a neighbour
     function_words = {textnorm.stem(w) for w in textnorm.STOP_WORDS}
-    path = _thesaurus_path()
+    path = _data_path("thesaurus.tsv.gz")
     if path.exists():
         with gzip.open(path, "rt", encoding="utf-8") as lines:
             for line in lines:
@@ -259,7 +260,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
                     near, _colon, similarity = pair.partition(":")
                     if near in terms and near not in function_words:
                         yield stem, near, int(similarity) / 100
-    path = path.with_name("lexicon.tsv")
+    path = _data_path("lexicon.tsv")
     if path.exists():
         for line in path.read_text("utf-8").splitlines():
             stem, _tab, rest = line.partition("\t")
@@ -272,7 +273,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
 
 def _zipf() -> dict[str, float]:
     """term → its Zipf frequency in Russian at large, for the common ones (tools/build_frequency.py)."""
-    path = _thesaurus_path().with_name("frequency.tsv")
+    path = _data_path("frequency.tsv")
     if not path.exists():
         return {}
     lines = path.read_text("utf-8").splitlines()
