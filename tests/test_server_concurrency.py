@@ -188,26 +188,3 @@ def test_a_slow_request_and_long_polls_do_not_delay_a_short_one(setup):
             print(rounds[-1])
             return
     pytest.fail("short GETs were delayed beyond 2× their idle latency: " + "; ".join(rounds))
-
-
-def test_the_list_page_is_the_list_of_records(desk, user, agent):
-    """The server's list is built from rows (Desk.list_page): the same page as the records' to_dict()."""
-    from conftest import ask
-
-    for n in range(5):
-        question = ask(desk, user, title=f"Вопрос номер {n}")
-        if n < 4:
-            desk.take(agent)
-            desk.answer(agent, question.id, "Ответ.")
-            desk.close_question(user, question.id)
-    for who in (user, agent):
-        for status in ("all", "open", "waiting", "closed"):
-            first = desk.list_page(who, status=status, limit=2)
-            assert first == desk.list_questions(who, status=status, limit=2).to_dict()
-            if first["next_cursor"]:
-                cursor = first["next_cursor"]
-                later = desk.list_questions(who, status=status, limit=2, cursor=cursor).to_dict()
-                assert desk.list_page(who, status=status, limit=2, cursor=cursor) == later
-    page, records = desk.list_page(user), desk.list_questions(user).to_dict()
-    assert [list(q) for q in page["questions"]] == [list(q) for q in records["questions"]]  # key order too
-    assert desk.list_page(user, status="open")["questions"][0]["expected_answer_by"] is not None

@@ -50,6 +50,8 @@ LIST_SELECT = f"""
     SELECT q.*, u.name AS author, a.name AS agent, {WAITING_COUNT} AS waiting
     FROM questions q JOIN users u ON u.id = q.user_id LEFT JOIN users a ON a.id = q.agent_id
 """  # noqa: S608 - constants only
+#: A list page's keys alone: what tells whether a caller's copy of each item is current.
+PAGE_KEYS = "SELECT q.id, q.revision, q.status FROM questions q"
 #: A question with its whole thread in one statement: the question's row once per thread
 #: entry (comments and answers, then attachments, each by id), or once alone. Both parts
 #: of the thread are filtered by the question's id, so neither database reads beyond it.

@@ -56,6 +56,7 @@ from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, To
 from ..i18n import _
 from ..wire import Health, LongPoll, NewAnswer, NewComment, NewQuestion, NewRating, QuestionEdit
 from .errors import error_body, reply_error, status_for
+from .items import EncodedItems
 from .openapi import document as openapi_document
 from .pool import DeskPool, SignedIn, threads_from_env
 from .push import QuestionWatch
@@ -233,6 +234,7 @@ def create_app(
         exception_handlers={404: _not_found, 405: _not_allowed_method, 500: _server_error},
     )
     app.state.watch = watch
+    app.state.items = EncodedItems(_encode)
     app.state.long_poll_max = max(0, int(os.environ.get(LONG_POLL_ENV, str(LONG_POLL_MAX))))
     return app
 
@@ -445,13 +447,16 @@ async def me(request: Request, desk: SignedIn) -> Response:
 
 
 async def list_questions(request: Request, desk: SignedIn) -> Response:
-    page = await desk.run(
+    items: EncodedItems = request.app.state.items
+    known, found = items.lookup()
+    listed, next_cursor = await desk.run(
         Desk.list_page,
         status=request.query_params.get("status", "all"),
         limit=_int_param(request, "limit", 20, 1, 1000),
         cursor=request.query_params.get("cursor"),
+        known=known,
     )
-    return _reply(page)
+    return Response(items.page(listed, next_cursor, found), media_type="application/json")
 
 
 async def create_question(request: Request, desk: SignedIn) -> Response:
