@@ -1,25 +1,32 @@
-"""The server's list: built from rows, finished items reused by revision, never stale (issue 14).
+"""The server's list and GET: finished questions' JSON reused by revision, never stale (issue 14).
 
 Desk.list_page gives a page as (id, revision, fields); the server keeps the
 encoded items of finished questions by (id, revision) (server/items.py) and,
-for a page, reads only the keys of the items it holds. These tests hold the
-page against ``list_questions(...).to_dict()``, the records' own shape, through
-every kind of change a question goes through, on SQLite and on PostgreSQL, and
-check that the revision the reuse relies on moves on every write, even two in
-the same millisecond (which ``updated_at`` cannot tell apart).
+for a page, reads only the keys of the items it holds; a GET keeps the whole
+thread the same way and reads only the question's key when it holds it. These
+tests hold the replies against the records' own ``to_dict()`` through every
+kind of change a question goes through, on SQLite and on PostgreSQL, in process
+and through real servers (two nodes on PostgreSQL: a change made through one
+shows on the other), and check that the revision the reuse relies on moves on
+every write, even two in the same millisecond (which ``updated_at`` cannot
+tell apart).
 """
 
 from __future__ import annotations
 
 import json
 
+import httpx
 import msgspec
 import pytest
 
 from vksupport_cli.desk.service import Desk
-from vksupport_cli.server.items import EncodedItems
+from vksupport_cli.errors import NotFound
+from vksupport_cli.server.app import _thread
+from vksupport_cli.server.items import EncodedItems, KeptByRevision
 
 from conftest import Clock, ask
+from server_support import DeskServer
 
 _encode = msgspec.json.Encoder().encode
 
@@ -154,3 +161,53 @@ def test_items_are_bounded_and_least_recently_used_go_first():
         "questions": [{**closed, "id": 3}],
         "next_cursor": "7",
     }
+
+
+def test_the_served_thread_follows_every_change(any_desk):
+    desk = any_desk
+    user, agent = desk.ensure_user("alice"), desk.ensure_user("agent-smith", "agent")
+    threads: KeptByRevision = KeptByRevision()
+
+    def check(who=user):
+        body, _etag, _version = _thread(desk, who, question.id, threads)
+        assert json.loads(body) == desk.get_question(who, question.id).to_dict()
+        return body
+
+    question = ask(desk, user)
+    check()
+    assert len(threads) == 0  # open: never kept
+    desk.take(agent)
+    desk.answer(agent, question.id, "Ответ.")
+    first = check()
+    assert check() is first and check(agent) is first  # kept, and reused for whoever may see it
+    desk.attach(user, question.id, "log.txt", b"details")
+    assert check() is not first  # the thread changed: a new revision, read whole
+    assert "log.txt" in check().decode()
+    desk.rate(user, question.id, "good", "Спасибо")
+    assert json.loads(check())["rating"] == "good"
+    stranger = desk.ensure_user("mallory")
+    with pytest.raises(NotFound):
+        _thread(desk, stranger, question.id, threads)  # kept or not, only who may see it gets it
+
+
+def test_a_change_through_one_node_shows_on_the_other(pg_url):
+    """Two nodes on one PostgreSQL: each keeps its own copies; a rating given through one shows,
+    in the list and in the GET, on the other that had kept the question before."""
+    desk = Desk.open(pg_url)
+    try:
+        user, token = desk.add_user("alice")
+        agent = desk.ensure_user("agent-smith", "agent")
+        question = ask(desk, user)
+        desk.take(agent)
+        desk.answer(agent, question.id, "Ответ.")
+    finally:
+        desk.close()
+    auth = {"Authorization": f"Bearer {token}"}
+    with DeskServer(pg_url) as one, DeskServer(pg_url) as two, httpx.Client(headers=auth, timeout=10) as http:
+        for _ in range(2):  # the second time from what node one keeps
+            assert http.get(f"{one.url}/api/v1/questions").json()["questions"][0]["rating"] is None
+            assert http.get(f"{one.url}/api/v1/questions/{question.id}").json()["rating"] is None
+        rated = http.post(f"{two.url}/api/v1/questions/{question.id}/rating", json={"rating": "good"})
+        assert rated.status_code == 200, rated.text
+        assert http.get(f"{one.url}/api/v1/questions").json()["questions"][0]["rating"] == "good"
+        assert http.get(f"{one.url}/api/v1/questions/{question.id}").json()["rating"] == "good"

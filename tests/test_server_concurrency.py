@@ -16,12 +16,14 @@ outlast the timed GETs, or that missed the bound, is tried again (three rounds).
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import statistics
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -188,3 +190,65 @@ def test_a_slow_request_and_long_polls_do_not_delay_a_short_one(setup):
             print(rounds[-1])
             return
     pytest.fail("short GETs were delayed beyond 2× their idle latency: " + "; ".join(rounds))
+
+
+# -- workers pinned to CPUs (desk serve --cpus) ------------------------------------------
+
+
+def test_cpus_are_read_as_numbers_ranges_or_auto():
+    from vksupport_cli.server.workers import parse_cpus
+
+    allowed = sorted(os.sched_getaffinity(0))
+    assert parse_cpus("auto") == allowed
+    assert parse_cpus(str(allowed[0])) == [allowed[0]]
+    assert parse_cpus(f"{allowed[0]}-{allowed[-1]}") == list(range(allowed[0], allowed[-1] + 1))
+    for bad in ("", "x", "1-", "-1", "0,,1", "one"):
+        with pytest.raises(ValueError, match="--cpus takes CPU numbers"):
+            parse_cpus(bad)
+    with pytest.raises(ValueError, match=f"CPU {max(allowed) + 1} is not one this process may run on"):
+        parse_cpus(str(max(allowed) + 1))
+
+
+def _allowed_cpus(pid: int) -> str:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(
+        line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("Cpus_allowed_list")
+    )
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes of the server ``pid`` (not multiprocessing's resource tracker)."""
+    children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def test_each_worker_is_pinned_to_its_cpu_in_turn(db_path):
+    allowed = sorted(os.sched_getaffinity(0))
+    with DeskServer(db_path, workers=2, options=("--cpus", "auto")) as server:
+        assert httpx.get(f"{server.url}/api/v1/health", timeout=10).status_code == 200
+        deadline = time.monotonic() + 30
+        while len(workers := _workers(server.process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        pinned = sorted(_allowed_cpus(pid) for pid in workers)
+        expected = sorted(str(allowed[slot % len(allowed)]) for slot in range(2))
+        assert pinned == expected
+        assert _allowed_cpus(server.process.pid) != expected[0] or len(allowed) == 1  # the parent floats
+    with DeskServer(db_path, options=("--cpus", str(allowed[-1]))) as single:
+        assert httpx.get(f"{single.url}/api/v1/health", timeout=10).status_code == 200
+        assert _allowed_cpus(single.process.pid) == str(allowed[-1])
+
+
+def test_cpus_it_may_not_use_are_one_sentence_and_no_server(db_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "vksupport_cli", "desk", "serve", "--db", str(db_path), "--cpus", "4096"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "CPU 4096 is not one this process may run on" in result.stderr

@@ -31,7 +31,7 @@ from .inputs import (
     is_int,
 )
 from .models import KINDS, OPEN_STATUSES, RATINGS, AskResult, Question, QuestionPage, User, edit_refusal
-from .records import LIST_SELECT, PAGE_KEYS, DeskPart, iso, page_loaded
+from .records import LIST_SELECT, PAGE_KEYS, QUESTION_KEY, DeskPart, iso, page_loaded
 from .store import Store
 
 #: A list item as the server builds it: (id, revision, its to_dict() or None); see list_page.
@@ -217,6 +217,12 @@ class Questions(DeskPart):
 
     def get_question(self, user: User, question_id: int) -> Question:
         return self._question(user, question_id)
+
+    def question_key(self, user: User, question_id: int) -> tuple[int, str]:
+        """A question's revision and status, its thread unread: whether a copy the caller keeps is
+        current (server/items.py). NotFound as ``get_question``."""
+        row = self._own_row(user, question_id, columns=QUESTION_KEY)
+        return row["revision"], row["status"]
 
     def edit_question(
         self,

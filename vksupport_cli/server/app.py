@@ -50,13 +50,13 @@ from starlette.routing import Route
 
 from ..desk.changes import open_watch, version_of
 from ..desk.limits import Limits
-from ..desk.models import Question, Record, User
+from ..desk.models import OPEN_STATUSES, Record, User
 from ..desk.service import ATTACHMENT_MAX_BYTES, Desk
 from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, TooLarge
 from ..i18n import _
 from ..wire import Health, LongPoll, NewAnswer, NewComment, NewQuestion, NewRating, QuestionEdit
 from .errors import error_body, reply_error, status_for
-from .items import EncodedItems
+from .items import EncodedItems, KeptByRevision
 from .openapi import document as openapi_document
 from .pool import DeskPool, SignedIn, threads_from_env
 from .push import QuestionWatch
@@ -235,6 +235,7 @@ def create_app(
     )
     app.state.watch = watch
     app.state.items = EncodedItems(_encode)
+    app.state.threads = KeptByRevision[Thread]()
     app.state.long_poll_max = max(0, int(os.environ.get(LONG_POLL_ENV, str(LONG_POLL_MAX))))
     return app
 
@@ -489,20 +490,39 @@ async def get_question(request: Request, desk: SignedIn) -> Response:
     longest = _long_poll_max(request)  # before the read: from here on, any change is noticed
     wait = min(_int_param(request, "wait", 0, 0, 86_400), longest) if longest else 0
     watch: QuestionWatch = request.app.state.watch
+    threads: KeptByRevision[Thread] = request.app.state.threads
     mark = watch.mark()  # before the read: a change told after it wakes the wait below
-    question = await desk.run(Desk.get_question, question_id)
-    body, etag = _question_body(question)
+    body, etag, version = await desk.run(_thread, question_id, threads)
     loop = get_running_loop()
     deadline = loop.time() + wait
     while etag in held and (remaining := deadline - loop.time()) > 0:
-        await watch.wait(question_id, version_of(question), remaining, since=mark)
+        await watch.wait(question_id, version, remaining, since=mark)
         mark = watch.mark()
-        question = await desk.run(Desk.get_question, question_id)  # deleted meanwhile: 404, as any GET
-        body, etag = _question_body(question)
+        # Deleted meanwhile: 404, as any GET.
+        body, etag, version = await desk.run(_thread, question_id, threads)
     headers = {"ETag": etag, **({LONG_POLL_HEADER: str(longest)} if longest else {})}
     if etag in held:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers={**headers, "Cache-Control": "no-cache"})
+
+
+#: A question as a GET sends it: (JSON, ETag, version for the long-poll).
+Thread = tuple[bytes, str, str]
+
+
+def _thread(desk: Desk, user: User, question_id: int, threads: KeptByRevision[Thread]) -> Thread:
+    """The question with its thread, from what the worker keeps if that is current (in a desk thread)."""
+    revision, status = desk.question_key(user, question_id)
+    kept = threads.get((question_id, revision)) if status not in OPEN_STATUSES else None
+    if kept is not None:
+        return kept
+    # Read after the key: at least as new as the revision it is kept under (server/items.py).
+    question = desk.get_question(user, question_id)
+    body = _encode(question.to_dict())
+    thread = (body, _etag(body), version_of(question))
+    if question.status not in OPEN_STATUSES:
+        threads.keep([((question_id, revision), thread)])
+    return thread
 
 
 def _long_poll_max(request: Request) -> int:
@@ -510,11 +530,6 @@ def _long_poll_max(request: Request) -> int:
     watch: QuestionWatch = request.app.state.watch
     longest: int = request.app.state.long_poll_max
     return longest if longest and watch.available() else 0
-
-
-def _question_body(question: Question) -> tuple[bytes, str]:
-    body = _encode(question.to_dict())
-    return body, _etag(body)
 
 
 async def edit_question(request: Request, desk: SignedIn) -> Response:

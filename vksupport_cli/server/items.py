@@ -1,42 +1,69 @@
-"""Encoded list items, kept by question revision: a list page mostly reuses what it sent before.
+"""Encoded questions, kept by revision: a reply mostly reuses what the worker sent before.
 
-A user's list is mostly finished questions, and a finished question's item
+A user's list is mostly finished questions, and a finished question's JSON
 changes only when its row does, which moves its revision (schema step 7: a
-trigger, so no write can forget). A worker keeps each finished item it encoded,
-by ``(id, revision)``; a list then reads only its page's keys (id, revision,
-status) and the rows of the items it lacks (Desk.list_page), and joins the
-bytes it holds. Open questions are never kept: their ``expected_answer_by``
-moves with the queue. Nothing here can go stale: a changed question has a new
-revision, so its old entry is simply never asked for again and ages out.
+trigger, so no write can forget; a change to the thread updates the row too).
+A worker keeps what it encoded of each finished question by ``(id, revision)``:
+its list item (``EncodedItems``) and its whole thread as a GET sends it. A list
+then reads only its page's keys (id, revision, status) and the rows of the items
+it lacks (Desk.list_page), and a GET only the question's key (Desk.question_key)
+when it holds the thread. Open questions are never kept: their
+``expected_answer_by`` moves with the queue. Nothing kept can go stale: a
+changed question has a new revision, so its old entry is never asked for again
+and ages out.
 
-Each worker (each node) keeps its own; the bound is on entries, and an entry
-is one question's item as sent (a few hundred bytes to a few KB).
+Each worker (each node) keeps its own; the bound is on entries (a list item is a
+few hundred bytes to a few KB; a thread up to its comments' size).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 from ..desk.models import OPEN_STATUSES
 from ..desk.questions import Listed
 
-#: Entries one worker keeps (the least recently used go first): ~20 MB at ~1 KB an item.
+#: Entries one worker keeps of each kind (the least recently used go first).
 CAPACITY = 20_000
 
+V = TypeVar("V")
+Key = tuple[int, int]  # (question id, revision)
 
-class EncodedItems:
-    """``(id, revision) -> the item's JSON``, least recently used first out; safe across threads."""
 
-    def __init__(self, encode: Callable[[object], bytes], capacity: int = CAPACITY):
-        self._encode = encode
+class KeptByRevision(Generic[V]):
+    """``(id, revision) -> value``, least recently used first out; safe across threads."""
+
+    def __init__(self, capacity: int = CAPACITY):
         self._capacity = capacity
-        self._items: OrderedDict[tuple[int, int], bytes] = OrderedDict()
-        self._lock = threading.Lock()  # known() runs in desk threads, page() on the loop
+        self._values: OrderedDict[Key, V] = OrderedDict()
+        self._lock = threading.Lock()  # desk threads look up, the loop stores
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._values)
+
+    def get(self, key: Key) -> V | None:
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def keep(self, pairs: Iterable[tuple[Key, V]]) -> None:
+        with self._lock:
+            self._values.update(pairs)
+            while len(self._values) > self._capacity:
+                self._values.popitem(last=False)
+
+
+class EncodedItems(KeptByRevision[bytes]):
+    """The list items of finished questions, as sent."""
+
+    def __init__(self, encode: Callable[[object], bytes], capacity: int = CAPACITY):
+        super().__init__(capacity)
+        self._encode = encode
 
     def lookup(self) -> tuple[Callable[[int, int], bool], dict[int, bytes]]:
         """For one page: ``known`` (Desk.list_page's argument) and the items it found, by id.
@@ -46,13 +73,10 @@ class EncodedItems:
         found: dict[int, bytes] = {}
 
         def known(question_id: int, revision: int) -> bool:
-            with self._lock:
-                item = self._items.get((question_id, revision))
-                if item is None:
-                    return False
-                self._items.move_to_end((question_id, revision))
-            found[question_id] = item
-            return True
+            item = self.get((question_id, revision))
+            if item is not None:
+                found[question_id] = item
+            return item is not None
 
         return known, found
 
@@ -69,8 +93,5 @@ class EncodedItems:
             if fields["status"] not in OPEN_STATUSES:
                 fresh.append(((question_id, revision), item))
         if fresh:
-            with self._lock:
-                self._items.update(fresh)
-                while len(self._items) > self._capacity:
-                    self._items.popitem(last=False)
+            self.keep(fresh)
         return b'{"questions":[' + b",".join(parts) + b'],"next_cursor":' + self._encode(next_cursor) + b"}"
