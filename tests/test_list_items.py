@@ -151,12 +151,13 @@ def test_items_are_bounded_and_least_recently_used_go_first():
     for n in range(1, 4):
         items.page([(n, 0, {**closed, "id": n})], None, {})
     known, _ = items.lookup()
-    assert known(1, 0)  # 1 is now the most recently used
+    assert known([(1, 0)]) == {1}  # 1 is now the most recently used
     items.page([(4, 0, {**closed, "id": 4})], None, {})
-    known, found = items.lookup()
     assert len(items) == 3
-    assert [known(n, 0) for n in (1, 2, 3, 4)] == [True, False, True, True]
-    assert not known(1, 1)  # another revision is another item
+    assert items.lookup()[0]([(n, 0) for n in (1, 2, 3, 4)]) == {1, 3, 4}
+    assert items.lookup()[0]([(1, 1)]) == set()  # another revision is another item
+    known, found = items.lookup()
+    assert known([(3, 0)]) == {3}
     assert json.loads(items.page([(3, 0, None)], "7", found)) == {
         "questions": [{**closed, "id": 3}],
         "next_cursor": "7",

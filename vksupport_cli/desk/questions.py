@@ -151,19 +151,19 @@ class Questions(DeskPart):
         status: str = "all",
         limit: int = 20,
         cursor: str | None = None,
-        known: Callable[[int, int], bool] | None = None,
+        known: Callable[[list[tuple[int, int]]], set[int]] | None = None,
     ) -> tuple[list[Listed], str | None]:
         """The page ``list_questions`` gives, built from the rows (no Question per row) for the
         server: ``(id, revision, fields)`` per question, where ``fields`` is its ``to_dict()``
-        (no comments or attachments), and the next page's cursor. ``known(id, revision)``: whether
-        the caller holds that revision of a finished question's item (server/items.py); such an
-        item's fields are None, and for it only the page's keys are read. Open questions always
+        (no comments or attachments), and the next page's cursor. ``known([(id, revision), ...])``:
+        the ids of the finished questions whose item the caller holds at that revision
+        (server/items.py); such an item's fields are None, and for it only the page's keys are read. Open questions always
         come whole: their ``expected_answer_by`` moves with the queue."""
         if known is None:
             rows, next_cursor, loaded = self._list_rows(user, status, limit, cursor)
             return [self._listed(row, loaded) for row in rows], next_cursor
         keys, next_cursor, _loaded = self._list_rows(user, status, limit, cursor, columns=PAGE_KEYS)
-        held = {row[0] for row in keys if row[2] not in OPEN_STATUSES and known(row[0], row[1])}
+        held = known([(row[0], row[1]) for row in keys if row[2] not in OPEN_STATUSES])
         fetch = [row[0] for row in keys if row[0] not in held]
         whole: dict[int, Listed] = {}
         if fetch:

@@ -28,6 +28,7 @@ cannot be noticed (an in-memory one) does not advertise it, and clients poll.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -283,7 +284,11 @@ def _bearer_token(request: Request) -> str:
 
 
 def _client_address(request: Request) -> str:
-    host = request.client.host if request.client else "-"
+    return _bucket_address(request.client.host if request.client else "-")
+
+
+@functools.lru_cache(maxsize=4096)  # parsed once per peer, not once per request
+def _bucket_address(host: str) -> str:
     try:  # one bucket per IPv6 /64: a host gets a whole /64 to rotate through
         address = ipaddress.ip_address(host)
     except ValueError:

@@ -65,18 +65,21 @@ class EncodedItems(KeptByRevision[bytes]):
         super().__init__(capacity)
         self._encode = encode
 
-    def lookup(self) -> tuple[Callable[[int, int], bool], dict[int, bytes]]:
+    def lookup(self) -> tuple[Callable[[list[Key]], set[int]], dict[int, bytes]]:
         """For one page: ``known`` (Desk.list_page's argument) and the items it found, by id.
 
         ``known`` takes what it finds as it answers, so an entry evicted before the page is
         joined is still there for that page."""
         found: dict[int, bytes] = {}
 
-        def known(question_id: int, revision: int) -> bool:
-            item = self.get((question_id, revision))
-            if item is not None:
-                found[question_id] = item
-            return item is not None
+        def known(keys: list[Key]) -> set[int]:
+            with self._lock:
+                for key in keys:
+                    item = self._values.get(key)
+                    if item is not None:
+                        self._values.move_to_end(key)
+                        found[key[0]] = item
+            return set(found)
 
         return known, found
 
