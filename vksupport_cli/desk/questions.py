@@ -141,7 +141,8 @@ class Questions(DeskPart):
         self, user: User, *, status: str = "all", limit: int = 20, cursor: str | None = None
     ) -> QuestionPage:
         """The user's questions, newest first; agents list every question."""
-        rows, next_cursor, loaded = self._list_rows(user, status, limit, cursor)
+        rows, next_cursor = self._list_rows(user, status, limit, cursor)
+        loaded = page_loaded(rows)
         return QuestionPage([self._build(row, [], [], loaded) for row in rows], next_cursor)
 
     def list_page(
@@ -155,14 +156,17 @@ class Questions(DeskPart):
     ) -> tuple[list[Listed], str | None]:
         """The page ``list_questions`` gives, built from the rows (no Question per row) for the
         server: ``(id, revision, fields)`` per question, where ``fields`` is its ``to_dict()``
-        (no comments or attachments), and the next page's cursor. ``known([(id, revision), ...])``:
-        the ids of the finished questions whose item the caller holds at that revision
-        (server/items.py); such an item's fields are None, and for it only the page's keys are read. Open questions always
-        come whole: their ``expected_answer_by`` moves with the queue."""
+        (no comments or attachments), and the next page's cursor.
+
+        ``known([(id, revision), ...])``: the ids of the finished questions whose item the
+        caller holds at that revision (server/items.py); their fields are None, and for them
+        only the page's keys are read. Open questions always come whole: their
+        ``expected_answer_by`` moves with the queue."""
         if known is None:
-            rows, next_cursor, loaded = self._list_rows(user, status, limit, cursor)
+            rows, next_cursor = self._list_rows(user, status, limit, cursor)
+            loaded = page_loaded(rows)
             return [self._listed(row, loaded) for row in rows], next_cursor
-        keys, next_cursor, _loaded = self._list_rows(user, status, limit, cursor, columns=PAGE_KEYS)
+        keys, next_cursor = self._list_rows(user, status, limit, cursor, columns=PAGE_KEYS)
         held = known([(row[0], row[1]) for row in keys if row[2] not in OPEN_STATUSES])
         fetch = [row[0] for row in keys if row[0] not in held]
         whole: dict[int, Listed] = {}
@@ -189,9 +193,9 @@ class Questions(DeskPart):
 
     def _list_rows(
         self, user: User, status: str, limit: int, cursor: str | None, *, columns: str = LIST_SELECT
-    ) -> tuple[list[Any], str | None, bool]:
-        """A page of question rows for ``list_questions``, the cursor of the next page (or None),
-        and whether the desk is under load (False when ``columns`` do not read it)."""
+    ) -> tuple[list[Any], str | None]:
+        """A page of question rows for ``list_questions`` (``columns``: LIST_SELECT's, with
+        ``waiting``, or fewer), and the cursor of the next page (or None)."""
         if status not in LIST_FILTERS:
             raise BadInput(_("Status must be one of {choices}.").format(choices=", ".join(LIST_FILTERS)))
         if not is_int(limit) or not 1 <= limit <= LIST_LIMIT_MAX:
@@ -213,7 +217,7 @@ class Questions(DeskPart):
         ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        return rows, str(rows[-1]["id"]) if more else None, columns is LIST_SELECT and page_loaded(rows)
+        return rows, str(rows[-1]["id"]) if more else None
 
     def get_question(self, user: User, question_id: int) -> Question:
         return self._question(user, question_id)
