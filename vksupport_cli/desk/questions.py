@@ -166,9 +166,10 @@ class Questions(DeskPart):
             rows, next_cursor = self._list_rows(user, status, limit, cursor)
             loaded = page_loaded(rows)
             return [self._listed(row, loaded) for row in rows], next_cursor
-        keys, next_cursor = self._list_rows(user, status, limit, cursor, columns=PAGE_KEYS)
-        held = known([(row[0], row[1]) for row in keys if row[2] not in OPEN_STATUSES])
-        fetch = [row[0] for row in keys if row[0] not in held]
+        rows, next_cursor = self._list_rows(user, status, limit, cursor, columns=PAGE_KEYS)
+        keys = [(row[0], row[1], row[2]) for row in rows]  # (id, revision, status), each row read once
+        held = known([(key[0], key[1]) for key in keys if key[2] not in OPEN_STATUSES])
+        fetch = [key[0] for key in keys if key[0] not in held]
         whole: dict[int, Listed] = {}
         if fetch:
             where, args = self._visible(user)
@@ -181,9 +182,9 @@ class Questions(DeskPart):
             whole = {row["id"]: self._listed(row, loaded) for row in rows}
         # A question deleted between the two reads is left out, as a later read would.
         listed = [
-            (row[0], row[1], None) if row[0] in held else whole[row[0]]
-            for row in keys
-            if row[0] in held or row[0] in whole
+            (key[0], key[1], None) if key[0] in held else whole[key[0]]
+            for key in keys
+            if key[0] in held or key[0] in whole
         ]
         return listed, next_cursor
 

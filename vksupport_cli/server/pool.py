@@ -101,8 +101,14 @@ class DeskPool:
         return desk
 
     async def call(self, work: Callable[[Desk], T]) -> T:
-        """``work(desk)`` in a pool thread; its result, or its exception."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: work(self._desk()))
+        """``work(desk)`` in a pool thread; its result, or its exception. Every desk call ``work``
+        makes (a token check, then the request's call) goes to the database on one connection."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._pinned, work)
+
+    def _pinned(self, work: Callable[[Desk], T]) -> T:
+        desk = self._desk()
+        with desk.store.pinned():
+            return work(desk)
 
     async def run(self, method: Callable[Concatenate[Desk, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``method(desk, *args, **kwargs)`` in a pool thread; its result, or its exception."""
