@@ -15,7 +15,8 @@ desk work), ``GET /api/v1/questions/{id}`` (a long thread) and ``GET
 and with two; the same history on PostgreSQL (a throw-away cluster, as the
 tests start one; ``--postgres URL`` for an empty database of yours, ``none`` to
 skip) behind one node and behind two single-worker nodes, the connections split
-between the nodes, one generator each. Each run stops by itself after
+between the nodes, one generator each. Each worker and each node is pinned to
+a CPU of its own (``desk serve --cpus``; ``--no-pin`` lets them float). Each run stops by itself after
 ``--duration`` seconds or ``--max-requests`` requests, after a one-second
 warm-up that is not counted. Last, bench/wait_push.py's phases with
 ``--waiters`` concurrent waits (its own desk, SQLite, one worker): the server's

@@ -146,8 +146,8 @@ def test_every_write_moves_the_revision(any_desk, tmp_path):
 
 
 def test_items_are_bounded_and_least_recently_used_go_first():
-    items = EncodedItems(_encode, capacity=3)
     closed = {"status": "closed"}
+    items = EncodedItems(_encode, capacity=3 * len(_encode({**closed, "id": 1})))  # three items
     for n in range(1, 4):
         items.page([(n, 0, {**closed, "id": n})], None, {})
     known, _ = items.lookup()
@@ -167,7 +167,7 @@ def test_items_are_bounded_and_least_recently_used_go_first():
 def test_the_served_thread_follows_every_change(any_desk):
     desk = any_desk
     user, agent = desk.ensure_user("alice"), desk.ensure_user("agent-smith", "agent")
-    threads: KeptByRevision = KeptByRevision()
+    threads: KeptByRevision = KeptByRevision(lambda thread: len(thread[0]))
 
     def check(who=user):
         body, _etag, _version = _thread(desk, who, question.id, threads)
@@ -212,3 +212,13 @@ def test_a_change_through_one_node_shows_on_the_other(pg_url):
         assert rated.status_code == 200, rated.text
         assert http.get(f"{one.url}/api/v1/questions").json()["questions"][0]["rating"] == "good"
         assert http.get(f"{one.url}/api/v1/questions/{question.id}").json()["rating"] == "good"
+
+
+def test_a_kept_value_larger_than_the_bound_is_not_kept_for_long():
+    kept: KeptByRevision[bytes] = KeptByRevision(len, capacity=10)
+    kept.keep([((1, 0), b"12345")])
+    kept.keep([((1, 0), b"1234")])  # the same key again: counted once
+    kept.keep([((2, 0), b"123456")])
+    assert kept.get((1, 0)) == b"1234" and kept.get((2, 0)) == b"123456"
+    kept.keep([((3, 0), b"x" * 11)])  # over the bound by itself: everything goes
+    assert len(kept) == 0

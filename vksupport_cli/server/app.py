@@ -236,7 +236,7 @@ def create_app(
     )
     app.state.watch = watch
     app.state.items = EncodedItems(_encode)
-    app.state.threads = KeptByRevision[Thread]()
+    app.state.threads = KeptByRevision[Thread](lambda thread: len(thread[0]))
     app.state.long_poll_max = max(0, int(os.environ.get(LONG_POLL_ENV, str(LONG_POLL_MAX))))
     return app
 

@@ -12,8 +12,8 @@ when it holds the thread. Open questions are never kept: their
 changed question has a new revision, so its old entry is never asked for again
 and ages out.
 
-Each worker (each node) keeps its own; the bound is on entries (a list item is a
-few hundred bytes to a few KB; a thread up to its comments' size).
+Each worker (each node) keeps its own, bounded in bytes (a list item is a few
+hundred bytes to a few KB; a thread is as long as its comments).
 """
 
 from __future__ import annotations
@@ -26,18 +26,21 @@ from typing import Generic, TypeVar
 from ..desk.models import OPEN_STATUSES
 from ..desk.questions import Listed
 
-#: Entries one worker keeps of each kind (the least recently used go first).
-CAPACITY = 20_000
+#: Bytes of JSON one worker keeps of each kind (the least recently used go first).
+CAPACITY = 32 * 1024 * 1024
 
 V = TypeVar("V")
 Key = tuple[int, int]  # (question id, revision)
 
 
 class KeptByRevision(Generic[V]):
-    """``(id, revision) -> value``, least recently used first out; safe across threads."""
+    """``(id, revision) -> value``, at most ``capacity`` bytes by ``size(value)``, least recently
+    used first out; safe across threads."""
 
-    def __init__(self, capacity: int = CAPACITY):
+    def __init__(self, size: Callable[[V], int], capacity: int = CAPACITY):
+        self._size = size
         self._capacity = capacity
+        self._bytes = 0
         self._values: OrderedDict[Key, V] = OrderedDict()
         self._lock = threading.Lock()  # desk threads look up, the loop stores
 
@@ -53,16 +56,22 @@ class KeptByRevision(Generic[V]):
 
     def keep(self, pairs: Iterable[tuple[Key, V]]) -> None:
         with self._lock:
-            self._values.update(pairs)
-            while len(self._values) > self._capacity:
-                self._values.popitem(last=False)
+            for key, value in pairs:
+                previous = self._values.pop(key, None)
+                if previous is not None:
+                    self._bytes -= self._size(previous)
+                self._values[key] = value
+                self._bytes += self._size(value)
+            while self._bytes > self._capacity:
+                _key, oldest = self._values.popitem(last=False)
+                self._bytes -= self._size(oldest)
 
 
 class EncodedItems(KeptByRevision[bytes]):
     """The list items of finished questions, as sent."""
 
     def __init__(self, encode: Callable[[object], bytes], capacity: int = CAPACITY):
-        super().__init__(capacity)
+        super().__init__(len, capacity)
         self._encode = encode
 
     def lookup(self) -> tuple[Callable[[list[Key]], set[int]], dict[int, bytes]]:
