@@ -252,3 +252,54 @@ def test_cpus_it_may_not_use_are_one_sentence_and_no_server(db_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "CPU 4096 is not one this process may run on" in result.stderr
+
+
+# -- tokens a worker accepted lately (pool.AcceptedTokens) -----------------------------
+
+
+def test_an_accepted_token_is_trusted_for_a_while_then_asked_again():
+    from vksupport_cli.desk.models import User
+    from vksupport_cli.server.pool import AcceptedTokens
+
+    alice, bob = User(1, "alice", "user"), User(2, "bob", "user")
+    tokens = AcceptedTokens(trust=0.2, kept=2)
+    assert tokens.get("vks_a") is None  # never accepted: the desk is asked
+    tokens.accept("vks_a", alice)
+    assert tokens.get("vks_a") == alice
+    time.sleep(0.25)
+    assert tokens.get("vks_a") is None  # trusted no longer: the desk is asked again
+    tokens.accept("vks_a", alice)
+    tokens.accept("vks_b", bob)
+    tokens.accept("vks_c", bob)
+    assert tokens.get("vks_a") is None and tokens.get("vks_c") == bob  # at most two kept
+
+
+def test_a_worker_asks_the_desk_once_per_token_not_once_per_request(db_path, monkeypatch):
+    """Ten requests with one token cost one lookup; an unknown token is looked up (and refused)
+    every time, before and after."""
+    from vksupport_cli.desk.limits import Limits
+    from vksupport_cli.errors import NotSignedIn
+    from vksupport_cli.server.pool import DeskPool
+
+    desk = Desk.open(str(db_path))
+    try:
+        alice, token = desk.add_user("alice")
+    finally:
+        desk.close()
+    asked: list[str] = []
+    lookup = Desk.user_by_token
+    monkeypatch.setattr(Desk, "user_by_token", lambda desk, given: asked.append(given) or lookup(desk, given))
+    pool = DeskPool(str(db_path), limits=Limits(), threads=2)
+
+    async def requests() -> None:
+        for _ in range(10):
+            assert await pool.signed_in(token, lambda user: None).user() == alice
+        for _ in range(3):
+            with pytest.raises(NotSignedIn):
+                await pool.signed_in("vks_nobody", lambda user: None).user()
+
+    try:
+        asyncio.run(requests())
+    finally:
+        pool.close()
+    assert asked == [token] + ["vks_nobody"] * 3
