@@ -121,7 +121,7 @@ def test_the_served_page_follows_every_change(any_desk):
     assert check(limit=2, cursor=str(finished[2])) == 2
 
 
-def test_every_write_moves_the_revision(any_desk, tmp_path):
+def test_every_write_moves_the_revision(any_desk):
     """Each change to a question or its thread gives it a new revision, in the same millisecond too."""
     desk = any_desk
     user, agent = desk.ensure_user("alice"), desk.ensure_user("agent-smith", "agent")
