@@ -116,6 +116,27 @@ def test_english_typed_on_the_russian_layout(shared):
     assert top(shared, "ащкпще зфыыцщкв") == "forgot-password"  # "forgot password"
 
 
+def test_a_query_is_read_one_way(shared):
+    # Most words of a transliterated query read as transliteration: so does "ne", which the
+    # other layout would read as the corpus word "ту".
+    assert search.interpret(shared, "ne prihodit kod").interpreted_as == "не приходит код"
+    assert search.interpret(shared, "stranitsa ne otkryvaetsya").interpreted_as == "страница не открывается"
+
+
+def test_a_misspelt_russian_word_is_not_english_on_the_russian_layout(shared):
+    # "ж" types ";" on the English layout: "поднержку" would be "gjlyth" + "re", an English stop word.
+    found = search.interpret(shared, "не могу написать в поднержку")
+    assert found.interpreted_as == "не могу написать в поддержку"
+    assert top(shared, "не могу написать в поднержку") == "how-to-ask-support"
+
+
+def test_a_comma_after_a_word_on_the_latin_layout_may_be_punctuation():
+    # "," is the key of "б": "gfhjkm," reads "парольб" or, the comma being punctuation, "пароль".
+    assert ("layout", [["парольб", "пароль"]]) in search._readings("gfhjkm,")
+    assert ("layout", [["пароль"]]) in search._readings("gfhjkm")
+    assert ("layout", [["забыл"]]) in search._readings("pf,sk")  # inside a word it is "б"
+
+
 def test_scores_are_positive_and_descending(shared):
     results = search.search(shared, "пароль от страницы", limit=20)
     scores = [score for _, score in results]

@@ -109,6 +109,11 @@ LONG_QUERY = 6  # meaningful words from which a query is a description
 #: ``data/frequency.tsv``) or more weighs its idf / (1 + Zipf - COMMON_ZIPF): "вместо" (5.7)
 #: weighs less than half, "оператор" (4.2) all of it.
 COMMON_ZIPF = 4.5
+#: A query is typed one way (``_one_way``): the chunks whose reading is worth this much or more
+#: (a word the index knows, or one of like meaning) vote for their way of reading; those worth
+#: ``ONE_WAY_UNSURE`` or less (a stop word, an unknown word) are read the way most voted.
+ONE_WAY_VOTE = 0.6
+ONE_WAY_UNSURE = 0.5
 REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
 #: The share of the query an article matches scales its score: counted in words, or in idf
 #: (the informative words), mixed in this proportion.
@@ -132,6 +137,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u20
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _LATIN = re.compile(r"[a-zA-Z]")
 _CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+#: Letters whose keys type punctuation on the English layout: inside a word, the word was
+#: not English typed on the Russian layout ("поднержку" is no "gjlyth;re").
+_PUNCTUATION_KEYS = re.compile(r"[а-яё][жэхъбюё]+[а-яё]", re.IGNORECASE)
 _SWAP = sys.byteorder == "big"  # arrays are stored little-endian
 _U32 = "I" if array("I").itemsize == 4 else "L"
 
@@ -479,16 +487,27 @@ def _clean(query: object) -> str:
 Group = dict[str, float]
 
 
-def _readings(chunk: str) -> list[list[list[str]]]:
-    """Ways to read one chunk, as typed first; each is a list of slots of alternative words."""
+def _readings(chunk: str) -> list[tuple[str, list[list[str]]]]:
+    """Ways to read one chunk, as typed first, each with its kind ("typed", "layout": Russian
+    typed on the English layout, "translit", "layout-en": English typed on the Russian layout);
+    a reading is a list of slots of alternative words."""
     typed = textnorm.words(chunk)
-    readings = [[[w] for w in typed]]
+    readings = [("typed", [[w] for w in typed])]
     if _LATIN.search(chunk):
-        readings.append([[w] for w in textnorm.words(textnorm.from_layout(chunk))])
-        readings.append([textnorm.translit_variants(w) if textnorm.is_latin(w) else [w] for w in typed])
-    if _CYRILLIC.search(chunk):
-        readings.append([[w] for w in textnorm.words(textnorm.to_layout(chunk))])
-    return [r for r in readings if r]
+        layout = [[w] for w in textnorm.words(textnorm.from_layout(chunk))]
+        bare = chunk.rstrip(",.")
+        if bare != chunk and layout:
+            # a comma or full stop after a word is the key of "б" or "ю", or just punctuation
+            rest = textnorm.words(textnorm.from_layout(bare))
+            if len(rest) == len(layout) and rest[-1] != layout[-1][0]:
+                layout[-1].append(rest[-1])
+        readings.append(("layout", layout))
+        readings.append(
+            ("translit", [textnorm.translit_variants(w) if textnorm.is_latin(w) else [w] for w in typed])
+        )
+    if _CYRILLIC.search(chunk) and not _PUNCTUATION_KEYS.search(chunk):
+        readings.append(("layout-en", [[w] for w in textnorm.words(textnorm.to_layout(chunk))]))
+    return [(kind, r) for kind, r in readings if r]
 
 
 class _Vocabulary:
@@ -551,21 +570,62 @@ def _best_reading(
     return best_score, best_index, best_words
 
 
+def _one_way(
+    labelled: list[list[tuple[str, list[list[str]]]]],
+    chosen: list[list[str]],
+    kinds: list[str],
+    scores: list[float],
+    retyped: set[str],
+    vocab: _Vocabulary,
+) -> None:
+    """A person types a whole query one way: as is, on the wrong layout, or transliterated.
+    The words read surely (a word the index knows, or one of like meaning) vote; when most
+    of them, two at least, were read one way, the chunks read unsurely (a stop word, an
+    unknown word) are read that way too: "ne" in a transliterated query is "не", not "ту"
+    on the other layout; a misspelt Russian word is not English typed on the Russian layout."""
+    votes = Counter(kind for kind, score in zip(kinds, scores, strict=True) if score >= ONE_WAY_VOTE)
+    if not votes:
+        return
+    mode, count = votes.most_common(1)[0]
+    if count < 2 or count * 2 <= sum(votes.values()):
+        return
+    for i, readings in enumerate(labelled):
+        if kinds[i] == mode:
+            continue
+        for kind, reading in readings:
+            if kind == mode:
+                score, _index, words = _best_reading([reading], vocab.value)
+                # an unsure chunk, or one read a third way while the query's way gives a word
+                # too (a stop word counts): "ne" is "не", not "ту" on the other layout
+                if scores[i] > ONE_WAY_UNSURE and (kinds[i] == "typed" or score == 0):
+                    break
+                chosen[i] = words
+                kinds[i] = mode
+                if mode != "typed":
+                    retyped.update(words)
+                break
+
+
 def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str | None]:
     """The query as groups of weighted alternative stems, one group per meaningful word,
     and the query as read when that differs from what was typed."""
     text = textnorm.drop_stop_phrases(textnorm.phrasal(text))
-    chunks = [_readings(chunk) for chunk in text.split()[:MAX_CHUNKS]]
+    labelled = [_readings(chunk) for chunk in text.split()[:MAX_CHUNKS]]
+    chunks = [[r for _kind, r in readings] for readings in labelled]
     vocab = _Vocabulary(conn, {w for rs in chunks for r in rs for slot in r for w in slot})
 
     chosen: list[list[str]] = []
+    kinds: list[str] = []  # the kind of reading taken for each chunk
+    scores: list[float] = []
     retyped: set[str] = set()  # words of a reading other than as typed (layout, transliteration)
     unknown: list[int] = []  # chunks none of whose readings the index knows
-    for readings in chunks:
-        score, index, words = _best_reading(readings, vocab.value)
+    for readings in labelled:
+        score, index, words = _best_reading([r for _kind, r in readings], vocab.value)
         if score == 0 and len(readings) > 1 and len(unknown) < MAX_GUESSED_CHUNKS:
             unknown.append(len(chosen))
         chosen.append(words)
+        kinds.append(readings[index][0] if readings else "typed")  # no letter: no reading
+        scores.append(score)
         if index:
             retyped.update(words)
     if unknown:
@@ -576,8 +636,11 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
             score, index, words = _best_reading(chunks[i], vocab.fix_value)
             if score > 0:
                 chosen[i] = words
+                kinds[i] = labelled[i][index][0]
+                scores[i] = score
                 if index:
                     retyped.update(words)
+    _one_way(labelled, chosen, kinds, scores, retyped, vocab)
 
     words = [
         w
