@@ -437,6 +437,23 @@ def test_an_english_query_finds_russian_articles_through_the_lexicon(small):
     assert slugs(small, "delete") == ["delete"]
 
 
+def test_unlikely_translations_and_function_words_are_left_out_of_the_lexicon(small):
+    # lexicon.tsv: "fix" → "исправ" 0.80, "удал" 0.19; "messag" → "сообщен" 0.58, "этот" 0.19.
+    # A translation a quarter as likely as the best merely shared sentences with the word, and
+    # "этот" (from "этой") is a function word: neither is a neighbour.
+    helpcenter.load(
+        small,
+        [
+            article("fix", "Как исправить ошибку", "Исправьте ошибку в этой форме."),
+            article("delete", "Как удалить сообщение", "Удалите сообщение из этого диалога."),
+        ],
+    )
+    rows = small.execute("SELECT stem, near FROM search_near WHERE stem IN ('fix', 'messag')")
+    near = {tuple(row) for row in rows}
+    assert near == {("fix", "исправ"), ("messag", "сообщен")}
+    assert slugs(small, "fix") == ["fix"]
+
+
 def test_a_clipped_or_prefixed_word_finds_the_word_it_comes_from(small):
     # No article has "админ" or "пересоздать", no dictionary relates them, and no synonym
     # list names them: the corpus words they begin with, or are a prefixed form of, do.

@@ -94,6 +94,10 @@ NEAR_MIN = 0.45  # and at least this similar
 NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
 #: An English word's Russian translations (lexicon.tsv) count as neighbours this similar, at least.
 LEXICON_FLOOR = 0.5
+#: A translation less than this share as likely as the word's likeliest is left out: aligned on a
+#: parallel text this small, it is mostly a word that merely shares sentences with the English one
+#: ("fix" → "удалить", "list" → "номер"); a function word's term ("этот" from "этой") never counts.
+LEXICON_SHARE = 0.5
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
 NEAR_KNOWN_MIN = 0.6
 NEAR_KNOWN_WEIGHT = 0.5
@@ -252,9 +256,10 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
     """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py)
     and English lexicon (tools/build_lexicon.py): for every term, the neighbours the corpus has.
 
-    A translation's similarity is 1 for the likeliest of its word, scaled down to
-    ``LEXICON_FLOOR`` for the least likely, so that every translation the lexicon lists
-    counts (the thesaurus's floor ``NEAR_MIN`` does not apply to probabilities)."""
+    A translation's similarity is 1 for the likeliest of its word, scaled down towards
+    ``LEXICON_FLOOR`` for less likely ones, so that every translation kept counts (the
+    thesaurus's floor ``NEAR_MIN`` does not apply to probabilities); those below
+    ``LEXICON_SHARE`` of the likeliest are left out."""
     import gzip
 
     # a stop word's term ("как" from "каким") carries no topic: never a neighbour
@@ -275,7 +280,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
             pairs = [(near, int(p)) for near, _colon, p in (pair.partition(":") for pair in rest.split())]
             top = max((p for _near, p in pairs), default=1) or 1
             for near, p in pairs:
-                if near in terms:
+                if near in terms and near not in function_words and p >= LEXICON_SHARE * top:
                     yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
 
 
