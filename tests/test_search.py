@@ -471,6 +471,23 @@ def test_a_clipped_or_prefixed_word_finds_the_word_it_comes_from(small):
     assert search.interpret(small, "пересоздать беседу").interpreted_as == "создать беседу"
 
 
+def test_a_verb_finds_the_noun_made_from_it_and_back(small):
+    # Snowball stems "монетизировать" to "монетизирова" and "монетизация" to "монетизац", and
+    # pymorphy3 relates no verb to its noun: the suffixes of borrowed verbs and their nouns do.
+    helpcenter.load(
+        small,
+        [
+            article("money", "Монетизация сообщества", "Подключите монетизацию в управлении."),
+            article("ads", "Объявление", "Модераторы модерируют объявления за сутки."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото» в сообществе."),
+        ],
+    )
+    assert slugs(small, "монетизировать") == ["money"]
+    assert slugs(small, "монетизируют") == ["money"]  # the present tense's stem: "монетизир"
+    assert slugs(small, "модерация") == ["ads"]
+    assert search._derived(small, "верифицирова") == []  # no such noun in the corpus: nothing
+
+
 def test_other_is_not_friend(small):
     # "другой" and "друг" share the Snowball stem "друг": "другой" is a stop word.
     helpcenter.load(

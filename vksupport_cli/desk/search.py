@@ -86,6 +86,7 @@ RELATED_WEIGHT = 0.6
 RELATED_SHORTER = 2  # letters a related stem may lack
 RELATED_LONGER = 2  # letters a related stem may add
 RELATED_MIN = 4  # shortest related stem
+DERIVED_WEIGHT = 0.6  # a verb's noun and the noun's verb (``_derived``)
 SYNONYM_WEIGHT = 0.7
 #: A word no article has counts through its nearest corpus words (navec): NEAR_WEIGHT × similarity.
 NEAR_WEIGHT = 0.8
@@ -695,6 +696,8 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                 shown[word] = _lookup_stems(conn, {derived[0]})[derived[0]][2]
         for related in _related(conn, stem):
             group.setdefault(related, RELATED_WEIGHT)
+        for partner in _derived(conn, stem):
+            group.setdefault(partner, DERIVED_WEIGHT)
         for synonym in textnorm.synonyms(stem):
             group.setdefault(synonym, SYNONYM_WEIGHT)
         if not group or group in groups:
@@ -705,6 +708,44 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
         total += len(group)
     read = " ".join(shown.get(w, w) for ws in chosen for w in ws)
     return groups, (read if read != " ".join(textnorm.words(text)) else None)
+
+
+#: Suffixes of a verb and of the noun made from it (or it from the noun) in Snowball stems:
+#: "верифицировать"/"верификация", "монетизировать"/"монетизация", "шантажировать"/"шантаж",
+#: "блокировать"/"блокировка", "публиковать"/"публикация"; "-ир" is the present tense's stem
+#: ("верифицируют"). Snowball leaves each pair apart, and their stems share too short a start for
+#: ``_related``.
+_DERIVED = (
+    ("ифицирова", "ификац"),
+    ("ифицир", "ификац"),
+    ("изирова", "изац"),
+    ("изир", "изац"),
+    ("изова", "изац"),
+    ("ирова", "ац"),
+    ("ир", "ац"),
+    ("ирова", "ировк"),
+    ("ир", "ировк"),
+    ("ова", "ац"),
+    ("ирова", ""),
+)
+DERIVED_MIN = 3  # letters left before the suffix, at least ("вер-ифицировать")
+DERIVED_BARE_MIN = 4  # and before "-ировать" with no noun suffix ("шантаж-ировать")
+
+
+def _derived(conn: sqlite3.Connection, stem: str) -> list[str]:
+    """Corpus terms of the verb or noun a Russian word is derived from or into by the suffixes
+    ``_DERIVED`` ("монетизировать" → "монетизация"; "модерация" → "модерировать")."""
+    if not textnorm.is_cyrillic(stem):
+        return []
+    candidates = []
+    for verb, noun in _DERIVED:
+        for suffix, other in ((verb, noun), (noun, verb)):
+            least = DERIVED_MIN if suffix and other else DERIVED_BARE_MIN
+            if stem.endswith(suffix) and len(stem) - len(suffix) >= least:
+                candidates.append(stem[: len(stem) - len(suffix)] + other)
+    candidates = [c for c in dict.fromkeys(candidates) if c != stem]
+    known = _lookup_stems(conn, set(candidates)) if candidates else {}
+    return [c for c in candidates if c in known]
 
 
 _DIMINUTIVE = re.compile(r"(?:[оеи]?чк|[оеё]к|к)$")
