@@ -95,13 +95,13 @@ NEAR_MIN = 0.45  # and at least this similar
 NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
 #: An English word's Russian translations (lexicon.tsv) count as neighbours this similar, at least.
 LEXICON_FLOOR = 0.5
-#: A translation less than this share as likely as the word's likeliest is left out: aligned on a
-#: parallel text this small, it is mostly a word that merely shares sentences with the English one
-#: ("fix" → "удалить", "list" → "номер"); a function word's term ("этот" from "этой") never counts.
-LEXICON_SHARE = 0.5
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
 NEAR_KNOWN_MIN = 0.6
 NEAR_KNOWN_WEIGHT = 0.5
+#: A Latin word counts through the corpus words it is an English cognate of ("registration" →
+#: "регистрация", ``textnorm.english_cognates``): its first COGNATES spellings, this much.
+COGNATES = 2
+COGNATE_WEIGHT = 0.9
 #: An unknown word counts through the corpus words that begin with its base (``_clipped``).
 CLIPPED_WEIGHT = 0.6
 CLIPPED_MIN = 3  # letters of the base at least
@@ -257,10 +257,9 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
     """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py)
     and English lexicon (tools/build_lexicon.py): for every term, the neighbours the corpus has.
 
-    A translation's similarity is 1 for the likeliest of its word, scaled down towards
-    ``LEXICON_FLOOR`` for less likely ones, so that every translation kept counts (the
-    thesaurus's floor ``NEAR_MIN`` does not apply to probabilities); those below
-    ``LEXICON_SHARE`` of the likeliest are left out."""
+    A translation's similarity is 1 for the likeliest of its word, scaled down to
+    ``LEXICON_FLOOR`` for the least likely, so that every translation the lexicon lists
+    counts (the thesaurus's floor ``NEAR_MIN`` does not apply to probabilities)."""
     import gzip
 
     # a stop word's term ("как" from "каким") carries no topic: never a neighbour
@@ -281,7 +280,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
             pairs = [(near, int(p)) for near, _colon, p in (pair.partition(":") for pair in rest.split())]
             top = max((p for _near, p in pairs), default=1) or 1
             for near, p in pairs:
-                if near in terms and near not in function_words and p >= LEXICON_SHARE * top:
+                if near in terms and near not in function_words:  # "этот" (from "этой"): no sense
                     yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
 
 
@@ -516,13 +515,25 @@ def _readings(chunk: str) -> list[tuple[str, list[list[str]]]]:
     return [(kind, r) for kind, r in readings if r]
 
 
+def _cognates(word: str) -> list[str]:
+    """``textnorm.english_cognates`` of a Latin word that are no transliteration of it."""
+    translit = set(textnorm.translit_variants(word))
+    return [c for c in textnorm.english_cognates(word)[:COGNATES] if c not in translit]
+
+
 class _Vocabulary:
     """What the index knows about the words of one query, looked up in a few SELECTs."""
 
     def __init__(self, conn: sqlite3.Connection, words: set[str]) -> None:
         self.conn = conn
+        cognates = {w: _cognates(w) for w in words if textnorm.is_latin(w)}
         #: word → (term, df): the corpus's words (df ≥ 1) and other forms of its words (df 0)
-        self.words = _lookup_words(conn, words)
+        self.words = _lookup_words(conn, words | {c for cs in cognates.values() for c in cs})
+        #: a Latin word → the terms of the corpus words it is an English cognate of
+        self.cognates = {
+            w: list(dict.fromkeys(self.words[c][0] for c in cs if c in self.words))
+            for w, cs in cognates.items()
+        }
         self.stems = {w: self.words[w][0] if w in self.words else textnorm.stem(w) for w in words}
         self.known = _lookup_stems(conn, set(self.stems.values()))
         self.near = _lookup_near(conn, set(self.stems.values()))
@@ -549,6 +560,8 @@ class _Vocabulary:
             return 0.0
         if word in self.words:
             return 1.0 if self.words[word][1] else 0.9
+        if self.cognates.get(word):
+            return COGNATE_WEIGHT
         stem = self.stem(word)
         if stem in self.known:
             return 0.8
@@ -603,7 +616,7 @@ def _one_way(
                 score, _index, words = _best_reading([reading], vocab.value)
                 # an unsure chunk, or one read a third way while the query's way gives a word
                 # too (a stop word counts): "ne" is "не", not "ту" on the other layout
-                if scores[i] > ONE_WAY_UNSURE and (kinds[i] == "typed" or score == 0):
+                if scores[i] > ONE_WAY_UNSURE and ("typed" in (kinds[i], mode) or score == 0):
                     break
                 chosen[i] = words
                 kinds[i] = mode
@@ -694,6 +707,8 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                 shown[word] = vocab.shown.get(near[0][0], word)
             elif derived and not near:  # "акк": show "аккаунт"
                 shown[word] = _lookup_stems(conn, {derived[0]})[derived[0]][2]
+        for cognate in vocab.cognates.get(word, ()):
+            group.setdefault(cognate, COGNATE_WEIGHT)
         for related in _related(conn, stem):
             group.setdefault(related, RELATED_WEIGHT)
         for partner in _derived(conn, stem):
