@@ -450,6 +450,7 @@ def test_an_english_word_finds_the_russian_word_borrowed_from_it(small):
     )
     assert slugs(small, "registration") == ["signup"]
     assert slugs(small, "information") == ["info"]
+    assert search.interpret(small, "information").interpreted_as == "информация"  # what it searched for
     assert textnorm.english_cognates("verification")[0] == "верификация"
 
 

@@ -705,8 +705,11 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                 for clipped in _clipped(conn, stem):
                     group.setdefault(clipped, CLIPPED_WEIGHT)
                     derived.append(clipped)
+            cognates = vocab.cognates.get(word)
             if fixes and not near:
                 shown[word] = fixes[0][2]
+            elif cognates:  # "registration": show "регистрация"
+                shown[word] = _lookup_stems(conn, {cognates[0]})[cognates[0]][2]
             elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
                 shown[word] = vocab.shown.get(near[0][0], word)
             elif derived and not near:  # "акк": show "аккаунт"
