@@ -18,9 +18,10 @@ How it works, briefly:
   typed on the English layout, as transliteration, and as English typed on the
   Russian layout; words typed as the index knows them are taken at their word,
   otherwise the reading with the most known words wins, and a query is read one
-  way (``_one_way``: its unsure words the way most of its sure ones were read). Each remaining word
-  becomes a group of weighted alternative stems: its own stem, or the nearest
-  known words if it is unknown (a typo); known stems it begins with or that
+  way (``_one_way``: its unsure words the way most of its sure ones were read).
+  Each remaining word becomes a group of weighted alternative stems: its own
+  stem, or the nearest known words if it is unknown (a typo); known stems it
+  begins with or that
   begin with it (Russian word formation: "удаление"/"удалить"); the verb or noun
   a suffix table makes of it ("монетизировать" → "монетизация", ``_derived``); for
   a Latin word, the corpus words it was borrowed as ("registration" →
