@@ -233,9 +233,8 @@ def serve(
     }
     if workers > 1 and server_workers.available():
         try:
-            server_workers.run(
-                options, workers, pinned
-            )  # a socket per worker: the kernel spreads connections
+            # A socket per worker: the kernel spreads connections.
+            server_workers.run(options, workers, pinned)
         except server_workers.PortTaken:  # taken since _free_to_listen looked
             raise _port_in_use(host, port) from None
     else:
