@@ -14,7 +14,7 @@ worker's desk calls run in threads (pool.py), and every call hands Python's GIL
 from the event loop's thread to a desk thread and back, several times (SQLite
 releases it on each row); between two cores each hand-over is a wake-up across
 them. Pinned, the hand-overs stay on one core: measured with 100 connections on
-the list, about a fifth less CPU a request (bench/README.md). Off by default: a
+the list, about 40% less CPU a request (bench/README.md). Off by default: a
 pinned worker cannot move away from a core that something else keeps busy.
 
 The parent only supervises: it starts the workers (spawned, each importing the
