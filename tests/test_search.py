@@ -433,6 +433,33 @@ def test_a_clipped_or_prefixed_word_finds_the_word_it_comes_from(small):
     assert search.interpret(small, "пересоздать беседу").interpreted_as == "создать беседу"
 
 
+def test_a_prefixed_verb_of_a_corpus_stem_finds_it(small):
+    # "залогиниться": no article has "логиниться" in any form, but its stem "логин" is a
+    # corpus term: the word less its prefix still leads there.
+    helpcenter.load(
+        small,
+        [
+            article("login", "Не получается войти", "Проверьте логин и пароль."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "залогиниться") == ["login"]
+
+
+def test_a_short_stem_of_a_longer_word_is_no_clip(small):
+    # Snowball cuts "палит" to "пал": "пальцем" begins so but is no kin; only a word that is
+    # itself that short ("акк") is read as a clipped one.
+    helpcenter.load(
+        small,
+        [
+            article("finger", "Вход по отпечатку", "Приложите палец к сканеру, держите пальцем."),
+            article("account", "Аккаунт", "Настройки аккаунта."),
+        ],
+    )
+    assert slugs(small, "палит") == []
+    assert slugs(small, "акк") == ["account"]
+
+
 def test_other_is_not_friend(small):
     # "другой" and "друг" share the Snowball stem "друг": "другой" is a stop word.
     helpcenter.load(

@@ -100,10 +100,12 @@ NEAR_KNOWN_WEIGHT = 0.5
 #: An unknown word counts through the corpus words that begin with its base (``_clipped``).
 CLIPPED_WEIGHT = 0.6
 CLIPPED_MIN = 3  # letters of the base at least
+CLIPPED_STEM_MIN = 4  # letters of a stem cut from a longer word
 CLIPPED_MAX = 3  # terms taken
 #: An unknown word less a prefix ("подруга" → "друга") counts this much, if a corpus word's form.
 UNPREFIXED_WEIGHT = 0.5
 UNPREFIXED_MIN = 4  # letters left at least
+UNPREFIXED_STEM_MIN = 5  # letters of the stem left, when the rest is no corpus word's form
 LONG_QUERY = 6  # meaningful words from which a query is a description
 #: In a description, a word this common in the language at large (wordfreq's Zipf value, from
 #: ``data/frequency.tsv``) or more weighs its idf / (1 + Zipf - COMMON_ZIPF): "вместо" (5.7)
@@ -616,7 +618,7 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                 for base in _unprefixed(vocab, word):
                     group.setdefault(base, UNPREFIXED_WEIGHT)
                     derived.append(base)
-                for clipped in _clipped(conn, stem):
+                for clipped in _clipped(conn, word, stem):
                     group.setdefault(clipped, CLIPPED_WEIGHT)
                     derived.append(clipped)
             if fixes and not near:
@@ -642,14 +644,16 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
 _DIMINUTIVE = re.compile(r"(?:[оеи]?чк|[оеё]к|к)$")
 
 
-def _clipped(conn: sqlite3.Connection, stem: str) -> list[str]:
+def _clipped(conn: sqlite3.Connection, word: str, stem: str) -> list[str]:
     """Terms of the corpus's words that begin with an unknown word's base: slang clips a word
     ("акк" for "аккаунт", "комп" for "компьютер") or makes a diminutive of its start ("симка"
     for "сим-карта", "страничка"). The base is the stem less a diminutive suffix; the commonest
     words of the corpus with that start come first."""
     if not textnorm.is_cyrillic(stem):
         return []
-    bases = [stem]
+    # a stem of 3 letters is a clip only when it is the whole word ("акк"): Snowball cuts
+    # "палит" to "пал", and the corpus words that begin so ("пальцем") are no kin of it
+    bases = [stem] if len(stem) >= CLIPPED_STEM_MIN or stem == word else []
     base = _DIMINUTIVE.sub("", stem)
     if base != stem:
         bases.append(base)
@@ -679,7 +683,14 @@ def _unprefixed(vocab: _Vocabulary, word: str) -> list[str]:
     if not rests:
         return []
     found = _lookup_words(vocab.conn, set(rests))
-    return list(dict.fromkeys(found[rest][0] for rest in rests if rest in found))
+    bases = [found[rest][0] for rest in rests if rest in found]
+    if not bases:
+        # no corpus word has that form: its stem may still be a corpus term ("залогиниться"
+        # → "логиниться" → "логин"), if long enough to be more than a chance of letters
+        stems = {textnorm.stem(rest) for rest in rests}
+        known = _lookup_stems(vocab.conn, {s for s in stems if len(s) >= UNPREFIXED_STEM_MIN})
+        bases = sorted(known, key=len, reverse=True)
+    return list(dict.fromkeys(bases))
 
 
 def _near_stop_word(word: str) -> bool:
