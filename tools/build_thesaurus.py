@@ -28,6 +28,7 @@ import importlib.util
 import re
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,7 @@ from vksupport_cli.desk import textnorm  # noqa: E402
 
 NAVEC = "navec_news_v1_1B_250K_300d_100q.tar"
 NEIGHBOURS = 8
+ALIASES = 2  # terms a form's stem points to at most
 MIN_SIMILARITY = 0.45
 MIN_STEM = 3
 _WORD = re.compile(r"^[а-я]+$")
@@ -69,6 +71,7 @@ def main() -> None:
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
 
     members: dict[str, list[int]] = {}
+    forms: dict[str, Counter[str]] = {}  # a form's own Snowball stem → the terms it is a form of
     for index, raw in enumerate(navec.vocab.words):
         word = raw.replace("ё", "е")
         if not _WORD.match(word) or len(word) < MIN_STEM or word in textnorm.STOP_WORDS:
@@ -80,6 +83,9 @@ def main() -> None:
         stem = textnorm.stem(base)  # textnorm.term(word), the index's unit, without a second parse
         if len(stem) >= MIN_STEM:
             members.setdefault(stem, []).append(index)
+            own = textnorm.stem(word)
+            if own != stem:
+                forms.setdefault(own, Counter())[stem] += 1
     stems = sorted(members)
     matrix = np.stack([vectors[members[s]].mean(axis=0) for s in stems])
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9
@@ -98,6 +104,13 @@ def main() -> None:
             if kept:
                 lines.append(f"{stems[start + row]}\t{' '.join(kept)}\n")
         print(f"  {min(start + 4096, len(stems))}/{len(stems)}", file=sys.stderr, flush=True)
+    # The search looks an unknown word up by its Snowball stem, which for some forms is not
+    # its dictionary form's ("кинули" → "кинул", "кинуть" → "кинут"): such a stem, if no
+    # term of its own, points to the terms it is a form of, commonest first ("кинул\t=кинут").
+    for own, terms in forms.items():
+        if own not in members:
+            lines.append(f"{own}\t{' '.join('=' + t for t, _n in terms.most_common(ALIASES))}\n")
+    lines.sort()
     with gzip.open(opts.output, "wt", encoding="utf-8", compresslevel=9) as out:
         out.writelines(lines)
     elapsed = time.perf_counter() - started

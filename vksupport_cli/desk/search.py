@@ -66,7 +66,7 @@ from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 
 FIELDS = ("title", "title_en", "keywords", "body")
 #: BM25F field weights and length normalisation (b), in FIELDS order.
@@ -92,6 +92,12 @@ NEAR_WEIGHT = 0.8
 NEAR_MAX = 4  # neighbours taken per word
 NEAR_MIN = 0.45  # and at least this similar
 NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
+#: A word Wiktionary glosses with several corpus words (tools/build_glosses.py) counts through
+#: them this similar at most: below NEAR_SHOWN, so "did you mean" names none of them.
+GLOSS_AMBIGUOUS = 0.54
+#: A gloss's word this common in the language (Zipf, data/frequency.tsv) says too little to
+#: stand in ("чайник" *разг.*: "неумелый [[человек]]"): left out.
+GLOSS_COMMON = 5.0
 #: An English word's Russian translations (lexicon.tsv) count as neighbours this similar, at least.
 LEXICON_FLOOR = 0.5
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
@@ -243,25 +249,59 @@ def _data_path(name: str) -> Path:
 
 
 def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
-    """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py)
-    and English lexicon (tools/build_lexicon.py): for every term, the neighbours the corpus has.
+    """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py),
+    Wiktionary glosses (tools/build_glosses.py) and English lexicon (tools/build_lexicon.py):
+    for every term, the neighbours the corpus has.
 
-    A translation's similarity is 1 for the likeliest of its word, scaled down to
-    ``LEXICON_FLOOR`` for the least likely, so that every translation the lexicon lists
-    counts (the thesaurus's floor ``NEAR_MIN`` does not apply to probabilities)."""
+    A gloss counts only for a word no article has and that is not an everyday word (no
+    entry in ``data/frequency.tsv``): it defines a colloquial sense ("кинуть": "обмануть"),
+    which an everyday word ("сказать") is seldom meant in. A translation's similarity is 1
+    for the likeliest of its word, scaled down to ``LEXICON_FLOOR`` for the least likely,
+    so that every translation the lexicon lists counts (the thesaurus's floor ``NEAR_MIN``
+    does not apply to probabilities)."""
     import gzip
 
     # a stop word's term ("как" from "каким") carries no topic: never a neighbour
     function_words = {textnorm.stem(w) for w in textnorm.STOP_WORDS}
-    path = _data_path("thesaurus.tsv.gz")
-    if path.exists():
+    everyday = _zipf()
+    kept: dict[str, list[tuple[str, float]]] = {}
+    aliases: list[tuple[str, str]] = []
+    glossed: dict[str, list[tuple[str, float]]] = {}
+    for name in ("thesaurus.tsv.gz", "glosses.tsv.gz"):
+        path = _data_path(name)
+        if not path.exists():
+            continue
+        gloss = name.startswith("glosses")
         with gzip.open(path, "rt", encoding="utf-8") as lines:
             for line in lines:
                 stem, _tab, rest = line.partition("\t")
+                if gloss and (stem in terms or stem in everyday):
+                    continue
                 for pair in rest.split():
-                    near, _colon, similarity = pair.partition(":")
+                    if pair.startswith("="):  # a form's stem → its dictionary form's ("кинул" → "кинут")
+                        aliases.append((stem, pair[1:]))
+                        continue
+                    near, _colon, hundredths = pair.partition(":")
+                    if gloss and everyday.get(near, 0.0) >= GLOSS_COMMON:
+                        continue
                     if near in terms and near not in function_words:
-                        yield stem, near, int(similarity) / 100
+                        (glossed if gloss else kept).setdefault(stem, []).append(
+                            (near, int(hundredths) / 100)
+                        )
+    for stem, pairs in glossed.items():
+        if len(pairs) > 1:  # the dictionary gives several: search them all, name none as meant
+            pairs = [(near, min(similarity, GLOSS_AMBIGUOUS)) for near, similarity in pairs]
+        kept.setdefault(stem, []).extend(pairs)
+    for stem, pairs in kept.items():
+        for near, similarity in pairs:
+            yield stem, near, similarity
+    # A query word no article has is looked up by its Snowball stem, which for some forms
+    # is not its dictionary form's ("кинули" → "кинул", not "кинут"): such a stem gets the
+    # neighbours of its dictionary form's, unless it is a term of its own.
+    for stem, term in aliases:
+        if stem not in kept and stem not in terms:
+            for near, similarity in kept.get(term, ()):
+                yield stem, near, similarity
     path = _data_path("lexicon.tsv")
     if path.exists():
         for line in path.read_text("utf-8").splitlines():
@@ -273,6 +313,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
                     yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
 
 
+@lru_cache(maxsize=1)
 def _zipf() -> dict[str, float]:
     """term → its Zipf frequency in Russian at large, for the common ones (tools/build_frequency.py)."""
     path = _data_path("frequency.tsv")
