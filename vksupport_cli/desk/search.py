@@ -26,7 +26,10 @@ How it works, briefly:
   neighbours from ``data/thesaurus.tsv.gz``, and for an English word its Russian
   translations from ``data/lexicon.tsv``), through the corpus words it clips or
   makes a diminutive of ("акк" → "аккаунт", "симка" → "сим"), and through the
-  corpus word it is a prefixed form of ("подруга" → "друг"). Stop words go.
+  corpus word it is a prefixed form of ("подруга" → "друг"). A slang word also
+  counts through the words Wiktionary defines its slang sense with
+  (``data/glosses.tsv.gz``: "кинуть" → "обмануть"), and any word through the
+  stems of its word family (a verb and its noun: "угрожать" → "угроза"). Stop words go.
 - **Ranking**: FTS5 returns the best ``CANDIDATES`` by its bm25 (first from the
   rarer terms only, which is much cheaper on a large corpus, then from all terms
   if that found too few); they are re-scored with BM25F (fields weighted and
@@ -95,6 +98,9 @@ NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
 #: A word Wiktionary glosses with several corpus words (tools/build_glosses.py) counts through
 #: them this similar at most: below NEAR_SHOWN, so "did you mean" names none of them.
 GLOSS_AMBIGUOUS = 0.54
+#: A stem of the word's family (thesaurus.tsv.gz's "~" entries: "угрожа" → "угроз") counts as a
+#: neighbour this similar, whatever its vectors' similarity (which chose it).
+FAMILY_SIMILARITY = 0.75
 #: A gloss's word this common in the language (Zipf, data/frequency.tsv) says too little to
 #: stand in ("чайник" *разг.*: "неумелый [[человек]]"): left out.
 GLOSS_COMMON = 5.0
@@ -282,6 +288,8 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
                         aliases.append((stem, pair[1:]))
                         continue
                     near, _colon, hundredths = pair.partition(":")
+                    if near.startswith("~"):  # the same word family ("угрожа" → "угроз")
+                        near, hundredths = near[1:], str(round(FAMILY_SIMILARITY * 100))
                     if gloss and everyday.get(near, 0.0) >= GLOSS_COMMON:
                         continue
                     if near in terms and near not in function_words:
