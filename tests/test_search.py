@@ -476,6 +476,24 @@ def test_a_verb_finds_the_noun_of_its_family(small):
     assert slugs(small, "подтвердить") == ["code"]
 
 
+def test_a_listed_slang_word_is_meant_as_typed(small):
+    # "бабки" is one edit from "банки" and "прога" begins "проголосовать"; both are slang the
+    # synonym list knows ("деньги", "приложение"): no look-alike stands in for them.
+    helpcenter.load(
+        small,
+        [
+            article("banks", "Банки-партнёры", "Список банков для оплаты."),
+            article("money", "Как вывести деньги", "Деньги выводятся на карту."),
+            article("vote", "Как проголосовать", "Проголосовать можно в опросе."),
+            article("app", "Приложение не запускается", "Переустановите приложение."),
+        ],
+    )
+    assert top(small, "бабки") == "money"
+    assert top(small, "прога") == "app"
+    assert search.interpret(small, "бабки").interpreted_as is None
+    assert search.interpret(small, "прога").interpreted_as is None
+
+
 def test_a_short_stem_of_a_longer_word_is_no_clip(small):
     # Snowball cuts "палит" to "пал": "пальцем" begins so but is no kin; only a word that is
     # itself that short ("акк") is read as a clipped one.

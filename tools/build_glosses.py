@@ -92,12 +92,13 @@ def main() -> None:
         if rank and not opts.all_senses:
             continue
         pairs: list[tuple[int, int, str]] = []
+        # a phrase stands for its last word, the head ("системный [[администратор]]")
         for other in sorted(members[sid] - {word}):
-            pairs += [(rank, -SAME, t) for t in terms_of(other)]
+            pairs += [(rank, -SAME, t) for t in terms_of(other)[-1:]]
         for same in _SAME.findall(text):
-            pairs += [(rank, -SAME, t) for t in terms_of(same)]
+            pairs += [(rank, -SAME, t) for t in terms_of(same)[-1:]]
         for link in _LINK.findall(text):
-            pairs += [(rank, -LINKED, t) for t in terms_of(link)]
+            pairs += [(rank, -LINKED, t) for t in terms_of(link)[-1:]]
         if opts.plain:
             plain = _TEMPLATE.sub(" ", _LINK.sub(" ", text))
             pairs += [(rank, -opts.plain, t) for t in terms_of(plain)]

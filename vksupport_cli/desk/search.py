@@ -651,7 +651,10 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                 if similarity >= NEAR_KNOWN_MIN:
                     group.setdefault(other, NEAR_KNOWN_WEIGHT * similarity)
         else:
-            fixes = vocab.fixes.get(word, [])
+            # a slang word of SYNONYMS ("бабки", "прога") is meant as typed: no look-alike
+            # ("банки") or longer word it begins ("проголосовать") stands in for it
+            listed = bool(textnorm.synonyms(stem))
+            fixes = [] if listed else vocab.fixes.get(word, [])
             near = vocab.near.get(stem, [])
             # a real word the corpus lacks is more likely meant than a look-alike of a known one
             typo = REAL_WORD_TYPO if near else 1.0
@@ -663,18 +666,19 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                     for synonym in textnorm.synonyms(other) if textnorm.is_latin(word) else ():
                         group.setdefault(synonym, NEAR_WEIGHT * similarity * SYNONYM_WEIGHT)
             derived: list[str] = []  # corpus terms the word is a prefixed form of, or clips
-            if not fixes:
+            if not fixes and not listed:
+                # two ways to the same word (a gloss and a clip: "админ") make it surer, not less
                 for base in _unprefixed(vocab, word):
-                    group.setdefault(base, UNPREFIXED_WEIGHT)
+                    group[base] = max(group.get(base, 0.0), UNPREFIXED_WEIGHT)
                     derived.append(base)
                 for clipped in _clipped(conn, word, stem):
-                    group.setdefault(clipped, CLIPPED_WEIGHT)
+                    group[clipped] = max(group.get(clipped, 0.0), CLIPPED_WEIGHT)
                     derived.append(clipped)
             if fixes and not near:
                 shown[word] = fixes[0][2]
             elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
                 shown[word] = vocab.shown.get(near[0][0], word)
-            elif derived and not near:  # "акк": show "аккаунт"
+            elif derived:  # "акк": show "аккаунт"
                 shown[word] = _lookup_stems(conn, {derived[0]})[derived[0]][2]
         for related in _related(conn, stem):
             group.setdefault(related, RELATED_WEIGHT)
