@@ -112,8 +112,9 @@ def main() -> None:
                 best[near] = -sim
         if best:
             lines.append(f"{term}\t{' '.join(f'{n}:{s}' for n, s in best.items())}\n")
-    with gzip.open(opts.output, "wt", encoding="utf-8", compresslevel=9) as out:
-        out.writelines(lines)
+    # mtime 0: the same table gives the same bytes, so a rebuild shows no change in git
+    with gzip.GzipFile(opts.output, "wb", compresslevel=9, mtime=0) as raw:
+        raw.write("".join(lines).encode("utf-8"))
     elapsed = time.perf_counter() - started
     print(f"{len(lines) - 1} lines, {opts.output.stat().st_size} bytes, {elapsed:.0f} s", file=sys.stderr)
 
