@@ -462,6 +462,20 @@ def test_a_slang_word_finds_the_article_its_dictionary_gloss_names(small):
     assert slugs(small, "кинуть") == ["fraud"]
 
 
+def test_an_inflected_slang_word_finds_its_gloss(small):
+    # "виснет": Snowball keeps "виснет", the gloss is keyed by "виснуть"'s "виснут"; the gloss
+    # table points the form's stem to its word's (pymorphy3's forms, at build time).
+    helpcenter.load(
+        small,
+        [
+            article("freeze", "Приложение зависает", "Если приложение зависает, перезапустите его."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "виснет") == ["freeze"]
+    assert slugs(small, "виснуть") == ["freeze"]
+
+
 def test_a_verb_finds_the_noun_of_its_family(small):
     # "подтвердить" and "подтверждение": Snowball ("подтверд", "подтвержден") and the
     # dictionary forms leave them apart, navec's vectors only 0.39 alike; a long shared

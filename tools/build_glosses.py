@@ -20,8 +20,10 @@ Only the senses Wiktionary marks colloquial, slang, jargon, vernacular, internet
 usage count (``--all-senses`` takes every sense; it lowered the dev set and the project's
 own queries): a word no help article has is more likely slang the articles do not use than
 a literary sense, and a literary word's definition mostly names other literary words. One
-line per word's term: ``term<TAB>near:sim near:sim ...`` (sim in hundredths), sorted; the
-first line credits the source. The index build keeps the pairs whose neighbour the corpus
+line per word's term: ``term<TAB>near:sim near:sim ...`` (sim in hundredths), and, as in
+thesaurus.tsv.gz, one ``stem<TAB>=term`` per form of a glossed word (pymorphy3's lexeme)
+whose Snowball stem is not its term ("виснет" → "виснут"), sorted; the first line credits
+the source. The index build keeps the pairs whose neighbour the corpus
 has, beside navec's (``search._near_rows``). It takes a few seconds.
 """
 
@@ -81,6 +83,7 @@ def main() -> None:
         members.setdefault(sid, set()).add(lemma.lower().replace("ё", "е"))
     # term → [(near term, similarity, marked sense first)] in the order found
     found: dict[str, list[tuple[int, int, str]]] = {}
+    headwords: dict[str, set[str]] = {}  # term → the glossed words it is the term of
     rows = conn.execute("SELECT synset_id, lemma, definition FROM synsets ORDER BY synset_id")
     for sid, lemma, definition in rows:
         word = lemma.lower().replace("ё", "е")
@@ -103,8 +106,11 @@ def main() -> None:
             plain = _TEMPLATE.sub(" ", _LINK.sub(" ", text))
             pairs += [(rank, -opts.plain, t) for t in terms_of(plain)]
         found.setdefault(textnorm.term(word), []).extend(pairs)
+        if pairs:
+            headwords.setdefault(textnorm.term(word), set()).add(word)
 
     lines = [CREDIT + "\n"]
+    aliases: dict[str, set[str]] = {}
     for term in sorted(found):
         best: dict[str, int] = {}
         for _rank, sim, near in sorted(found[term], key=lambda p: (p[0], p[1])):
@@ -112,6 +118,15 @@ def main() -> None:
                 best[near] = -sim
         if best:
             lines.append(f"{term}\t{' '.join(f'{n}:{s}' for n, s in best.items())}\n")
+            # the search looks an unknown word up by its Snowball stem: a form whose stem is
+            # not its term's ("лайкнул", term "лайкнут") points to it, as in thesaurus.tsv.gz
+            for word in headwords.get(term, ()):
+                for form in textnorm.forms(word):
+                    own = textnorm.stem(form)
+                    if own != term and own not in found:
+                        aliases.setdefault(own, set()).add(term)
+    lines += [f"{own}\t{' '.join('=' + t for t in sorted(terms))}\n" for own, terms in aliases.items()]
+    lines[1:] = sorted(lines[1:])
     # mtime 0: the same table gives the same bytes, so a rebuild shows no change in git
     with gzip.GzipFile(opts.output, "wb", compresslevel=9, mtime=0) as raw:
         raw.write("".join(lines).encode("utf-8"))
