@@ -476,6 +476,19 @@ def test_an_inflected_slang_word_finds_its_gloss(small):
     assert slugs(small, "виснуть") == ["freeze"]
 
 
+def test_a_slang_verb_pymorphy3_lacks_finds_its_gloss_in_any_form(small):
+    # pymorphy3's dictionary has no "лайкнуть"; the forms it predicts ("лайкнули", whose
+    # Snowball stem is "лайкнул") point to the glossed "лайкнут" ("[[лайк]]").
+    helpcenter.load(
+        small,
+        [
+            article("likes", "Как поставить лайк", "Нажмите на сердечко, чтобы поставить лайк записи."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "лайкнули") == ["likes"]
+
+
 def test_a_verb_finds_the_noun_of_its_family(small):
     # "подтвердить" and "подтверждение": Snowball ("подтверд", "подтвержден") and the
     # dictionary forms leave them apart, navec's vectors only 0.39 alike; a long shared

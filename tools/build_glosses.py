@@ -22,7 +22,8 @@ own queries): a word no help article has is more likely slang the articles do no
 a literary sense, and a literary word's definition mostly names other literary words. One
 line per word's term: ``term<TAB>near:sim near:sim ...`` (sim in hundredths), and, as in
 thesaurus.tsv.gz, one ``stem<TAB>=term`` per form of a glossed word (pymorphy3's lexeme)
-whose Snowball stem is not its term ("виснет" → "виснут"), sorted; the first line credits
+whose Snowball stem is not its term ("виснет" → "виснут"; for a word pymorphy3 lacks, the
+forms it predicts: "хакнули" → "хакнут"), sorted; the first line credits
 the source. The index build keeps the pairs whose neighbour the corpus
 has, beside navec's (``search._near_rows``). It takes a few seconds.
 """
@@ -67,6 +68,18 @@ def terms_of(text: str) -> list[str]:
     """The index terms of the words of ``text`` but stop words, in order."""
     words = textnorm.words(text)
     return [textnorm.term(w) for w in words if _WORD.match(w) and w not in textnorm.STOP_WORDS]
+
+
+def forms_of(word: str) -> list[str]:
+    """The word's forms: its lexeme if pymorphy3 knows it, else the lexeme pymorphy3 predicts
+    for it (slang it lacks, "хакнуть": "хакнул", "хакнули")."""
+    known = textnorm.forms(word)
+    if known:
+        return known
+    parse = textnorm._morph().parse(word)[0]  # the one analyser textnorm builds
+    if parse.normal_form.replace("ё", "е") != word:
+        return []
+    return list(dict.fromkeys(f.word.replace("ё", "е") for f in parse.lexeme))
 
 
 def main() -> None:
@@ -121,7 +134,7 @@ def main() -> None:
             # the search looks an unknown word up by its Snowball stem: a form whose stem is
             # not its term's ("лайкнул", term "лайкнут") points to it, as in thesaurus.tsv.gz
             for word in headwords.get(term, ()):
-                for form in textnorm.forms(word):
+                for form in forms_of(word):
                     own = textnorm.stem(form)
                     if own != term and own not in found:
                         aliases.setdefault(own, set()).add(term)
