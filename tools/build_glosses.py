@@ -48,7 +48,7 @@ OUTPUT = ROOT / "vksupport_cli" / "desk" / "data" / "glosses.tsv.gz"
 MAX_TERMS = 12
 SAME, LINKED = 70, 60  # similarities, in hundredths
 PLAIN = 0  # of a definition's unlinked words: 0, left out (50 lowered the dev set, bench/README.md)
-CREDIT = "# glosses of the Russian Wiktionary (CC BY-SA 4.0), via the wiki-ru-wordnet package"
+CREDIT = "# glosses of the Russian Wiktionary (https://ru.wiktionary.org, text CC BY-SA), via the wiki-ru-wordnet package"
 _WORD = re.compile(r"^[а-я]+$")
 _EXAMPLE = re.compile(r"\{\{пример\|(?:[^{}]|\{\{[^{}]*\}\})*\}\}")
 _SAME = re.compile(r"\{\{=\|([^|}]+)")
