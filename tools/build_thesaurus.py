@@ -48,6 +48,7 @@ NEIGHBOURS = 8
 ALIASES = 2  # terms a form's stem points to at most
 FAMILY_PREFIX = 4  # letters a word family's stems share at least
 FAMILY_SPARE = 2  # letters of the shorter stem they may differ in
+FAMILY_ROOT = 3  # letters the shared beginning has past a prefix
 FAMILY_MIN = 0.35  # cosine similarity of their vectors at least
 FAMILY_MAX = 4  # family members per stem
 MIN_SIMILARITY = 0.45
@@ -73,6 +74,21 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
+#: Russian word-forming prefixes: a shared beginning that is one of them and a letter or two
+#: ("пров" of "проверочный" and "провод") is no shared root.
+_PREFIX_TEXT = (
+    "без бес в вз вс во воз вос вы до за из ис на над не об обо от ото пере по под пред при про"
+    " раз рас с со у"
+)
+_PREFIXES = tuple(_PREFIX_TEXT.split())
+
+
+def _rooted(beginning: str) -> bool:
+    """The beginning holds FAMILY_ROOT letters or more past the longest prefix it starts with."""
+    prefix = max((p for p in _PREFIXES if beginning.startswith(p)), key=len, default="")
+    return len(beginning) - len(prefix) >= FAMILY_ROOT
+
+
 def _families(stems: list[str], matrix, np) -> dict[str, list[tuple[str, int]]]:
     """stem → the stems of its word family: a long shared beginning (at least FAMILY_PREFIX
     letters, and all but FAMILY_SPARE of the shorter stem) and vectors at least FAMILY_MIN
@@ -93,7 +109,7 @@ def _families(stems: list[str], matrix, np) -> dict[str, list[tuple[str, int]]]:
                 if a == b or sims[a, b] < FAMILY_MIN:
                     continue
                 shared = _common_prefix(stems[i], stems[j])
-                if shared >= min(len(stems[i]), len(stems[j])) - FAMILY_SPARE:
+                if shared >= min(len(stems[i]), len(stems[j])) - FAMILY_SPARE and _rooted(stems[i][:shared]):
                     found.setdefault(stems[i], []).append((stems[j], round(float(sims[a, b]) * 100)))
     for pairs in found.values():
         pairs.sort(key=lambda pair: -pair[1])
