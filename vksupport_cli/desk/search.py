@@ -656,8 +656,11 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
             listed = bool(textnorm.synonyms(stem))
             fixes = [] if listed else vocab.fixes.get(word, [])
             near = vocab.near.get(stem, [])
-            # a real word the corpus lacks is more likely meant than a look-alike of a known one
-            typo = REAL_WORD_TYPO if near else 1.0
+            # a real word the corpus lacks is more likely meant than a look-alike of a known one;
+            # only a close neighbour says it is one: a far one, or the glosses of a clip that a
+            # typo happens to spell ("профил" → "проф"), do not
+            real = bool(near) and near[0][1] >= NEAR_SHOWN
+            typo = REAL_WORD_TYPO if real else 1.0
             group = {fix: weight * typo for fix, weight, _ in fixes}
             for other, similarity in near:
                 if similarity >= NEAR_MIN:
@@ -674,7 +677,7 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                 for clipped in _clipped(conn, word, stem):
                     group[clipped] = max(group.get(clipped, 0.0), CLIPPED_WEIGHT)
                     derived.append(clipped)
-            if fixes and not near:
+            if fixes and not real:
                 shown[word] = fixes[0][2]
             elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
                 shown[word] = vocab.shown.get(near[0][0], word)
