@@ -15,7 +15,8 @@ desk work), ``GET /api/v1/questions/{id}`` (a long thread) and ``GET
 and with two; the same history on PostgreSQL (a throw-away cluster, as the
 tests start one; ``--postgres URL`` for an empty database of yours, ``none`` to
 skip) behind one node and behind two single-worker nodes, the connections split
-between the nodes, one generator each. Each run stops by itself after
+between the nodes, one generator each. Each worker and each node is pinned to
+a CPU of its own (``desk serve --cpus``; ``--no-pin`` lets them float). Each run stops by itself after
 ``--duration`` seconds or ``--max-requests`` requests, after a one-second
 warm-up that is not counted. Last, bench/wait_push.py's phases with
 ``--waiters`` concurrent waits (its own desk, SQLite, one worker): the server's
@@ -379,9 +380,17 @@ def listening_sockets(port: int) -> int:
     return count
 
 
-def start_workers(db_path: Path, env: dict[str, str], workers: int, work: Path) -> Server:
+def pinning(pin: bool, first: int = 0) -> tuple[str, ...]:
+    """``desk serve``'s options that pin its workers to CPUs from ``first`` on, in turn (or none)."""
+    if not pin:
+        return ()
+    cpus = sorted(os.sched_getaffinity(0))
+    return ("--cpus", ",".join(str(cpus[(first + i) % len(cpus)]) for i in range(len(cpus))))
+
+
+def start_workers(db_path: Path, env: dict[str, str], workers: int, work: Path, pin: bool) -> Server:
     """startup.start_server, then until every worker listens (each binds the port with SO_REUSEPORT)."""
-    server = start_server(db_path, env, workers=workers, log_dir=work)
+    server = start_server(db_path, env, workers=workers, log_dir=work, options=pinning(pin))
     port = int(server.url.rsplit(":", 1)[1])
     deadline = time.monotonic() + 60
     while workers > 1 and listening_sockets(port) < workers and time.monotonic() < deadline:
@@ -396,7 +405,10 @@ def waits(db_path: Path, env: dict[str, str], opts, work: Path) -> dict[str, flo
     pairs, agent_token = wait_push.build(db_path, opts.waiters)
     # Room for every waiter's connection and then some (1,000 a worker by default: 1,000 waiters fill it).
     server = start_server(
-        db_path, env, log_dir=work, options=("--max-connections", str(2 * opts.waiters + 100))
+        db_path,
+        env,
+        log_dir=work,
+        options=("--max-connections", str(2 * opts.waiters + 100), *pinning(opts.pin)),
     )
     args = argparse.Namespace(
         idle=opts.wait_idle, interval=10.0, answers=min(200, opts.waiters), gap=0.05, waiters=opts.waiters
@@ -448,6 +460,13 @@ def main() -> int:
         default=1,
         help="wrk threads per generator (default 1: a core is left to the server)",
     )
+    parser.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pin each worker (and each node) to a CPU of its own, with `desk serve --cpus` (default); "
+        "--no-pin lets them move between cores",
+    )
     opts = parser.parse_args()
     if not Path(VKSUPPORT).exists():
         raise SystemExit(
@@ -483,7 +502,9 @@ def main() -> int:
             setups.append(
                 (
                     label,
-                    lambda w=workers, name=label: Setup(name, [start_workers(db_path, env, w, work)]),
+                    lambda w=workers, name=label: Setup(
+                        name, [start_workers(db_path, env, w, work, opts.pin)]
+                    ),
                 )
             )
         pg_note = ""
@@ -504,7 +525,10 @@ def main() -> int:
                             label,
                             lambda n=nodes, name=label: Setup(
                                 name,
-                                [start_server(pg_url, env, log_dir=work) for _ in range(n)],
+                                [
+                                    start_server(pg_url, env, log_dir=work, options=pinning(opts.pin, node))
+                                    for node in range(n)
+                                ],
                                 postmaster,  # type: ignore[arg-type]
                             ),
                         )
@@ -526,6 +550,12 @@ def main() -> int:
             f"(or {opts.max_requests:,} requests), after a 1 s warm-up; --rate-limit 0; 127.0.0.1"
         )
         print(f"generator: {desc}; with 2 nodes, one generator per node, the connections split between them")
+        print(
+            "server: each worker and each node pinned to a CPU of its own (desk serve --cpus; the first on CPU "
+            f"{sorted(os.sched_getaffinity(0))[0]})"
+            if opts.pin
+            else "server: workers not pinned (--no-pin): they move between cores"
+        )
         print(
             f"desk: {HISTORY:,} questions of the token's user; {question} is a long thread "
             f"(comments, two answers, a rating); the list is the first page (20); the same history on PostgreSQL"

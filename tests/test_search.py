@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vksupport_cli.desk import db, helpcenter, search
+from vksupport_cli.desk import db, helpcenter, search, textnorm
 from vksupport_cli.errors import BadInput
 
 
@@ -114,6 +114,27 @@ def test_english(shared, query, expected):
 
 def test_english_typed_on_the_russian_layout(shared):
     assert top(shared, "ащкпще зфыыцщкв") == "forgot-password"  # "forgot password"
+
+
+def test_a_query_is_read_one_way(shared):
+    # Most words of a transliterated query read as transliteration: so does "ne", which the
+    # other layout would read as the corpus word "ту".
+    assert search.interpret(shared, "ne prihodit kod").interpreted_as == "не приходит код"
+    assert search.interpret(shared, "stranitsa ne otkryvaetsya").interpreted_as == "страница не открывается"
+
+
+def test_a_misspelt_russian_word_is_not_english_on_the_russian_layout(shared):
+    # "ж" types ";" on the English layout: "поднержку" would be "gjlyth" + "re", an English stop word.
+    found = search.interpret(shared, "не могу написать в поднержку")
+    assert found.interpreted_as == "не могу написать в поддержку"
+    assert top(shared, "не могу написать в поднержку") == "how-to-ask-support"
+
+
+def test_a_comma_after_a_word_on_the_latin_layout_may_be_punctuation():
+    # "," is the key of "б": "gfhjkm," reads "парольб" or, the comma being punctuation, "пароль".
+    assert ("layout", [["парольб", "пароль"]]) in search._readings("gfhjkm,")
+    assert ("layout", [["пароль"]]) in search._readings("gfhjkm")
+    assert ("layout", [["забыл"]]) in search._readings("pf,sk")  # inside a word it is "б"
 
 
 def test_scores_are_positive_and_descending(shared):
@@ -416,6 +437,38 @@ def test_an_english_query_finds_russian_articles_through_the_lexicon(small):
     assert slugs(small, "delete") == ["delete"]
 
 
+def test_an_english_word_finds_the_russian_word_borrowed_from_it(small):
+    # Neither "registration" nor "information" is in the lexicon, and transliteration reads
+    # them "регистратион", "информатион": Russian borrowed them with an ending of its own.
+    helpcenter.load(
+        small,
+        [
+            article("signup", "Регистрация", "Для регистрации нужен номер телефона."),
+            article("info", "Информация о странице", "Информация видна всем."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "registration") == ["signup"]
+    assert slugs(small, "information") == ["info"]
+    assert search.interpret(small, "information").interpreted_as == "информация"  # what it searched for
+    assert textnorm.english_cognates("verification")[0] == "верификация"
+
+
+def test_a_function_word_is_never_a_translation(small):
+    # lexicon.tsv: "messag" → "сообщен" 0.58, "этот" 0.19: aligned with "этой", a form of
+    # "этот", a function word, which is no more a translation than a thesaurus neighbour.
+    helpcenter.load(
+        small,
+        [
+            article("delete", "Как удалить сообщение", "Удалите сообщение из этого диалога."),
+            article("this", "Эта страница", "На этой странице нет ничего об этом."),
+        ],
+    )
+    rows = small.execute("SELECT stem, near FROM search_near WHERE stem = 'messag'")
+    assert {tuple(row) for row in rows} == {("messag", "сообщен")}
+    assert slugs(small, "message") == ["delete"]
+
+
 def test_a_clipped_or_prefixed_word_finds_the_word_it_comes_from(small):
     # No article has "админ" or "пересоздать", no dictionary relates them, and no synonym
     # list names them: the corpus words they begin with, or are a prefixed form of, do.
@@ -533,6 +586,23 @@ def test_a_short_stem_of_a_longer_word_is_no_clip(small):
     )
     assert slugs(small, "палит") == []
     assert slugs(small, "акк") == ["account"]
+
+
+def test_a_verb_finds_the_noun_made_from_it_and_back(small):
+    # Snowball stems "монетизировать" to "монетизирова" and "монетизация" to "монетизац", and
+    # pymorphy3 relates no verb to its noun: the suffixes of borrowed verbs and their nouns do.
+    helpcenter.load(
+        small,
+        [
+            article("money", "Монетизация сообщества", "Подключите монетизацию в управлении."),
+            article("ads", "Объявление", "Модераторы модерируют объявления за сутки."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото» в сообществе."),
+        ],
+    )
+    assert slugs(small, "монетизировать") == ["money"]
+    assert slugs(small, "монетизируют") == ["money"]  # the present tense's stem: "монетизир"
+    assert slugs(small, "модерация") == ["ads"]
+    assert search._derived(small, "верифицирова") == []  # no such noun in the corpus: nothing
 
 
 def test_other_is_not_friend(small):

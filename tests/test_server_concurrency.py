@@ -16,12 +16,14 @@ outlast the timed GETs, or that missed the bound, is tried again (three rounds).
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import statistics
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -190,24 +192,114 @@ def test_a_slow_request_and_long_polls_do_not_delay_a_short_one(setup):
     pytest.fail("short GETs were delayed beyond 2× their idle latency: " + "; ".join(rounds))
 
 
-def test_the_list_page_is_the_list_of_records(desk, user, agent):
-    """The server's list is built from rows (Desk.list_page): the same page as the records' to_dict()."""
-    from conftest import ask
+# -- workers pinned to CPUs (desk serve --cpus) ------------------------------------------
 
-    for n in range(5):
-        question = ask(desk, user, title=f"Вопрос номер {n}")
-        if n < 4:
-            desk.take(agent)
-            desk.answer(agent, question.id, "Ответ.")
-            desk.close_question(user, question.id)
-    for who in (user, agent):
-        for status in ("all", "open", "waiting", "closed"):
-            first = desk.list_page(who, status=status, limit=2)
-            assert first == desk.list_questions(who, status=status, limit=2).to_dict()
-            if first["next_cursor"]:
-                cursor = first["next_cursor"]
-                later = desk.list_questions(who, status=status, limit=2, cursor=cursor).to_dict()
-                assert desk.list_page(who, status=status, limit=2, cursor=cursor) == later
-    page, records = desk.list_page(user), desk.list_questions(user).to_dict()
-    assert [list(q) for q in page["questions"]] == [list(q) for q in records["questions"]]  # key order too
-    assert desk.list_page(user, status="open")["questions"][0]["expected_answer_by"] is not None
+
+def test_cpus_are_read_as_numbers_ranges_or_auto():
+    from vksupport_cli.server.workers import parse_cpus
+
+    allowed = sorted(os.sched_getaffinity(0))
+    assert parse_cpus("auto") == allowed
+    assert parse_cpus(str(allowed[0])) == [allowed[0]]
+    assert parse_cpus(f"{allowed[0]}-{allowed[-1]}") == list(range(allowed[0], allowed[-1] + 1))
+    for bad in ("", "x", "1-", "-1", "0,,1", "one"):
+        with pytest.raises(ValueError, match="--cpus takes CPU numbers"):
+            parse_cpus(bad)
+    with pytest.raises(ValueError, match=f"CPU {max(allowed) + 1} is not one this process may run on"):
+        parse_cpus(str(max(allowed) + 1))
+
+
+def _allowed_cpus(pid: int) -> str:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(
+        line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("Cpus_allowed_list")
+    )
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes of the server ``pid`` (not multiprocessing's resource tracker)."""
+    children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return [child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def test_each_worker_is_pinned_to_its_cpu_in_turn(db_path):
+    allowed = sorted(os.sched_getaffinity(0))
+    with DeskServer(db_path, workers=2, options=("--cpus", "auto")) as server:
+        assert httpx.get(f"{server.url}/api/v1/health", timeout=10).status_code == 200
+        deadline = time.monotonic() + 30
+        while len(workers := _workers(server.process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        pinned = sorted(_allowed_cpus(pid) for pid in workers)
+        expected = sorted(str(allowed[slot % len(allowed)]) for slot in range(2))
+        assert pinned == expected
+        assert _allowed_cpus(server.process.pid) != expected[0] or len(allowed) == 1  # the parent floats
+    with DeskServer(db_path, options=("--cpus", str(allowed[-1]))) as single:
+        assert httpx.get(f"{single.url}/api/v1/health", timeout=10).status_code == 200
+        assert _allowed_cpus(single.process.pid) == str(allowed[-1])
+
+
+def test_cpus_it_may_not_use_are_one_sentence_and_no_server(db_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "vksupport_cli", "desk", "serve", "--db", str(db_path), "--cpus", "4096"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "CPU 4096 is not one this process may run on" in result.stderr
+
+
+# -- tokens a worker accepted lately (pool.AcceptedTokens) -----------------------------
+
+
+def test_an_accepted_token_is_trusted_for_a_while_then_asked_again():
+    from vksupport_cli.desk.models import User
+    from vksupport_cli.server.pool import AcceptedTokens
+
+    alice, bob = User(1, "alice", "user"), User(2, "bob", "user")
+    tokens = AcceptedTokens(trust=0.2, kept=2)
+    assert tokens.get("vks_a") is None  # never accepted: the desk is asked
+    tokens.accept("vks_a", alice)
+    assert tokens.get("vks_a") == alice
+    time.sleep(0.25)
+    assert tokens.get("vks_a") is None  # trusted no longer: the desk is asked again
+    tokens.accept("vks_a", alice)
+    tokens.accept("vks_b", bob)
+    tokens.accept("vks_c", bob)
+    assert tokens.get("vks_a") is None and tokens.get("vks_c") == bob  # at most two kept
+
+
+def test_a_worker_asks_the_desk_once_per_token_not_once_per_request(db_path, monkeypatch):
+    """Ten requests with one token cost one lookup; an unknown token is looked up (and refused)
+    every time, before and after."""
+    from vksupport_cli.desk.limits import Limits
+    from vksupport_cli.errors import NotSignedIn
+    from vksupport_cli.server.pool import DeskPool
+
+    desk = Desk.open(str(db_path))
+    try:
+        alice, token = desk.add_user("alice")
+    finally:
+        desk.close()
+    asked: list[str] = []
+    lookup = Desk.user_by_token
+    monkeypatch.setattr(Desk, "user_by_token", lambda desk, given: asked.append(given) or lookup(desk, given))
+    pool = DeskPool(str(db_path), limits=Limits(), threads=2)
+
+    async def requests() -> None:
+        for _ in range(10):
+            assert await pool.signed_in(token, lambda user: None).user() == alice
+        for _ in range(3):
+            with pytest.raises(NotSignedIn):
+                await pool.signed_in("vks_nobody", lambda user: None).user()
+
+    try:
+        asyncio.run(requests())
+    finally:
+        pool.close()
+    assert asked == [token] + ["vks_nobody"] * 3

@@ -156,6 +156,17 @@ def serve(
         bool,
         typer.Option("--access-log", help=_("Print a line for every request (on standard output).")),
     ] = False,
+    cpus: Annotated[
+        str | None,
+        typer.Option(
+            "--cpus",
+            help=_(
+                "Pin each worker to one of these CPUs, in turn (0,1 or 0-3; auto: all this process may "
+                "use): less CPU a request on a machine given to the desk. Default: not pinned."
+            ),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     import os
 
@@ -168,6 +179,10 @@ def serve(
     except ImportError:
         raise UsageError(_("The server needs its extra packages: pip install 'vksupport[server]'.")) from None
     ctx: Context = tctx.obj
+    try:
+        pinned = server_workers.parse_cpus(cpus) if cpus is not None else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     path = _db_path(db)
     _open(db).close()  # create or migrate once, before the workers start: a bad file is said here
     port = _free_to_listen(host, port)
@@ -218,10 +233,12 @@ def serve(
     }
     if workers > 1 and server_workers.available():
         try:
-            server_workers.run(options, workers)  # a socket per worker: the kernel spreads connections
+            # A socket per worker: the kernel spreads connections.
+            server_workers.run(options, workers, pinned)
         except server_workers.PortTaken:  # taken since _free_to_listen looked
             raise _port_in_use(host, port) from None
     else:
+        server_workers.pin(pinned[0] if pinned else None)
         uvicorn.run(**options, workers=workers)
     ctx.note(_("Stopped serving {address}.").format(address=address))
 

@@ -30,7 +30,12 @@ _CHUNK = 900
 
 def version_of(question: Question) -> str:
     """The version of a question as read: equal versions, same question (its derived fields aside)."""
-    return f"{question.updated_at}|{question.status}"
+    return version(question.updated_at, question.status)
+
+
+def version(updated_at: str, status: str) -> str:
+    """A version from a question's row (``version_of``)."""
+    return f"{updated_at}|{status}"
 
 
 #: ``listen(connected, changed)``: a store's way of hearing its changes (PostgresStore.listen_changes).
@@ -100,7 +105,7 @@ class ChangeProbe:
                 f"SELECT id, updated_at, status FROM questions WHERE id IN ({marks})",  # noqa: S608 - marks only
                 chunk,
             )
-            found.update((row[0], f"{row[1]}|{row[2]}") for row in rows)
+            found.update((row[0], version(row[1], row[2])) for row in rows)
         return found
 
     def close(self) -> None:

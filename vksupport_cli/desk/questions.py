@@ -10,7 +10,7 @@ closed by its author.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from ..errors import BadInput, Conflict, NotAccepting, OpenQuestionExists
@@ -31,8 +31,11 @@ from .inputs import (
     is_int,
 )
 from .models import KINDS, OPEN_STATUSES, RATINGS, AskResult, Question, QuestionPage, User, edit_refusal
-from .records import LIST_SELECT, DeskPart, iso, page_loaded
+from .records import LIST_SELECT, PAGE_KEYS, QUESTION_KEY, DeskPart, iso, page_loaded
 from .store import Store
+
+#: A list item as the server builds it: (id, revision, its to_dict() or None); see list_page.
+Listed = tuple[int, int, dict[str, Any] | None]
 
 LIST_FILTERS = ("all", "open", *("waiting", "in_progress", "answered", "closed"))
 
@@ -138,23 +141,62 @@ class Questions(DeskPart):
         self, user: User, *, status: str = "all", limit: int = 20, cursor: str | None = None
     ) -> QuestionPage:
         """The user's questions, newest first; agents list every question."""
-        rows, next_cursor, loaded = self._list_rows(user, status, limit, cursor)
+        rows, next_cursor = self._list_rows(user, status, limit, cursor)
+        loaded = page_loaded(rows)
         return QuestionPage([self._build(row, [], [], loaded) for row in rows], next_cursor)
 
     def list_page(
-        self, user: User, *, status: str = "all", limit: int = 20, cursor: str | None = None
-    ) -> dict[str, Any]:
-        """``list_questions(...).to_dict()``, built from the rows without a Question per row (the
-        server's list: a page of plain fields costs a fraction of one of records)."""
-        rows, next_cursor, loaded = self._list_rows(user, status, limit, cursor)
-        questions = [{**self._fields(row, loaded), "comments": [], "attachments": []} for row in rows]
-        return {"questions": questions, "next_cursor": next_cursor}
+        self,
+        user: User,
+        *,
+        status: str = "all",
+        limit: int = 20,
+        cursor: str | None = None,
+        known: Callable[[list[tuple[int, int]]], set[int]] | None = None,
+    ) -> tuple[list[Listed], str | None]:
+        """The page ``list_questions`` gives, built from the rows (no Question per row) for the
+        server: ``(id, revision, fields)`` per question, where ``fields`` is its ``to_dict()``
+        (no comments or attachments), and the next page's cursor.
+
+        ``known([(id, revision), ...])``: the ids of the finished questions whose item the
+        caller holds at that revision (server/items.py); their fields are None, and for them
+        only the page's keys are read. Open questions always come whole: their
+        ``expected_answer_by`` moves with the queue."""
+        if known is None:
+            rows, next_cursor = self._list_rows(user, status, limit, cursor)
+            loaded = page_loaded(rows)
+            return [self._listed(row, loaded) for row in rows], next_cursor
+        rows, next_cursor = self._list_rows(user, status, limit, cursor, columns=PAGE_KEYS)
+        keys = [(row[0], row[1], row[2]) for row in rows]  # (id, revision, status), each row read once
+        held = known([(key[0], key[1]) for key in keys if key[2] not in OPEN_STATUSES])
+        fetch = [key[0] for key in keys if key[0] not in held]
+        whole: dict[int, Listed] = {}
+        if fetch:
+            where, args = self._visible(user)
+            marks = ", ".join("?" * len(fetch))
+            rows = self.store.execute(
+                f"{LIST_SELECT} WHERE {where} AND q.id IN ({marks})",
+                (*args, *fetch),
+            ).fetchall()
+            loaded = page_loaded(rows)
+            whole = {row["id"]: self._listed(row, loaded) for row in rows}
+        # A question deleted between the two reads is left out, as a later read would.
+        listed = [
+            (key[0], key[1], None) if key[0] in held else whole[key[0]]
+            for key in keys
+            if key[0] in held or key[0] in whole
+        ]
+        return listed, next_cursor
+
+    def _listed(self, row: Any, loaded: bool) -> Listed:
+        fields = self._fields(row, loaded)
+        return fields["id"], row["revision"], {**fields, "comments": [], "attachments": []}
 
     def _list_rows(
-        self, user: User, status: str, limit: int, cursor: str | None
-    ) -> tuple[list[Any], str | None, bool]:
-        """A page of question rows for ``list_questions``, the cursor of the next page (or None),
-        and whether the desk is under load."""
+        self, user: User, status: str, limit: int, cursor: str | None, *, columns: str = LIST_SELECT
+    ) -> tuple[list[Any], str | None]:
+        """A page of question rows for ``list_questions`` (``columns``: LIST_SELECT's, with
+        ``waiting``, or fewer), and the cursor of the next page (or None)."""
         if status not in LIST_FILTERS:
             raise BadInput(_("Status must be one of {choices}.").format(choices=", ".join(LIST_FILTERS)))
         if not is_int(limit) or not 1 <= limit <= LIST_LIMIT_MAX:
@@ -171,15 +213,21 @@ class Questions(DeskPart):
             where += " AND q.id < ?"
             args.append(int(cursor))
         rows = self.store.execute(
-            f"{LIST_SELECT} WHERE {where} ORDER BY q.id DESC LIMIT ?",
+            f"{columns} WHERE {where} ORDER BY q.id DESC LIMIT ?",
             (*args, limit + 1),
         ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
-        return rows, str(rows[-1]["id"]) if more else None, page_loaded(rows)
+        return rows, str(rows[-1]["id"]) if more else None
 
     def get_question(self, user: User, question_id: int) -> Question:
         return self._question(user, question_id)
+
+    def question_key(self, user: User, question_id: int) -> tuple[int, str]:
+        """A question's revision and status, its thread unread: whether a copy the caller keeps is
+        current (server/items.py). NotFound as ``get_question``."""
+        row = self._own_row(user, question_id, columns=QUESTION_KEY)
+        return row["revision"], row["status"]
 
     def edit_question(
         self,

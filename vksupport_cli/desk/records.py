@@ -50,6 +50,10 @@ LIST_SELECT = f"""
     SELECT q.*, u.name AS author, a.name AS agent, {WAITING_COUNT} AS waiting
     FROM questions q JOIN users u ON u.id = q.user_id LEFT JOIN users a ON a.id = q.agent_id
 """  # noqa: S608 - constants only
+#: A list page's keys alone: what tells whether a caller's copy of each item is current.
+PAGE_KEYS = "SELECT q.id, q.revision, q.status FROM questions q"
+#: A question's key, and whose it is.
+QUESTION_KEY = "SELECT q.user_id, q.revision, q.status FROM questions q"
 #: A question with its whole thread in one statement: the question's row once per thread
 #: entry (comments and answers, then attachments, each by id), or once alone. Both parts
 #: of the thread are filtered by the question's id, so neither database reads beyond it.
@@ -108,12 +112,15 @@ class DeskPart:
             return "1 = 1", []
         return "q.user_id = ?", [user.id]
 
-    def _own_row(self, user: User, question_id: int, *, authored: bool = False) -> Any:
-        """The question row if ``user`` may see it (``authored``: only its author)."""
+    def _own_row(
+        self, user: User, question_id: int, *, authored: bool = False, columns: str = QUESTION_SELECT
+    ) -> Any:
+        """The question row if ``user`` may see it (``authored``: only its author); ``columns``
+        read ``user_id`` as ``q.user_id``."""
         check_id(question_id)
         # Inside a write the row is locked until the transaction ends (on databases that lock rows).
         lock = self.store.lock_rows if self.store.in_write() else ""
-        row = self.store.execute(f"{QUESTION_SELECT} WHERE q.id = ?{lock}", (question_id,)).fetchone()
+        row = self.store.execute(f"{columns} WHERE q.id = ?{lock}", (question_id,)).fetchone()
         visible = row is not None and (row["user_id"] == user.id or (user.role == "agent" and not authored))
         if not visible:
             raise NotFound(_("There is no question {id} of yours.").format(id=question_id))

@@ -277,6 +277,34 @@ MIGRATIONS: list[tuple[str, str | dict[str, str]]] = [
     """,
         },
     ),
+    # 7: a question's revision, moved by every change to its row (and so to its thread, whose
+    # changes update the row): what a server keys the encoded copies of a question on
+    # (server/items.py). A trigger moves it, so no write can forget to; updated_at cannot
+    # serve, two writes may fall in one millisecond.
+    (
+        "questions count their revisions",
+        {
+            "sqlite": """
+    ALTER TABLE questions ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+    CREATE TRIGGER questions_revision AFTER UPDATE ON questions
+        FOR EACH ROW WHEN NEW.revision = OLD.revision
+    BEGIN
+        UPDATE questions SET revision = OLD.revision + 1 WHERE id = OLD.id;
+    END;
+    """,
+            "postgresql": """
+    ALTER TABLE questions ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+    CREATE FUNCTION vksupport_question_revised() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        NEW.revision := OLD.revision + 1;
+        RETURN NEW;
+    END
+    $$;
+    CREATE TRIGGER questions_revision BEFORE UPDATE ON questions
+        FOR EACH ROW EXECUTE FUNCTION vksupport_question_revised();
+    """,
+        },
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

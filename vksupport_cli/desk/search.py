@@ -17,10 +17,15 @@ How it works, briefly:
   truncated), split on whitespace, and each piece is read as typed, as Russian
   typed on the English layout, as transliteration, and as English typed on the
   Russian layout; words typed as the index knows them are taken at their word,
-  otherwise the reading with the most known words wins. Each remaining word
-  becomes a group of weighted alternative stems: its own stem, or the nearest
-  known words if it is unknown (a typo); known stems it begins with or that
-  begin with it (Russian word formation: "удаление"/"удалить"); and colloquial
+  otherwise the reading with the most known words wins, and a query is read one
+  way (``_one_way``: its unsure words the way most of its sure ones were read).
+  Each remaining word becomes a group of weighted alternative stems: its own
+  stem, or the nearest known words if it is unknown (a typo); known stems it
+  begins with or that
+  begin with it (Russian word formation: "удаление"/"удалить"); the verb or noun
+  a suffix table makes of it ("монетизировать" → "монетизация", ``_derived``); for
+  a Latin word, the corpus words it was borrowed as ("registration" →
+  "регистрация", ``textnorm.english_cognates``); and colloquial
   synonyms ("учетка" → "аккаунт", "страница"). A word no article has also counts
   through its nearest corpus words in meaning (``search_near``: navec's Russian
   neighbours from ``data/thesaurus.tsv.gz``, and for an English word its Russian
@@ -89,6 +94,7 @@ RELATED_WEIGHT = 0.6
 RELATED_SHORTER = 2  # letters a related stem may lack
 RELATED_LONGER = 2  # letters a related stem may add
 RELATED_MIN = 4  # shortest related stem
+DERIVED_WEIGHT = 0.6  # a verb's noun and the noun's verb (``_derived``)
 SYNONYM_WEIGHT = 0.7
 #: A word no article has counts through its nearest corpus words (navec): NEAR_WEIGHT × similarity.
 NEAR_WEIGHT = 0.8
@@ -109,6 +115,10 @@ LEXICON_FLOOR = 0.5
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
 NEAR_KNOWN_MIN = 0.6
 NEAR_KNOWN_WEIGHT = 0.5
+#: A Latin word counts through the corpus words it is an English cognate of ("registration" →
+#: "регистрация", ``textnorm.english_cognates``): its first COGNATES spellings, this much.
+COGNATES = 2
+COGNATE_WEIGHT = 0.9
 #: An unknown word counts through the corpus words that begin with its base (``_clipped``).
 CLIPPED_WEIGHT = 0.6
 CLIPPED_MIN = 3  # letters of the base at least
@@ -123,6 +133,11 @@ LONG_QUERY = 6  # meaningful words from which a query is a description
 #: ``data/frequency.tsv``) or more weighs its idf / (1 + Zipf - COMMON_ZIPF): "вместо" (5.7)
 #: weighs less than half, "оператор" (4.2) all of it.
 COMMON_ZIPF = 4.5
+#: A query is typed one way (``_one_way``): the chunks whose reading is worth this much or more
+#: (a word the index knows, or one of like meaning) vote for their way of reading; those worth
+#: ``ONE_WAY_UNSURE`` or less (a stop word, an unknown word) are read the way most voted.
+ONE_WAY_VOTE = 0.6
+ONE_WAY_UNSURE = 0.5
 REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
 #: The share of the query an article matches scales its score: counted in words, or in idf
 #: (the informative words), mixed in this proportion.
@@ -146,6 +161,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u20
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _LATIN = re.compile(r"[a-zA-Z]")
 _CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
+#: Letters whose keys type punctuation on the English layout: inside a word, the word was
+#: not English typed on the Russian layout ("поднержку" is no "gjlyth;re").
+_PUNCTUATION_KEYS = re.compile(r"[а-яё][жэхъбюё]+[а-яё]", re.IGNORECASE)
 _SWAP = sys.byteorder == "big"  # arrays are stored little-endian
 _U32 = "I" if array("I").itemsize == 4 else "L"
 
@@ -317,7 +335,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
             pairs = [(near, int(p)) for near, _colon, p in (pair.partition(":") for pair in rest.split())]
             top = max((p for _near, p in pairs), default=1) or 1
             for near, p in pairs:
-                if near in terms:
+                if near in terms and near not in function_words:  # "этот" (from "этой"): no sense
                     yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
 
 
@@ -530,16 +548,33 @@ def _clean(query: object) -> str:
 Group = dict[str, float]
 
 
-def _readings(chunk: str) -> list[list[list[str]]]:
-    """Ways to read one chunk, as typed first; each is a list of slots of alternative words."""
+def _readings(chunk: str) -> list[tuple[str, list[list[str]]]]:
+    """Ways to read one chunk, as typed first, each with its kind ("typed", "layout": Russian
+    typed on the English layout, "translit", "layout-en": English typed on the Russian layout);
+    a reading is a list of slots of alternative words."""
     typed = textnorm.words(chunk)
-    readings = [[[w] for w in typed]]
+    readings = [("typed", [[w] for w in typed])]
     if _LATIN.search(chunk):
-        readings.append([[w] for w in textnorm.words(textnorm.from_layout(chunk))])
-        readings.append([textnorm.translit_variants(w) if textnorm.is_latin(w) else [w] for w in typed])
-    if _CYRILLIC.search(chunk):
-        readings.append([[w] for w in textnorm.words(textnorm.to_layout(chunk))])
-    return [r for r in readings if r]
+        layout = [[w] for w in textnorm.words(textnorm.from_layout(chunk))]
+        bare = chunk.rstrip(",.")
+        if bare != chunk and layout:
+            # a comma or full stop after a word is the key of "б" or "ю", or just punctuation
+            rest = textnorm.words(textnorm.from_layout(bare))
+            if len(rest) == len(layout) and rest[-1] != layout[-1][0]:
+                layout[-1].append(rest[-1])
+        readings.append(("layout", layout))
+        readings.append(
+            ("translit", [textnorm.translit_variants(w) if textnorm.is_latin(w) else [w] for w in typed])
+        )
+    if _CYRILLIC.search(chunk) and not _PUNCTUATION_KEYS.search(chunk):
+        readings.append(("layout-en", [[w] for w in textnorm.words(textnorm.to_layout(chunk))]))
+    return [(kind, r) for kind, r in readings if r]
+
+
+def _cognates(word: str) -> list[str]:
+    """``textnorm.english_cognates`` of a Latin word that are no transliteration of it."""
+    translit = set(textnorm.translit_variants(word))
+    return [c for c in textnorm.english_cognates(word)[:COGNATES] if c not in translit]
 
 
 class _Vocabulary:
@@ -547,8 +582,14 @@ class _Vocabulary:
 
     def __init__(self, conn: sqlite3.Connection, words: set[str]) -> None:
         self.conn = conn
+        cognates = {w: _cognates(w) for w in words if textnorm.is_latin(w)}
         #: word → (term, df): the corpus's words (df ≥ 1) and other forms of its words (df 0)
-        self.words = _lookup_words(conn, words)
+        self.words = _lookup_words(conn, words | {c for cs in cognates.values() for c in cs})
+        #: a Latin word → the terms of the corpus words it is an English cognate of
+        self.cognates = {
+            w: list(dict.fromkeys(self.words[c][0] for c in cs if c in self.words))
+            for w, cs in cognates.items()
+        }
         self.stems = {w: self.words[w][0] if w in self.words else textnorm.stem(w) for w in words}
         self.known = _lookup_stems(conn, set(self.stems.values()))
         self.near = _lookup_near(conn, set(self.stems.values()))
@@ -575,6 +616,8 @@ class _Vocabulary:
             return 0.0
         if word in self.words:
             return 1.0 if self.words[word][1] else 0.9
+        if self.cognates.get(word):
+            return COGNATE_WEIGHT
         stem = self.stem(word)
         if stem in self.known:
             return 0.8
@@ -602,21 +645,62 @@ def _best_reading(
     return best_score, best_index, best_words
 
 
+def _one_way(
+    labelled: list[list[tuple[str, list[list[str]]]]],
+    chosen: list[list[str]],
+    kinds: list[str],
+    scores: list[float],
+    retyped: set[str],
+    vocab: _Vocabulary,
+) -> None:
+    """A person types a whole query one way: as is, on the wrong layout, or transliterated.
+    The words read surely (a word the index knows, or one of like meaning) vote; when most
+    of them, two at least, were read one way, the chunks read unsurely (a stop word, an
+    unknown word) are read that way too: "ne" in a transliterated query is "не", not "ту"
+    on the other layout; a misspelt Russian word is not English typed on the Russian layout."""
+    votes = Counter(kind for kind, score in zip(kinds, scores, strict=True) if score >= ONE_WAY_VOTE)
+    if not votes:
+        return
+    mode, count = votes.most_common(1)[0]
+    if count < 2 or count * 2 <= sum(votes.values()):
+        return
+    for i, readings in enumerate(labelled):
+        if kinds[i] == mode:
+            continue
+        for kind, reading in readings:
+            if kind == mode:
+                score, _index, words = _best_reading([reading], vocab.value)
+                # an unsure chunk, or one read a third way while the query's way gives a word
+                # too (a stop word counts): "ne" is "не", not "ту" on the other layout
+                if scores[i] > ONE_WAY_UNSURE and ("typed" in (kinds[i], mode) or score == 0):
+                    break
+                chosen[i] = words
+                kinds[i] = mode
+                if mode != "typed":
+                    retyped.update(words)
+                break
+
+
 def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str | None]:
     """The query as groups of weighted alternative stems, one group per meaningful word,
     and the query as read when that differs from what was typed."""
     text = textnorm.drop_stop_phrases(textnorm.phrasal(text))
-    chunks = [_readings(chunk) for chunk in text.split()[:MAX_CHUNKS]]
+    labelled = [_readings(chunk) for chunk in text.split()[:MAX_CHUNKS]]
+    chunks = [[r for _kind, r in readings] for readings in labelled]
     vocab = _Vocabulary(conn, {w for rs in chunks for r in rs for slot in r for w in slot})
 
     chosen: list[list[str]] = []
+    kinds: list[str] = []  # the kind of reading taken for each chunk
+    scores: list[float] = []
     retyped: set[str] = set()  # words of a reading other than as typed (layout, transliteration)
     unknown: list[int] = []  # chunks none of whose readings the index knows
-    for readings in chunks:
-        score, index, words = _best_reading(readings, vocab.value)
+    for readings in labelled:
+        score, index, words = _best_reading([r for _kind, r in readings], vocab.value)
         if score == 0 and len(readings) > 1 and len(unknown) < MAX_GUESSED_CHUNKS:
             unknown.append(len(chosen))
         chosen.append(words)
+        kinds.append(readings[index][0] if readings else "typed")  # no letter: no reading
+        scores.append(score)
         if index:
             retyped.update(words)
     if unknown:
@@ -627,8 +711,11 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
             score, index, words = _best_reading(chunks[i], vocab.fix_value)
             if score > 0:
                 chosen[i] = words
+                kinds[i] = labelled[i][index][0]
+                scores[i] = score
                 if index:
                     retyped.update(words)
+    _one_way(labelled, chosen, kinds, scores, retyped, vocab)
 
     words = [
         w
@@ -677,14 +764,21 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                 for clipped in _clipped(conn, word, stem):
                     group[clipped] = max(group.get(clipped, 0.0), CLIPPED_WEIGHT)
                     derived.append(clipped)
+            cognates = vocab.cognates.get(word)
             if fixes and not real:
                 shown[word] = fixes[0][2]
+            elif cognates:  # "registration": show "регистрация"
+                shown[word] = _lookup_stems(conn, {cognates[0]})[cognates[0]][2]
             elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
                 shown[word] = vocab.shown.get(near[0][0], word)
             elif derived:  # "акк": show "аккаунт"
                 shown[word] = _lookup_stems(conn, {derived[0]})[derived[0]][2]
+        for cognate in vocab.cognates.get(word, ()):
+            group.setdefault(cognate, COGNATE_WEIGHT)
         for related in _related(conn, stem):
             group.setdefault(related, RELATED_WEIGHT)
+        for partner in _derived(conn, stem):
+            group.setdefault(partner, DERIVED_WEIGHT)
         for synonym in textnorm.synonyms(stem):
             group.setdefault(synonym, SYNONYM_WEIGHT)
         if not group or group in groups:
@@ -695,6 +789,44 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
         total += len(group)
     read = " ".join(shown.get(w, w) for ws in chosen for w in ws)
     return groups, (read if read != " ".join(textnorm.words(text)) else None)
+
+
+#: Suffixes of a verb and of the noun made from it (or it from the noun) in Snowball stems:
+#: "верифицировать"/"верификация", "монетизировать"/"монетизация", "шантажировать"/"шантаж",
+#: "блокировать"/"блокировка", "публиковать"/"публикация"; "-ир" is the present tense's stem
+#: ("верифицируют"). Snowball leaves each pair apart, and their stems share too short a start for
+#: ``_related``.
+_DERIVED = (
+    ("ифицирова", "ификац"),
+    ("ифицир", "ификац"),
+    ("изирова", "изац"),
+    ("изир", "изац"),
+    ("изова", "изац"),
+    ("ирова", "ац"),
+    ("ир", "ац"),
+    ("ирова", "ировк"),
+    ("ир", "ировк"),
+    ("ова", "ац"),
+    ("ирова", ""),
+)
+DERIVED_MIN = 3  # letters left before the suffix, at least ("вер-ифицировать")
+DERIVED_BARE_MIN = 4  # and before "-ировать" with no noun suffix ("шантаж-ировать")
+
+
+def _derived(conn: sqlite3.Connection, stem: str) -> list[str]:
+    """Corpus terms of the verb or noun a Russian word is derived from or into by the suffixes
+    ``_DERIVED`` ("монетизировать" → "монетизация"; "модерация" → "модерировать")."""
+    if not textnorm.is_cyrillic(stem):
+        return []
+    candidates = []
+    for verb, noun in _DERIVED:
+        for suffix, other in ((verb, noun), (noun, verb)):
+            least = DERIVED_MIN if suffix and other else DERIVED_BARE_MIN
+            if stem.endswith(suffix) and len(stem) - len(suffix) >= least:
+                candidates.append(stem[: len(stem) - len(suffix)] + other)
+    candidates = [c for c in dict.fromkeys(candidates) if c != stem]
+    known = _lookup_stems(conn, set(candidates)) if candidates else {}
+    return [c for c in candidates if c in known]
 
 
 _DIMINUTIVE = re.compile(r"(?:[оеи]?чк|[оеё]к|к)$")

@@ -95,6 +95,7 @@ CALLS = (
     "import_help",
     "list_page",
     "list_questions",
+    "question_key",
     "queue",
     "rate",
     "set_accepting",

@@ -21,6 +21,9 @@ both sides always agree on what a "term" is:
   "страницу"); several spellings are produced because transliteration is
   ambiguous (c → ц/к, y → ы/й, e → е/э), and the search keeps whichever the
   index knows.
+- ``english_cognates``: the Russian words an English word was borrowed as
+  ("registration" → "регистрация"): its ending by a table of borrowed endings, the rest
+  spelt by sound.
 - ``osa_distance``: edit distance with adjacent transpositions, to confirm typo
   candidates.
 
@@ -393,6 +396,70 @@ def translit_variants(word: str) -> list[str]:
             cyrillic = ("й", "ы")  # "moy", "kakoy": after a vowel it is й
         variants = [v + c for v in variants for c in cyrillic][:_MAX_VARIANTS]
     return variants
+
+
+# -- English cognates ------------------------------------------------------------
+
+#: Endings of English words borrowed into Russian with a Russian ending of their own, longest
+#: first: "registration" → "регистрация", "moderator" → "модератор", "activate" → "активировать".
+_COGNATE_ENDINGS: list[tuple[str, tuple[str, ...]]] = [
+    ("ification", ("ификация",)),
+    ("ization", ("изация",)),
+    ("isation", ("изация",)),
+    ("ation", ("ация",)),
+    ("tion", ("ция",)),
+    ("ssion", ("ссия",)),
+    ("sion", ("сия",)),
+    ("ify", ("ифицировать",)),
+    ("ize", ("изировать", "изовать")),
+    ("ise", ("изировать", "изовать")),
+    ("ate", ("ировать", "ат")),
+    ("ment", ("мент",)),
+    ("ture", ("тура",)),
+    ("ic", ("ический", "ика")),
+    ("y", ("ия", "и")),
+]
+#: English spellings of sounds, longest first, each with its likeliest Russian letters.
+_ENGLISH_LETTERS: list[tuple[str, str]] = sorted(
+    zip(
+        "sh ch th ph ck qu ee oo ou au kh zh ts a b c d e f g h i j k l m n o p q r s t u v w x y z".split(),  # noqa: SIM905 - read as the row below it
+        "ш  ч  т  ф  к  кв и  у  ау ау х  ж  ц  а б к д е ф г х и дж к л м н о п к р с т у в в кс и з".split(),  # noqa: SIM905
+        strict=True,
+    ),
+    key=lambda pair: -len(pair[0]),
+)
+
+
+def _english_letters(text: str) -> str:
+    out, i = [], 0
+    while i < len(text):
+        for latin, cyrillic in _ENGLISH_LETTERS:
+            if text.startswith(latin, i):
+                # "c" before e, i, y sounds as "с": "service", "policy"
+                if latin == "c" and text[i + 1 : i + 2] in ("e", "i", "y"):
+                    cyrillic = "с"
+                out.append(cyrillic)
+                i += len(latin)
+                break
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def english_cognates(word: str) -> list[str]:
+    """Russian words an English word may be borrowed as: its ending by ``_COGNATE_ENDINGS``, the
+    rest spelt by sound ("verification" → "верификация", "avatar" → "аватар")."""
+    if not _ONLY_LATIN.match(word) or len(word) < 4:
+        return []
+    out = []
+    for ending, russian in _COGNATE_ENDINGS:
+        if word.endswith(ending) and len(word) > len(ending) + 2:
+            base = _english_letters(word[: -len(ending)])
+            out += [base + r for r in russian]
+            break
+    out.append(_english_letters(word))
+    return list(dict.fromkeys(out))
 
 
 # -- typo distance -------------------------------------------------------------

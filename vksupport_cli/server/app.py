@@ -28,6 +28,7 @@ cannot be noticed (an in-memory one) does not advertise it, and clients poll.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -50,12 +51,13 @@ from starlette.routing import Route
 
 from ..desk.changes import open_watch, version_of
 from ..desk.limits import Limits
-from ..desk.models import Question, Record, User
+from ..desk.models import OPEN_STATUSES, Record, User
 from ..desk.service import ATTACHMENT_MAX_BYTES, Desk
 from ..errors import BadInput, DeskError, NotFound, NotSignedIn, RateLimited, TooLarge
 from ..i18n import _
 from ..wire import Health, LongPoll, NewAnswer, NewComment, NewQuestion, NewRating, QuestionEdit
 from .errors import error_body, reply_error, status_for
+from .items import EncodedItems, KeptByRevision
 from .openapi import document as openapi_document
 from .pool import DeskPool, SignedIn, threads_from_env
 from .push import QuestionWatch
@@ -233,6 +235,8 @@ def create_app(
         exception_handlers={404: _not_found, 405: _not_allowed_method, 500: _server_error},
     )
     app.state.watch = watch
+    app.state.items = EncodedItems(_encode)
+    app.state.threads = KeptByRevision[Thread](lambda thread: len(thread[0]))
     app.state.long_poll_max = max(0, int(os.environ.get(LONG_POLL_ENV, str(LONG_POLL_MAX))))
     return app
 
@@ -280,7 +284,11 @@ def _bearer_token(request: Request) -> str:
 
 
 def _client_address(request: Request) -> str:
-    host = request.client.host if request.client else "-"
+    return _bucket_address(request.client.host if request.client else "-")
+
+
+@functools.lru_cache(maxsize=4096)  # parsed once per peer, not once per request
+def _bucket_address(host: str) -> str:
     try:  # one bucket per IPv6 /64: a host gets a whole /64 to rotate through
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -445,13 +453,16 @@ async def me(request: Request, desk: SignedIn) -> Response:
 
 
 async def list_questions(request: Request, desk: SignedIn) -> Response:
-    page = await desk.run(
+    items: EncodedItems = request.app.state.items
+    known, found = items.lookup()
+    listed, next_cursor = await desk.run(
         Desk.list_page,
         status=request.query_params.get("status", "all"),
         limit=_int_param(request, "limit", 20, 1, 1000),
         cursor=request.query_params.get("cursor"),
+        known=known,
     )
-    return _reply(page)
+    return Response(items.page(listed, next_cursor, found), media_type="application/json")
 
 
 async def create_question(request: Request, desk: SignedIn) -> Response:
@@ -484,20 +495,39 @@ async def get_question(request: Request, desk: SignedIn) -> Response:
     longest = _long_poll_max(request)  # before the read: from here on, any change is noticed
     wait = min(_int_param(request, "wait", 0, 0, 86_400), longest) if longest else 0
     watch: QuestionWatch = request.app.state.watch
+    threads: KeptByRevision[Thread] = request.app.state.threads
     mark = watch.mark()  # before the read: a change told after it wakes the wait below
-    question = await desk.run(Desk.get_question, question_id)
-    body, etag = _question_body(question)
+    body, etag, version = await desk.run(_thread, question_id, threads)
     loop = get_running_loop()
     deadline = loop.time() + wait
     while etag in held and (remaining := deadline - loop.time()) > 0:
-        await watch.wait(question_id, version_of(question), remaining, since=mark)
+        await watch.wait(question_id, version, remaining, since=mark)
         mark = watch.mark()
-        question = await desk.run(Desk.get_question, question_id)  # deleted meanwhile: 404, as any GET
-        body, etag = _question_body(question)
+        # Deleted meanwhile: 404, as any GET.
+        body, etag, version = await desk.run(_thread, question_id, threads)
     headers = {"ETag": etag, **({LONG_POLL_HEADER: str(longest)} if longest else {})}
     if etag in held:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers={**headers, "Cache-Control": "no-cache"})
+
+
+#: A question as a GET sends it: (JSON, ETag, version for the long-poll).
+Thread = tuple[bytes, str, str]
+
+
+def _thread(desk: Desk, user: User, question_id: int, threads: KeptByRevision[Thread]) -> Thread:
+    """The question with its thread, from what the worker keeps if that is current (in a desk thread)."""
+    revision, status = desk.question_key(user, question_id)
+    kept = threads.get((question_id, revision)) if status not in OPEN_STATUSES else None
+    if kept is not None:
+        return kept
+    # Read after the key: at least as new as the revision it is kept under (server/items.py).
+    question = desk.get_question(user, question_id)
+    body = _encode(question.to_dict())
+    thread = (body, _etag(body), version_of(question))
+    if question.status not in OPEN_STATUSES:
+        threads.keep([((question_id, revision), thread)])
+    return thread
 
 
 def _long_poll_max(request: Request) -> int:
@@ -505,11 +535,6 @@ def _long_poll_max(request: Request) -> int:
     watch: QuestionWatch = request.app.state.watch
     longest: int = request.app.state.long_poll_max
     return longest if longest and watch.available() else 0
-
-
-def _question_body(question: Question) -> tuple[bytes, str]:
-    body = _encode(question.to_dict())
-    return body, _etag(body)
 
 
 async def edit_question(request: Request, desk: SignedIn) -> Response:

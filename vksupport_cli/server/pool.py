@@ -30,6 +30,8 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Concatenate, ParamSpec, TypeVar
@@ -42,6 +44,13 @@ from ..desk.store import SQLiteStore, is_postgres
 
 THREADS_ENV = "VKSUPPORT_DESK_THREADS"  # desk calls one worker runs at once
 DEFAULT_THREADS = 8
+#: Seconds a worker trusts a token the desk accepted without asking again. Every request would
+#: otherwise add a database round trip (half of a GET's on PostgreSQL, measured in
+#: bench/server_load.py); the desk issues a token once and never changes or withdraws it, and were
+#: that to change, a withdrawn token would be refused by every worker within this.
+TOKEN_TRUST_SECONDS = 5.0
+#: Tokens a worker remembers at once (the least recently used go first).
+TOKENS_KEPT = 10_000
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -69,6 +78,7 @@ class DeskPool:
         self._opened: list[Desk] = []
         self._opened_lock = threading.Lock()  # guards _main and _opened
         self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="desk")
+        self.tokens = AcceptedTokens()
 
     @property
     def main(self) -> Desk:
@@ -101,8 +111,14 @@ class DeskPool:
         return desk
 
     async def call(self, work: Callable[[Desk], T]) -> T:
-        """``work(desk)`` in a pool thread; its result, or its exception."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, lambda: work(self._desk()))
+        """``work(desk)`` in a pool thread; its result, or its exception. Every desk call ``work``
+        makes (a token check, then the request's call) goes to the database on one connection."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._pinned, work)
+
+    def _pinned(self, work: Callable[[Desk], T]) -> T:
+        desk = self._desk()
+        with desk.store.pinned():
+            return work(desk)
 
     async def run(self, method: Callable[Concatenate[Desk, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``method(desk, *args, **kwargs)`` in a pool thread; its result, or its exception."""
@@ -141,7 +157,11 @@ class SignedIn:
 
     def _check(self, desk: Desk) -> User:
         if self._user is None:
-            user = desk.user_by_token(self._token)  # NotSignedIn for a token the desk does not know
+            tokens = self._pool.tokens
+            user = tokens.get(self._token)
+            if user is None:
+                user = desk.user_by_token(self._token)  # NotSignedIn for a token the desk does not know
+                tokens.accept(self._token, user)
             self._admit(user)
             self._user = user
         return self._user
@@ -155,3 +175,29 @@ class SignedIn:
     ) -> T:
         """``method(desk, user, *args, **kwargs)`` in a pool thread, as the signed-in user."""
         return await self._pool.call(lambda desk: method(desk, self._check(desk), *args, **kwargs))
+
+
+class AcceptedTokens:
+    """Tokens the desk accepted lately, with their users: ``TOKEN_TRUST_SECONDS`` each, at most
+    ``TOKENS_KEPT``; safe across threads. Only accepted ones: an unknown token always asks the desk
+    (and counts as a failed sign-in)."""
+
+    def __init__(self, trust: float = TOKEN_TRUST_SECONDS, kept: int = TOKENS_KEPT):
+        self._trust = trust
+        self._kept = kept
+        self._users: OrderedDict[str, tuple[User, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> User | None:
+        with self._lock:
+            entry = self._users.get(token)
+            if entry is None or entry[1] <= time.monotonic():
+                return None
+            return entry[0]
+
+    def accept(self, token: str, user: User) -> None:
+        with self._lock:
+            self._users.pop(token, None)
+            self._users[token] = (user, time.monotonic() + self._trust)
+            while len(self._users) > self._kept:
+                self._users.popitem(last=False)
