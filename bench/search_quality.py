@@ -451,7 +451,7 @@ def run(opts, sizes, original, bundled, queries, tmp: Path) -> None:
     for set_name, path in query_sets.items():
         qs = read_queries(path)
         print()
-        label = "dev set" if set_name == "dev" else "the project's own queries (never tuned on)"
+        label = "dev set" if set_name == "dev" else "the project's own queries (a check)"
         print(
             f"## Quality on the {label}: {path.relative_to(ROOT.parent) if path.is_relative_to(ROOT.parent) else path}"
         )

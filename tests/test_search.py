@@ -486,6 +486,108 @@ def test_a_clipped_or_prefixed_word_finds_the_word_it_comes_from(small):
     assert search.interpret(small, "пересоздать беседу").interpreted_as == "создать беседу"
 
 
+def test_a_prefixed_verb_of_a_corpus_stem_finds_it(small):
+    # "залогиниться": no article has "логиниться" in any form, but its stem "логин" is a
+    # corpus term: the word less its prefix still leads there.
+    helpcenter.load(
+        small,
+        [
+            article("login", "Не получается войти", "Проверьте логин и пароль."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "залогиниться") == ["login"]
+
+
+def test_a_slang_word_finds_the_article_its_dictionary_gloss_names(small):
+    # Navec's news vectors relate "кинуть" only to "бросить", "швырнуть"; Wiktionary glosses
+    # its slang sense "[[обмануть]]" (tools/build_glosses.py). "кинули" reaches it through
+    # the thesaurus's form table (its Snowball stem "кинул" is not "кинут", its dictionary form's).
+    helpcenter.load(
+        small,
+        [
+            article("fraud", "Меня обманули", "Если вас обманули мошенники, напишите нам."),
+            article("password", "Как сменить пароль", "Откройте настройки безопасности."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "кинули") == ["fraud"]
+    assert slugs(small, "кинуть") == ["fraud"]
+
+
+def test_an_inflected_slang_word_finds_its_gloss(small):
+    # "виснет": Snowball keeps "виснет", the gloss is keyed by "виснуть"'s "виснут"; the gloss
+    # table points the form's stem to its word's (pymorphy3's forms, at build time).
+    helpcenter.load(
+        small,
+        [
+            article("freeze", "Приложение зависает", "Если приложение зависает, перезапустите его."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "виснет") == ["freeze"]
+    assert slugs(small, "виснуть") == ["freeze"]
+
+
+def test_a_slang_verb_pymorphy3_lacks_finds_its_gloss_in_any_form(small):
+    # pymorphy3's dictionary has no "лайкнуть"; the forms it predicts ("лайкнули", whose
+    # Snowball stem is "лайкнул") point to the glossed "лайкнут" ("[[лайк]]").
+    helpcenter.load(
+        small,
+        [
+            article("likes", "Как поставить лайк", "Нажмите на сердечко, чтобы поставить лайк записи."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "лайкнули") == ["likes"]
+
+
+def test_a_verb_finds_the_noun_of_its_family(small):
+    # "подтвердить" and "подтверждение": Snowball ("подтверд", "подтвержден") and the
+    # dictionary forms leave them apart, navec's vectors only 0.39 alike; a long shared
+    # beginning with vectors that alike is a word family (tools/build_thesaurus.py).
+    helpcenter.load(
+        small,
+        [
+            article("code", "Не приходит код подтверждения", "Код подтверждения приходит в СМС."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "подтвердить") == ["code"]
+
+
+def test_a_listed_slang_word_is_meant_as_typed(small):
+    # "бабки" is one edit from "банки" and "прога" begins "проголосовать"; both are slang the
+    # synonym list knows ("деньги", "приложение"): no look-alike stands in for them.
+    helpcenter.load(
+        small,
+        [
+            article("banks", "Банки-партнёры", "Список банков для оплаты."),
+            article("money", "Как вывести деньги", "Деньги выводятся на карту."),
+            article("vote", "Как проголосовать", "Проголосовать можно в опросе."),
+            article("app", "Приложение не запускается", "Переустановите приложение."),
+        ],
+    )
+    assert top(small, "бабки") == "money"
+    assert top(small, "прога") == "app"
+    assert search.interpret(small, "бабки").interpreted_as is None
+    assert search.interpret(small, "прога").interpreted_as is None
+
+
+def test_a_short_stem_of_a_longer_word_is_no_clip(small):
+    # Snowball cuts "палит" to "пал": "пальцем" begins so but is no kin; only a word that is
+    # itself that short ("акк") is read as a clipped one.
+    helpcenter.load(
+        small,
+        [
+            article("finger", "Вход по отпечатку", "Приложите палец к сканеру, держите пальцем."),
+            article("account", "Аккаунт", "Настройки аккаунта."),
+        ],
+    )
+    assert slugs(small, "палит") == []
+    assert slugs(small, "акк") == ["account"]
+
+
 def test_a_verb_finds_the_noun_made_from_it_and_back(small):
     # Snowball stems "монетизировать" to "монетизирова" and "монетизация" to "монетизац", and
     # pymorphy3 relates no verb to its noun: the suffixes of borrowed verbs and their nouns do.
@@ -519,6 +621,8 @@ def test_interpreted_as_says_what_was_searched_for(shared):
     assert search.interpret(shared, "взломали страницу").interpreted_as is None  # taken as typed
     assert search.interpret(shared, "dpkjvfkb cnhfybwe").interpreted_as == "взломали страницу"
     assert search.interpret(shared, "как удалить фотогарфию").interpreted_as == "как удалить фотографию"
+    # "профил" stems to "проф", a clip Wiktionary glosses: far stand-ins do not outvote the typo
+    assert search.interpret(shared, "как закрыть профил").interpreted_as == "как закрыть профиль"
     assert search.interpret(shared, "vzlomali stranicu").interpreted_as == "взломали страницу"
     assert search.interpret(shared, "ксилофонщщ").interpreted_as is None  # nothing found: nothing to say
 

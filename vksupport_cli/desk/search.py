@@ -31,7 +31,10 @@ How it works, briefly:
   neighbours from ``data/thesaurus.tsv.gz``, and for an English word its Russian
   translations from ``data/lexicon.tsv``), through the corpus words it clips or
   makes a diminutive of ("акк" → "аккаунт", "симка" → "сим"), and through the
-  corpus word it is a prefixed form of ("подруга" → "друг"). Stop words go.
+  corpus word it is a prefixed form of ("подруга" → "друг"). A slang word also
+  counts through the words Wiktionary defines its slang sense with
+  (``data/glosses.tsv.gz``: "кинуть" → "обмануть"), and any word through the
+  stems of its word family (a verb and its noun: "угрожать" → "угроза"). Stop words go.
 - **Ranking**: FTS5 returns the best ``CANDIDATES`` by its bm25 (first from the
   rarer terms only, which is much cheaper on a large corpus, then from all terms
   if that found too few); they are re-scored with BM25F (fields weighted and
@@ -71,7 +74,7 @@ from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
-INDEX_VERSION = 4
+INDEX_VERSION = 5
 
 FIELDS = ("title", "title_en", "keywords", "body")
 #: BM25F field weights and length normalisation (b), in FIELDS order.
@@ -98,6 +101,15 @@ NEAR_WEIGHT = 0.8
 NEAR_MAX = 4  # neighbours taken per word
 NEAR_MIN = 0.45  # and at least this similar
 NEAR_SHOWN = 0.55  # "did you mean" names a neighbour at least this similar
+#: A word Wiktionary glosses with several corpus words (tools/build_glosses.py) counts through
+#: them this similar at most: below NEAR_SHOWN, so "did you mean" names none of them.
+GLOSS_AMBIGUOUS = 0.54
+#: A stem of the word's family (thesaurus.tsv.gz's "~" entries: "угрожа" → "угроз") counts as a
+#: neighbour this similar, whatever its vectors' similarity (which chose it).
+FAMILY_SIMILARITY = 0.75
+#: A gloss's word this common in the language (Zipf, data/frequency.tsv) says too little to
+#: stand in ("чайник" *разг.*: "неумелый [[человек]]"): left out.
+GLOSS_COMMON = 5.0
 #: An English word's Russian translations (lexicon.tsv) count as neighbours this similar, at least.
 LEXICON_FLOOR = 0.5
 #: A word the corpus has also counts through its nearest neighbours this close, discounted more.
@@ -110,10 +122,12 @@ COGNATE_WEIGHT = 0.9
 #: An unknown word counts through the corpus words that begin with its base (``_clipped``).
 CLIPPED_WEIGHT = 0.6
 CLIPPED_MIN = 3  # letters of the base at least
+CLIPPED_STEM_MIN = 4  # letters of a stem cut from a longer word
 CLIPPED_MAX = 3  # terms taken
 #: An unknown word less a prefix ("подруга" → "друга") counts this much, if a corpus word's form.
 UNPREFIXED_WEIGHT = 0.5
 UNPREFIXED_MIN = 4  # letters left at least
+UNPREFIXED_STEM_MIN = 5  # letters of the stem left, when the rest is no corpus word's form
 LONG_QUERY = 6  # meaningful words from which a query is a description
 #: In a description, a word this common in the language at large (wordfreq's Zipf value, from
 #: ``data/frequency.tsv``) or more weighs its idf / (1 + Zipf - COMMON_ZIPF): "вместо" (5.7)
@@ -259,25 +273,61 @@ def _data_path(name: str) -> Path:
 
 
 def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
-    """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py)
-    and English lexicon (tools/build_lexicon.py): for every term, the neighbours the corpus has.
+    """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py),
+    Wiktionary glosses (tools/build_glosses.py) and English lexicon (tools/build_lexicon.py):
+    for every term, the neighbours the corpus has.
 
-    A translation's similarity is 1 for the likeliest of its word, scaled down to
-    ``LEXICON_FLOOR`` for the least likely, so that every translation the lexicon lists
-    counts (the thesaurus's floor ``NEAR_MIN`` does not apply to probabilities)."""
+    A gloss counts only for a word no article has and that is not an everyday word (no
+    entry in ``data/frequency.tsv``): it defines a colloquial sense ("кинуть": "обмануть"),
+    which an everyday word ("сказать") is seldom meant in. A translation's similarity is 1
+    for the likeliest of its word, scaled down to ``LEXICON_FLOOR`` for the least likely,
+    so that every translation the lexicon lists counts (the thesaurus's floor ``NEAR_MIN``
+    does not apply to probabilities)."""
     import gzip
 
     # a stop word's term ("как" from "каким") carries no topic: never a neighbour
     function_words = {textnorm.stem(w) for w in textnorm.STOP_WORDS}
-    path = _data_path("thesaurus.tsv.gz")
-    if path.exists():
+    everyday = _zipf()
+    kept: dict[str, list[tuple[str, float]]] = {}
+    aliases: list[tuple[str, str]] = []
+    glossed: dict[str, list[tuple[str, float]]] = {}
+    for name in ("thesaurus.tsv.gz", "glosses.tsv.gz"):
+        path = _data_path(name)
+        if not path.exists():
+            continue
+        gloss = name.startswith("glosses")
         with gzip.open(path, "rt", encoding="utf-8") as lines:
             for line in lines:
                 stem, _tab, rest = line.partition("\t")
+                if gloss and (stem in terms or stem in everyday):
+                    continue
                 for pair in rest.split():
-                    near, _colon, similarity = pair.partition(":")
+                    if pair.startswith("="):  # a form's stem → its dictionary form's ("кинул" → "кинут")
+                        aliases.append((stem, pair[1:]))
+                        continue
+                    near, _colon, hundredths = pair.partition(":")
+                    if near.startswith("~"):  # the same word family ("угрожа" → "угроз")
+                        near, hundredths = near[1:], str(round(FAMILY_SIMILARITY * 100))
+                    if gloss and everyday.get(near, 0.0) >= GLOSS_COMMON:
+                        continue
                     if near in terms and near not in function_words:
-                        yield stem, near, int(similarity) / 100
+                        (glossed if gloss else kept).setdefault(stem, []).append(
+                            (near, int(hundredths) / 100)
+                        )
+    for stem, pairs in glossed.items():
+        if len(pairs) > 1:  # the dictionary gives several: search them all, name none as meant
+            pairs = [(near, min(similarity, GLOSS_AMBIGUOUS)) for near, similarity in pairs]
+        kept.setdefault(stem, []).extend(pairs)
+    for stem, pairs in kept.items():
+        for near, similarity in pairs:
+            yield stem, near, similarity
+    # A query word no article has is looked up by its Snowball stem, which for some forms
+    # is not its dictionary form's ("кинули" → "кинул", not "кинут"): such a stem gets the
+    # neighbours of its dictionary form's, unless it is a term of its own.
+    for stem, term in aliases:
+        if stem not in kept and stem not in terms:
+            for near, similarity in kept.get(term, ()):
+                yield stem, near, similarity
     path = _data_path("lexicon.tsv")
     if path.exists():
         for line in path.read_text("utf-8").splitlines():
@@ -289,6 +339,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
                     yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
 
 
+@lru_cache(maxsize=1)
 def _zipf() -> dict[str, float]:
     """term → its Zipf frequency in Russian at large, for the common ones (tools/build_frequency.py)."""
     path = _data_path("frequency.tsv")
@@ -687,10 +738,16 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                 if similarity >= NEAR_KNOWN_MIN:
                     group.setdefault(other, NEAR_KNOWN_WEIGHT * similarity)
         else:
-            fixes = vocab.fixes.get(word, [])
+            # a slang word of SYNONYMS ("бабки", "прога") is meant as typed: no look-alike
+            # ("банки") or longer word it begins ("проголосовать") stands in for it
+            listed = bool(textnorm.synonyms(stem))
+            fixes = [] if listed else vocab.fixes.get(word, [])
             near = vocab.near.get(stem, [])
-            # a real word the corpus lacks is more likely meant than a look-alike of a known one
-            typo = REAL_WORD_TYPO if near else 1.0
+            # a real word the corpus lacks is more likely meant than a look-alike of a known one;
+            # only a close neighbour says it is one: a far one, or the glosses of a clip that a
+            # typo happens to spell ("профил" → "проф"), do not
+            real = bool(near) and near[0][1] >= NEAR_SHOWN
+            typo = REAL_WORD_TYPO if real else 1.0
             group = {fix: weight * typo for fix, weight, _ in fixes}
             for other, similarity in near:
                 if similarity >= NEAR_MIN:
@@ -699,21 +756,22 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                     for synonym in textnorm.synonyms(other) if textnorm.is_latin(word) else ():
                         group.setdefault(synonym, NEAR_WEIGHT * similarity * SYNONYM_WEIGHT)
             derived: list[str] = []  # corpus terms the word is a prefixed form of, or clips
-            if not fixes:
+            if not fixes and not listed:
+                # two ways to the same word (a gloss and a clip: "админ") make it surer, not less
                 for base in _unprefixed(vocab, word):
-                    group.setdefault(base, UNPREFIXED_WEIGHT)
+                    group[base] = max(group.get(base, 0.0), UNPREFIXED_WEIGHT)
                     derived.append(base)
-                for clipped in _clipped(conn, stem):
-                    group.setdefault(clipped, CLIPPED_WEIGHT)
+                for clipped in _clipped(conn, word, stem):
+                    group[clipped] = max(group.get(clipped, 0.0), CLIPPED_WEIGHT)
                     derived.append(clipped)
             cognates = vocab.cognates.get(word)
-            if fixes and not near:
+            if fixes and not real:
                 shown[word] = fixes[0][2]
             elif cognates:  # "registration": show "регистрация"
                 shown[word] = _lookup_stems(conn, {cognates[0]})[cognates[0]][2]
             elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
                 shown[word] = vocab.shown.get(near[0][0], word)
-            elif derived and not near:  # "акк": show "аккаунт"
+            elif derived:  # "акк": show "аккаунт"
                 shown[word] = _lookup_stems(conn, {derived[0]})[derived[0]][2]
         for cognate in vocab.cognates.get(word, ()):
             group.setdefault(cognate, COGNATE_WEIGHT)
@@ -774,14 +832,16 @@ def _derived(conn: sqlite3.Connection, stem: str) -> list[str]:
 _DIMINUTIVE = re.compile(r"(?:[оеи]?чк|[оеё]к|к)$")
 
 
-def _clipped(conn: sqlite3.Connection, stem: str) -> list[str]:
+def _clipped(conn: sqlite3.Connection, word: str, stem: str) -> list[str]:
     """Terms of the corpus's words that begin with an unknown word's base: slang clips a word
     ("акк" for "аккаунт", "комп" for "компьютер") or makes a diminutive of its start ("симка"
     for "сим-карта", "страничка"). The base is the stem less a diminutive suffix; the commonest
     words of the corpus with that start come first."""
     if not textnorm.is_cyrillic(stem):
         return []
-    bases = [stem]
+    # a stem of 3 letters is a clip only when it is the whole word ("акк"): Snowball cuts
+    # "палит" to "пал", and the corpus words that begin so ("пальцем") are no kin of it
+    bases = [stem] if len(stem) >= CLIPPED_STEM_MIN or stem == word else []
     base = _DIMINUTIVE.sub("", stem)
     if base != stem:
         bases.append(base)
@@ -811,7 +871,14 @@ def _unprefixed(vocab: _Vocabulary, word: str) -> list[str]:
     if not rests:
         return []
     found = _lookup_words(vocab.conn, set(rests))
-    return list(dict.fromkeys(found[rest][0] for rest in rests if rest in found))
+    bases = [found[rest][0] for rest in rests if rest in found]
+    if not bases:
+        # no corpus word has that form: its stem may still be a corpus term ("залогиниться"
+        # → "логиниться" → "логин"), if long enough to be more than a chance of letters
+        stems = {textnorm.stem(rest) for rest in rests}
+        known = _lookup_stems(vocab.conn, {s for s in stems if len(s) >= UNPREFIXED_STEM_MIN})
+        bases = sorted(known, key=len, reverse=True)
+    return list(dict.fromkeys(bases))
 
 
 def _near_stop_word(word: str) -> bool:
