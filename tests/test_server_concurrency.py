@@ -201,7 +201,10 @@ def test_cpus_are_read_as_numbers_ranges_or_auto():
     allowed = sorted(os.sched_getaffinity(0))
     assert parse_cpus("auto") == allowed
     assert parse_cpus(str(allowed[0])) == [allowed[0]]
-    assert parse_cpus(f"{allowed[0]}-{allowed[-1]}") == list(range(allowed[0], allowed[-1] + 1))
+    if allowed == list(
+        range(allowed[0], allowed[-1] + 1)
+    ):  # a range is all allowed only if no CPU is missing
+        assert parse_cpus(f"{allowed[0]}-{allowed[-1]}") == allowed
     for bad in ("", "x", "1-", "-1", "0,,1", "one"):
         with pytest.raises(ValueError, match="--cpus takes CPU numbers"):
             parse_cpus(bad)
