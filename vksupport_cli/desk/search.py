@@ -21,9 +21,8 @@ How it works, briefly:
   way (``_one_way``: its unsure words the way most of its sure ones were read).
   Each remaining word becomes a group of weighted alternative stems: its own
   stem, or the nearest known words if it is unknown (a typo); known stems it
-  begins with or that
-  begin with it (Russian word formation: "удаление"/"удалить"); the verb or noun
-  a suffix table makes of it ("монетизировать" → "монетизация", ``_derived``); for
+  begins with or that begin with it (Russian word formation:
+  "удаление"/"удалить"); the verb or noun a suffix table makes of it ("монетизировать" → "монетизация", ``_derived``); for
   a Latin word, the corpus words it was borrowed as ("registration" →
   "регистрация", ``textnorm.english_cognates``); and colloquial
   synonyms ("учетка" → "аккаунт", "страница"). A word no article has also counts
