@@ -588,6 +588,19 @@ def test_a_short_stem_of_a_longer_word_is_no_clip(small):
     assert slugs(small, "акк") == ["account"]
 
 
+def test_an_adjective_in_ochn_finds_its_noun_and_verb(small):
+    # Snowball stems "проверочный" to "проверочн", "проверка" to "проверк", "проверить" to
+    # "провер": three letters apart, too far for _related; _DERIVED joins them.
+    helpcenter.load(
+        small,
+        [
+            article("check", "Проверка страницы", "Чтобы пройти проверку, проверьте номер."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "проверочный") == ["check"]
+
+
 def test_a_verb_finds_the_noun_made_from_it_and_back(small):
     # Snowball stems "монетизировать" to "монетизирова" and "монетизация" to "монетизац", and
     # pymorphy3 relates no verb to its noun: the suffixes of borrowed verbs and their nouns do.

@@ -807,6 +807,9 @@ _DERIVED = (
     ("ир", "ировк"),
     ("ова", "ац"),
     ("ирова", ""),
+    # an adjective in "-очный" and its noun in "-ка" or verb: "проверочный" → "проверка", "проверить"
+    ("очн", "к"),
+    ("очн", ""),
 )
 DERIVED_MIN = 3  # letters left before the suffix, at least ("вер-ифицировать")
 DERIVED_BARE_MIN = 4  # and before "-ировать" with no noun suffix ("шантаж-ировать")
