@@ -588,6 +588,21 @@ def test_a_short_stem_of_a_longer_word_is_no_clip(small):
     assert slugs(small, "акк") == ["account"]
 
 
+def test_a_word_of_its_own_is_not_taken_for_a_form_of_another(small):
+    # "подлиннее" is a form of "длинный", so its stem "подлин" is an alias of "длин" (whose
+    # neighbours are "короткий", "ширина"); but "подлин" is first the stem of "подлинный"
+    # (genuine), a word with neighbours of its own: it never stands for "короткий".
+    helpcenter.load(
+        small,
+        [
+            article("short", "Короткий адрес страницы", "Задайте короткий адрес вместо номера."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert "short" not in slugs(small, "подлинный документ")
+    assert search.interpret(small, "подлинный документ").interpreted_as is None
+
+
 def test_an_adjective_in_ochn_finds_its_noun_and_verb(small):
     # Snowball stems "проверочный" to "проверочн", "проверка" to "проверк", "проверить" to
     # "провер": three letters apart, too far for _related; _DERIVED joins them.

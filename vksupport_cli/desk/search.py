@@ -73,7 +73,7 @@ from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
-INDEX_VERSION = 5
+INDEX_VERSION = 6
 
 FIELDS = ("title", "title_en", "keywords", "body")
 #: BM25F field weights and length normalisation (b), in FIELDS order.
@@ -288,6 +288,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
     function_words = {textnorm.stem(w) for w in textnorm.STOP_WORDS}
     everyday = _zipf()
     kept: dict[str, list[tuple[str, float]]] = {}
+    words: set[str] = set()  # stems with neighbours of their own: some word's dictionary form
     aliases: list[tuple[str, str]] = []
     glossed: dict[str, list[tuple[str, float]]] = {}
     for name in ("thesaurus.tsv.gz", "glosses.tsv.gz"):
@@ -305,6 +306,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
                         aliases.append((stem, pair[1:]))
                         continue
                     near, _colon, hundredths = pair.partition(":")
+                    words.add(stem)
                     if near.startswith("~"):  # the same word family ("угрожа" → "угроз")
                         near, hundredths = near[1:], str(round(FAMILY_SIMILARITY * 100))
                     if gloss and everyday.get(near, 0.0) >= GLOSS_COMMON:
@@ -322,9 +324,11 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
             yield stem, near, similarity
     # A query word no article has is looked up by its Snowball stem, which for some forms
     # is not its dictionary form's ("кинули" → "кинул", not "кинут"): such a stem gets the
-    # neighbours of its dictionary form's, unless it is a term of its own.
+    # neighbours of its dictionary form's, unless it is a term of its own, or a comparative's
+    # prefix makes it look like a word of its own: "подлиннее" is a form of "длинный", but
+    # "подлин" is first the stem of "подлинный" (genuine), "помощн" of "помощник".
     for stem, term in aliases:
-        if stem not in kept and stem not in terms:
+        if stem not in kept and stem not in terms and not (stem in words and _comparative_of(stem, term)):
             for near, similarity in kept.get(term, ()):
                 yield stem, near, similarity
     path = _data_path("lexicon.tsv")
@@ -336,6 +340,12 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
             for near, p in pairs:
                 if near in terms and near not in function_words:  # "этот" (from "этой"): no sense
                     yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
+
+
+def _comparative_of(stem: str, term: str) -> bool:
+    """Whether ``stem`` is ``term`` with a comparative's or superlative's prefix ("по-", "наи-":
+    "побыстрее", "наибольший"), the one way a Russian form gains letters at its start."""
+    return any(stem.startswith(prefix) and stem[len(prefix) :][:2] == term[:2] for prefix in ("по", "наи"))
 
 
 @lru_cache(maxsize=1)
