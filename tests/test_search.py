@@ -340,6 +340,30 @@ def test_another_form_of_a_corpus_word_is_known_as_typed(small):
     assert words["человеком"] == words["человек"] == words["люди"]  # every form, one term
 
 
+def test_did_you_mean_rewrites_typos_not_everyday_words_english_phrases_or_descriptions(small):
+    helpcenter.load(
+        small,
+        [
+            article("rights", "Авторские права", "Ваши права на фото защищены."),
+            article("album", "Как создать новый альбом", "Нажмите «Создать альбом» и добавьте фото."),
+            article("hours", "Расписание поддержки", "Поддержка отвечает по расписанию, без выходных."),
+        ],
+    )
+    # a typo is shown corrected; an everyday word no article has is searched through its
+    # look-alike ("правда" → "права") but was meant as typed
+    assert search.interpret(small, "права защишены").interpreted_as == "права защищены"
+    assert search.interpret(small, "правда").interpreted_as is None
+    # one English word is shown as the Russian word it was searched as; a phrase is not
+    # rewritten word by word into a Russian-English jumble ("create a новый album")
+    assert search.interpret(small, "create a new album").interpreted_as is None
+    assert slugs(small, "create a new album")[0] == "album"
+    # a description keeps its words but for its typos: "график" alone is shown as what was
+    # searched ("расписание"); inside several sentences it is not, a typo still is
+    assert search.interpret(small, "график").interpreted_as == "расписание"
+    described = search.interpret(small, "какой у поддержки график работы, отвечают ли ночью и в выходныи")
+    assert described.interpreted_as == "какой у поддержки график работы отвечают ли ночью и в выходных"
+
+
 def test_a_word_in_no_article_finds_the_article_of_its_nearest_word(small):
     # "график" is in no article; navec's vectors (tools/build_thesaurus.py) put "расписание"
     # next to it, and the search says what it looked for.

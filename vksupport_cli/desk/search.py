@@ -774,13 +774,25 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                     group[clipped] = max(group.get(clipped, 0.0), CLIPPED_WEIGHT)
                     derived.append(clipped)
             cognates = vocab.cognates.get(word)
-            if fixes and not real:
+            # an everyday word the corpus lacks was meant as typed, though searched through its
+            # look-alikes and the words it seems to clip or prefix: "правда" is not shown as
+            # "права", nor "отдать" as "данные" (a neighbour in meaning is: "график" → "расписание")
+            everyday = stem in _zipf()
+            typo = bool(fixes) and not real and not everyday
+            if (textnorm.is_latin(word) and len(words) > 1) or (len(words) >= LONG_QUERY and not typo):
+                # nor is an English phrase (its words' Russian stand-ins read as a jumble), nor a
+                # description but for its typos (its words' neighbours, "десять" → "четыре",
+                # rewrite it into nonsense)
+                pass
+            elif typo:
                 shown[word] = fixes[0][2]
+            elif fixes and not real:
+                pass
             elif cognates:  # "registration": show "регистрация"
                 shown[word] = _lookup_stems(conn, {cognates[0]})[cognates[0]][2]
             elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
                 shown[word] = vocab.shown.get(near[0][0], word)
-            elif derived:  # "акк": show "аккаунт"
+            elif derived and not everyday:  # "акк": show "аккаунт"
                 shown[word] = _lookup_stems(conn, {derived[0]})[derived[0]][2]
         for cognate in vocab.cognates.get(word, ()):
             group.setdefault(cognate, COGNATE_WEIGHT)
