@@ -73,7 +73,7 @@ from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
-INDEX_VERSION = 6
+INDEX_VERSION = 7
 
 FIELDS = ("title", "title_en", "keywords", "body")
 #: BM25F field weights and length normalisation (b), in FIELDS order.
@@ -173,6 +173,7 @@ _TABLES = (
     "search_words",
     "search_typo",
     "search_near",
+    "search_everyday",
     "search_meta",
 )
 
@@ -201,6 +202,9 @@ _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS search_near (
         stem TEXT NOT NULL, near TEXT NOT NULL, similarity REAL NOT NULL,
         PRIMARY KEY (stem, near)) WITHOUT ROWID""",
+    # the terms of everyday Russian words (data/frequency.tsv): meant as typed, never shown as a
+    # look-alike by "did you mean"
+    """CREATE TABLE IF NOT EXISTS search_everyday (stem TEXT PRIMARY KEY) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS search_typo (
         key TEXT NOT NULL, word TEXT NOT NULL, PRIMARY KEY (key, word)) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS search_meta (name TEXT PRIMARY KEY, value REAL NOT NULL)""",
@@ -449,6 +453,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         _word_forms(word_df, stems.memo).items(),
     )
     conn.executemany("INSERT OR IGNORE INTO search_near VALUES (?, ?, ?)", _near_rows(term_id))
+    conn.executemany("INSERT INTO search_everyday VALUES (?)", ((term,) for term in _zipf()))
     conn.executemany(
         "INSERT OR IGNORE INTO search_typo (key, word) VALUES (?, ?)",
         (
@@ -602,6 +607,8 @@ class _Vocabulary:
         self.stems = {w: self.words[w][0] if w in self.words else textnorm.stem(w) for w in words}
         self.known = _lookup_stems(conn, set(self.stems.values()))
         self.near = _lookup_near(conn, set(self.stems.values()))
+        #: the stems of everyday words the corpus lacks (what "did you mean" never shows a look-alike for)
+        self.everyday = _lookup_everyday(conn, set(self.stems.values()) - set(self.known))
         near = {other for pairs in self.near.values() for other, _ in pairs}
         #: stem → its commonest word in the corpus, for the query's stems and their neighbours
         self.shown = {
@@ -777,7 +784,7 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
             # an everyday word the corpus lacks was meant as typed, though searched through its
             # look-alikes and the words it seems to clip or prefix: "правда" is not shown as
             # "права", nor "отдать" as "данные" (a neighbour in meaning is: "график" → "расписание")
-            everyday = stem in _zipf()
+            everyday = stem in vocab.everyday
             typo = bool(fixes) and not real and not everyday
             if (textnorm.is_latin(word) and len(words) > 1) or (len(words) >= LONG_QUERY and not typo):
                 # nor is an English phrase (its words' Russian stand-ins read as a jumble), nor a
@@ -947,6 +954,15 @@ def _lookup_stems(conn: sqlite3.Connection, stems: set[str]) -> dict[str, tuple[
         marks = ",".join("?" * len(part))
         sql = f"SELECT stem, id, df, word, zipf FROM search_terms WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
         found.update((r[0], (r[1], r[2], r[3], r[4])) for r in conn.execute(sql, part))
+    return found
+
+
+def _lookup_everyday(conn: sqlite3.Connection, stems: set[str]) -> set[str]:
+    found: set[str] = set()
+    for part in _chunked(sorted(stems)):
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT stem FROM search_everyday WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
+        found.update(row[0] for row in conn.execute(sql, part))
     return found
 
 
