@@ -780,27 +780,9 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
                 for clipped in _clipped(conn, word, stem):
                     group[clipped] = max(group.get(clipped, 0.0), CLIPPED_WEIGHT)
                     derived.append(clipped)
-            cognates = vocab.cognates.get(word)
-            # an everyday word the corpus lacks was meant as typed, though searched through its
-            # look-alikes and the words it seems to clip or prefix: "правда" is not shown as
-            # "права", nor "отдать" as "данные" (a neighbour in meaning is: "график" → "расписание")
-            everyday = stem in vocab.everyday
-            typo = bool(fixes) and not real and not everyday
-            if (textnorm.is_latin(word) and len(words) > 1) or (len(words) >= LONG_QUERY and not typo):
-                # nor is an English phrase (its words' Russian stand-ins read as a jumble), nor a
-                # description but for its typos (its words' neighbours, "десять" → "четыре",
-                # rewrite it into nonsense)
-                pass
-            elif typo:
-                shown[word] = fixes[0][2]
-            elif fixes and not real:
-                pass
-            elif cognates:  # "registration": show "регистрация"
-                shown[word] = _lookup_stems(conn, {cognates[0]})[cognates[0]][2]
-            elif near and near[0][1] >= NEAR_SHOWN:  # say so only when the neighbour is close
-                shown[word] = vocab.shown.get(near[0][0], word)
-            elif derived and not everyday:  # "акк": show "аккаунт"
-                shown[word] = _lookup_stems(conn, {derived[0]})[derived[0]][2]
+            meant = _shown_as(conn, vocab, word, fixes if not real else [], near, derived, len(words))
+            if meant is not None:
+                shown[word] = meant
         for cognate in vocab.cognates.get(word, ()):
             group.setdefault(cognate, COGNATE_WEIGHT)
         for related in _related(conn, stem):
@@ -817,6 +799,36 @@ def _query_groups(conn: sqlite3.Connection, text: str) -> tuple[list[Group], str
         total += len(group)
     read = " ".join(shown.get(w, w) for ws in chosen for w in ws)
     return groups, (read if read != " ".join(textnorm.words(text)) else None)
+
+
+def _shown_as(
+    conn: sqlite3.Connection,
+    vocab: _Vocabulary,
+    word: str,
+    look_alikes: list[tuple[str, float, str]],
+    near: list[tuple[str, float]],
+    derived: list[str],
+    query_words: int,
+) -> str | None:
+    """What "did you mean" names for a word the corpus lacks, or None: it was meant as typed."""
+    if textnorm.is_latin(word) and query_words > 1:
+        return None  # an English phrase's words' Russian stand-ins read as a jumble
+    # an everyday word was meant as typed, though searched through its look-alikes and the
+    # words it seems to clip or prefix: "правда" is not shown as "права", nor "отдать" as
+    # "данные" (a neighbour in meaning is: "график" → "расписание")
+    everyday = vocab.stem(word) in vocab.everyday
+    if look_alikes:
+        return None if everyday else look_alikes[0][2]
+    if query_words >= LONG_QUERY:
+        return None  # a description but for its typos: its neighbours ("десять" → "четыре") rewrite it
+    cognates = vocab.cognates.get(word)
+    if cognates:  # "registration": show "регистрация"
+        return str(_lookup_stems(conn, {cognates[0]})[cognates[0]][2])
+    if near and near[0][1] >= NEAR_SHOWN:  # only a close neighbour
+        return vocab.shown.get(near[0][0], word)
+    if derived and not everyday:  # "акк": show "аккаунт"
+        return str(_lookup_stems(conn, {derived[0]})[derived[0]][2])
+    return None
 
 
 #: Suffixes of a verb and of the noun made from it (or it from the noun) in Snowball stems:
