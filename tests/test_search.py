@@ -627,6 +627,23 @@ def test_a_word_of_its_own_is_not_taken_for_a_form_of_another(small):
     assert search.interpret(small, "подлинный документ").interpreted_as is None
 
 
+def test_a_query_saying_something_does_not_work_prefers_the_article_that_says_so(small):
+    # "не" is a stop word; an article whose title states a problem ("... не зачислены") is
+    # preferred for a query that states one, a how-to article for one that does not
+    helpcenter.load(
+        small,
+        [
+            article("get", "Голоса: как их получить", "Голоса покупают в настройках, в разделе платежей."),
+            article("credited", "Голоса не зачислены", "Подождите час и проверьте историю платежей."),
+            article("photos", "Как загрузить фотографии", "Нажмите «Добавить фото»."),
+        ],
+    )
+    assert slugs(small, "голоса не упали")[0] == "credited"
+    assert slugs(small, "голоса упали")[0] == "get"
+    assert search._states_a_problem("votes did not arrive") and search._states_a_problem("it doesn't work")
+    assert search._states_a_problem("денег нету") and not search._states_a_problem("how to buy votes")
+
+
 def test_an_adjective_in_ochn_finds_its_noun_and_verb(small):
     # Snowball stems "проверочный" to "проверочн", "проверка" to "проверк", "проверить" to
     # "провер": three letters apart, too far for _related; _DERIVED joins them.

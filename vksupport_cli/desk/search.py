@@ -73,7 +73,7 @@ from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
-INDEX_VERSION = 7
+INDEX_VERSION = 8
 
 FIELDS = ("title", "title_en", "keywords", "body")
 #: BM25F field weights and length normalisation (b), in FIELDS order.
@@ -137,6 +137,10 @@ COMMON_ZIPF = 4.5
 #: ``ONE_WAY_UNSURE`` or less (a stop word, an unknown word) are read the way most voted.
 ONE_WAY_VOTE = 0.6
 ONE_WAY_UNSURE = 0.5
+#: A query that says something does not work ("не приходит", "голоса не упали") prefers, this
+#: much, an article whose title says so too ("Не приходит код", "Голоса не зачислены") over
+#: one on how to do the thing ("Как купить голоса"): a negation is a stop word otherwise.
+PROBLEM_BONUS = 0.2
 REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
 #: The share of the query an article matches scales its score: counted in words, or in idf
 #: (the informative words), mixed in this proportion.
@@ -189,7 +193,8 @@ _SCHEMA = [
         rowid INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE, category TEXT NOT NULL,
         terms BLOB NOT NULL, counts BLOB NOT NULL,
         len_title INTEGER NOT NULL, len_title_en INTEGER NOT NULL,
-        len_keywords INTEGER NOT NULL, len_body INTEGER NOT NULL)""",
+        len_keywords INTEGER NOT NULL, len_body INTEGER NOT NULL,
+        problem INTEGER NOT NULL)""",
     # word: the term's commonest surface word in the corpus, what "did you mean" shows;
     # zipf: how common its words are in the language at large (data/frequency.tsv), 0 if rare
     """CREATE TABLE IF NOT EXISTS search_terms (
@@ -212,6 +217,16 @@ _SCHEMA = [
 
 
 # -- building ------------------------------------------------------------------
+
+
+_NEGATION = frozenset(
+    ("не", "нет", "нету", "not", "no", "doesn", "don", "isn", "didn", "won", "aren", "wasn", "cannot")
+)
+
+
+def _states_a_problem(text: str) -> bool:
+    """Whether ``text`` says that something does not happen or work: it has "не" or "нет"."""
+    return not _NEGATION.isdisjoint(textnorm.words(text))
 
 
 def _category_token(category: str) -> str:
@@ -392,7 +407,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     def flush() -> None:
         conn.executemany(
             "INSERT INTO search_docs (rowid, slug, category, terms, counts,"
-            " len_title, len_title_en, len_keywords, len_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " len_title, len_title_en, len_keywords, len_body, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             docs,
         )
         conn.executemany(
@@ -429,7 +444,15 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
             term_df[stem] += 1
         ids = sorted(packed)
         docs.append(
-            (count, slug, category, _pack(ids), _pack(packed[t] for t in ids), *(len(f[1]) for f in fields))
+            (
+                count,
+                slug,
+                category,
+                _pack(ids),
+                _pack(packed[t] for t in ids),
+                *(len(f[1]) for f in fields),
+                _states_a_problem(title),
+            )
         )
         fts.append((count, *tokens, _category_token(category)))
         if len(docs) >= 1000:
@@ -544,7 +567,7 @@ def interpret(
         raise BadInput(_("Type a few words to search for."))
     ensure_index(conn)
     groups, interpreted = _query_groups(conn, text)
-    hits = _rank(conn, groups, category, limit) if groups else []
+    hits = _rank(conn, groups, category, limit, _states_a_problem(text)) if groups else []
     return Results(hits, interpreted if hits else None)
 
 
@@ -1057,7 +1080,7 @@ def _candidates(
         match = f'({match}) AND category : "{_category_token(category)}"'
     return conn.execute(
         # S608: FTS_WEIGHTS is a constant; the query's words are bound (MATCH ?)
-        f"SELECT d.slug, d.terms, d.counts, d.len_title, d.len_title_en, d.len_keywords, d.len_body"  # noqa: S608
+        f"SELECT d.slug, d.terms, d.counts, d.problem, d.len_title, d.len_title_en, d.len_keywords, d.len_body"  # noqa: S608
         f" FROM (SELECT rowid, bm25(search_fts, {FTS_WEIGHTS}) AS score FROM search_fts"
         f"       WHERE search_fts MATCH ? ORDER BY score LIMIT ?) AS f"
         f" JOIN search_docs AS d ON d.rowid = f.rowid",
@@ -1066,7 +1089,7 @@ def _candidates(
 
 
 def _rank(
-    conn: sqlite3.Connection, groups: list[Group], category: str | None, limit: int
+    conn: sqlite3.Connection, groups: list[Group], category: str | None, limit: int, problem: bool = False
 ) -> list[tuple[str, float]]:
     """FTS5 finds candidates; BM25F with a non-negative idf orders them (see module doc)."""
     info = _lookup_stems(conn, {s for g in groups for s in g})
@@ -1108,7 +1131,7 @@ def _rank(
 
     total_idf = sum(idf for idf, _ in weighted) or 1.0
     scored = []
-    for slug, terms_blob, counts_blob, *lens in rows:
+    for slug, terms_blob, counts_blob, states_a_problem, *lens in rows:
         ids, counts = _unpack(terms_blob), _unpack(counts_blob)
         norms = [FIELD_WEIGHTS[i] / (1 - FIELD_B[i] + FIELD_B[i] * lens[i] / avglen[i]) for i in range(4)]
         score, matched, matched_idf, in_title, in_title_en = 0.0, 0, 0.0, 0, 0
@@ -1137,6 +1160,8 @@ def _rank(
         # rare words decide, not how many of its everyday words an article happens to contain
         share = (1 - COVER_IDF) * matched / len(weighted) + COVER_IDF * matched_idf / total_idf
         score *= share * (1 + TITLE_COVER * min(cover, 1.0))
+        if problem and states_a_problem:
+            score *= 1 + PROBLEM_BONUS
         if score > 0:
             scored.append((-score, slug))
     scored.sort()
