@@ -220,13 +220,16 @@ _SCHEMA = [
 
 
 _NEGATION = frozenset(
-    ("не", "нет", "нету", "not", "no", "doesn", "don", "isn", "didn", "won", "aren", "wasn", "cannot")
+    ("не", "нет", "нету", "not", "no", "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wont")
 )
+#: English's negative contractions, whose apostrophe splits them into two words ("can't").
+_CONTRACTED_NEGATION = re.compile(r"[a-z]n['’]t\b", re.IGNORECASE)
 
 
 def _states_a_problem(text: str) -> bool:
-    """Whether ``text`` says that something does not happen or work: it has "не" or "нет"."""
-    return not _NEGATION.isdisjoint(textnorm.words(text))
+    """Whether ``text`` says that something does not happen or work ("не приходит", "нет
+    доступа", "is not coming", "doesn't work", "can't")."""
+    return bool(_CONTRACTED_NEGATION.search(text)) or not _NEGATION.isdisjoint(textnorm.words(text))
 
 
 def _category_token(category: str) -> str:
