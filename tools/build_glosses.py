@@ -49,7 +49,6 @@ MAX_TERMS = 12
 SAME, LINKED = 70, 60  # similarities, in hundredths
 PLAIN = 0  # of a definition's unlinked words: 0, left out (50 lowered the dev set, bench/README.md)
 CREDIT = "# glosses of the Russian Wiktionary (https://ru.wiktionary.org, text CC BY-SA), via the wiki-ru-wordnet package"
-_WORD = re.compile(r"^[а-я]+$")
 _EXAMPLE = re.compile(r"\{\{пример\|(?:[^{}]|\{\{[^{}]*\}\})*\}\}")
 _SAME = re.compile(r"\{\{=\|([^|}]+)")
 _LINK = re.compile(r"\[\[([^\]|#]+)(?:\|[^\]]*)?\]\]")
@@ -67,7 +66,7 @@ def database() -> Path:
 def terms_of(text: str) -> list[str]:
     """The index terms of the words of ``text`` but stop words, in order."""
     words = textnorm.words(text)
-    return [textnorm.term(w) for w in words if _WORD.match(w) and w not in textnorm.STOP_WORDS]
+    return [textnorm.term(w) for w in words if textnorm.is_cyrillic(w) and w not in textnorm.STOP_WORDS]
 
 
 def forms_of(word: str) -> list[str]:
@@ -100,7 +99,7 @@ def main() -> None:
     rows = conn.execute("SELECT synset_id, lemma, definition FROM synsets ORDER BY synset_id")
     for sid, lemma, definition in rows:
         word = lemma.lower().replace("ё", "е")
-        if not _WORD.match(word) or word in textnorm.STOP_WORDS:
+        if not textnorm.is_cyrillic(word) or word in textnorm.STOP_WORDS:
             continue
         parts = definition.split("~")
         text = _EXAMPLE.sub(" ", parts[4] if len(parts) > 4 else "")

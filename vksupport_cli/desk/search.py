@@ -62,7 +62,7 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
@@ -975,43 +975,36 @@ def _chunked(items: list[str], size: int = 500) -> Iterable[list[str]]:
         yield items[i : i + size]
 
 
-def _lookup_words(conn: sqlite3.Connection, words: set[str]) -> dict[str, tuple[str, int]]:
-    found: dict[str, tuple[str, int]] = {}
-    for part in _chunked(sorted(words)):
+def _rows_in(conn: sqlite3.Connection, select: str, keys: set[str]) -> Iterator[Any]:
+    """The rows of ``select`` (a SELECT ending in "WHERE <column>") whose column is one of
+    ``keys``, a few hundred keys a statement (SQLite bounds the parameters of one)."""
+    for part in _chunked(sorted(keys)):
         marks = ",".join("?" * len(part))
-        sql = f"SELECT word, stem, df FROM search_words WHERE word IN ({marks})"  # noqa: S608 - only ? marks; values bound
-        found.update((r[0], (r[1], r[2])) for r in conn.execute(sql, part))
-    return found
+        yield from conn.execute(f"{select} IN ({marks})", part)  # only ? marks; values bound
+
+
+def _lookup_words(conn: sqlite3.Connection, words: set[str]) -> dict[str, tuple[str, int]]:
+    rows = _rows_in(conn, "SELECT word, stem, df FROM search_words WHERE word", words)
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 def _lookup_stems(conn: sqlite3.Connection, stems: set[str]) -> dict[str, tuple[int, int, str, float]]:
     """stem → (term id, document frequency, commonest word, Zipf frequency in the language),
     for the stems the index knows."""
-    found: dict[str, tuple[int, int, str, float]] = {}
-    for part in _chunked(sorted(stems)):
-        marks = ",".join("?" * len(part))
-        sql = f"SELECT stem, id, df, word, zipf FROM search_terms WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
-        found.update((r[0], (r[1], r[2], r[3], r[4])) for r in conn.execute(sql, part))
-    return found
+    rows = _rows_in(conn, "SELECT stem, id, df, word, zipf FROM search_terms WHERE stem", stems)
+    return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
 
 def _lookup_everyday(conn: sqlite3.Connection, stems: set[str]) -> set[str]:
-    found: set[str] = set()
-    for part in _chunked(sorted(stems)):
-        marks = ",".join("?" * len(part))
-        sql = f"SELECT stem FROM search_everyday WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
-        found.update(row[0] for row in conn.execute(sql, part))
-    return found
+    return {r[0] for r in _rows_in(conn, "SELECT stem FROM search_everyday WHERE stem", stems)}
 
 
 def _lookup_near(conn: sqlite3.Connection, stems: set[str]) -> dict[str, list[tuple[str, float]]]:
     """stem no article has → corpus stems nearest in meaning, nearest first."""
     found: dict[str, list[tuple[str, float]]] = {}
-    for part in _chunked(sorted(stems)):
-        marks = ",".join("?" * len(part))
-        sql = f"SELECT stem, near, similarity FROM search_near WHERE stem IN ({marks})"  # noqa: S608 - only ? marks
-        for stem, near, similarity in conn.execute(sql, part):
-            found.setdefault(stem, []).append((near, similarity))
+    rows = _rows_in(conn, "SELECT stem, near, similarity FROM search_near WHERE stem", stems)
+    for stem, near, similarity in rows:
+        found.setdefault(stem, []).append((near, similarity))
     for pairs in found.values():
         pairs.sort(key=lambda pair: -pair[1])
         del pairs[NEAR_MAX:]

@@ -48,11 +48,18 @@ class KeptByRevision(Generic[V]):
         return len(self._values)
 
     def get(self, key: Key) -> V | None:
+        return self.get_many([key]).get(key)
+
+    def get_many(self, keys: Iterable[Key]) -> dict[Key, V]:
+        """The values kept of ``keys`` (each now the most recently used), under one lock."""
+        found = {}
         with self._lock:
-            value = self._values.get(key)
-            if value is not None:
-                self._values.move_to_end(key)
-            return value
+            for key in keys:
+                value = self._values.get(key)
+                if value is not None:
+                    self._values.move_to_end(key)
+                    found[key] = value
+        return found
 
     def keep(self, pairs: Iterable[tuple[Key, V]]) -> None:
         with self._lock:
@@ -82,12 +89,9 @@ class EncodedItems(KeptByRevision[bytes]):
         found: dict[int, bytes] = {}
 
         def known(keys: list[Key]) -> set[int]:
-            with self._lock:
-                for key in keys:
-                    item = self._values.get(key)
-                    if item is not None:
-                        self._values.move_to_end(key)
-                        found[key[0]] = item
+            found.update(
+                (question_id, item) for (question_id, _revision), item in self.get_many(keys).items()
+            )
             return set(found)
 
         return known, found
