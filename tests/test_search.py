@@ -884,3 +884,27 @@ def test_any_text_gives_results_or_is_refused_for_having_no_words(shared, query,
     assert len(results) <= limit
     assert all(score > 0 for _, score in results)
     assert len({slug for slug, _ in results}) == len(results)
+
+
+def test_a_sentence_holding_the_query_words_beats_the_same_words_scattered(small):
+    # both articles have the same words once each; one says "перевести деньги мошеннику" in
+    # one sentence
+    helpcenter.load(
+        small,
+        [
+            article(
+                "scattered",
+                "Обман в сети",
+                "Мошенник пишет первым. Деньги храните на карте. Перевести заявку можно в чат.",
+            ),
+            article(
+                "together",
+                "Обман в сети",
+                "Пишет первым. Заявку храните на карте. Перевели деньги мошеннику в чат.",
+            ),
+        ],
+    )
+    assert slugs(small, "перевела деньги мошеннику")[0] == "together"
+    # a description of several sentences is held by no one sentence of an article: no bonus
+    scores = dict(search.search(small, "мошенник пишет первым, деньги храните, перевести заявку в чат"))
+    assert scores["scattered"] == pytest.approx(scores["together"])

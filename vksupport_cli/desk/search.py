@@ -73,7 +73,7 @@ from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
-INDEX_VERSION = 8
+INDEX_VERSION = 9
 
 FIELDS = ("title", "title_en", "keywords", "body")
 #: BM25F field weights and length normalisation (b), in FIELDS order.
@@ -95,6 +95,7 @@ RELATED_LONGER = 2  # letters a related stem may add
 RELATED_MIN = 4  # shortest related stem
 DERIVED_WEIGHT = 0.6  # a verb's noun and the noun's verb (``_derived``)
 SYNONYM_WEIGHT = 0.7
+VARIANT_SIMILARITY = 0.85  # a word of data/variants.tsv for its corpus word, as a neighbour
 #: A word no article has counts through its nearest corpus words (navec): NEAR_WEIGHT × similarity.
 NEAR_WEIGHT = 0.8
 NEAR_MAX = 4  # neighbours taken per word
@@ -141,6 +142,10 @@ ONE_WAY_UNSURE = 0.5
 #: much, an article whose title says so too ("Не приходит код", "Голоса не зачислены") over
 #: one on how to do the thing ("Как купить голоса"): a negation is a stop word otherwise.
 PROBLEM_BONUS = 0.2
+# an article with a sentence that holds the query's informative words ("перевели деньги
+# мошеннику") over one that has them scattered; not for a description of several sentences,
+# which no one sentence of an article holds (0.2 to 0.3 scored the same; 0.4 lowered the dev set)
+PASSAGE_BONUS = 0.25
 REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
 #: The share of the query an article matches scales its score: counted in words, or in idf
 #: (the informative words), mixed in this proportion.
@@ -194,7 +199,8 @@ _SCHEMA = [
         terms BLOB NOT NULL, counts BLOB NOT NULL,
         len_title INTEGER NOT NULL, len_title_en INTEGER NOT NULL,
         len_keywords INTEGER NOT NULL, len_body INTEGER NOT NULL,
-        problem INTEGER NOT NULL)""",
+        problem INTEGER NOT NULL, passages BLOB NOT NULL)""",
+    # passages: the distinct term ids of each sentence of the title and body, each ended by a 0
     # word: the term's commonest surface word in the corpus, what "did you mean" shows;
     # zipf: how common its words are in the language at large (data/frequency.tsv), 0 if rare
     """CREATE TABLE IF NOT EXISTS search_terms (
@@ -219,6 +225,7 @@ _SCHEMA = [
 # -- building ------------------------------------------------------------------
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")  # a list item is a sentence of its own
 _NEGATION = frozenset(
     ("не", "нет", "нету", "not", "no", "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wont")
 )
@@ -337,6 +344,10 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
                         (glossed if gloss else kept).setdefault(stem, []).append(
                             (near, int(hundredths) / 100)
                         )
+    for stem, near in _variant_pairs(terms, aliases):
+        if near not in function_words:
+            words.add(stem)
+            kept.setdefault(stem, []).append((near, VARIANT_SIMILARITY))
     for stem, pairs in glossed.items():
         if len(pairs) > 1:  # the dictionary gives several: search them all, name none as meant
             pairs = [(near, min(similarity, GLOSS_AMBIGUOUS)) for near, similarity in pairs]
@@ -362,6 +373,29 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
             for near, p in pairs:
                 if near in terms and near not in function_words:  # "этот" (from "этой"): no sense
                     yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
+
+
+def _variant_pairs(terms: dict[str, int], aliases: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """(variant's term, corpus term) from ``data/variants.tsv``, the words people use for the
+    corpus's words ("учётка" for "аккаунт"), for the lemmas the corpus has; appends to
+    ``aliases`` each variant form's Snowball stem that is not its term ("хакнули" → "хакнул",
+    term "хакнут"), as the thesaurus's ``=`` lines do."""
+    path = _data_path("variants.tsv")
+    if not path.exists():
+        return
+    for line in path.read_text("utf-8").splitlines():
+        lemma, _tab, rest = line.partition("\t")
+        target = textnorm.term(lemma)
+        if line.startswith("#") or target not in terms:
+            continue
+        for variant in filter(None, (v.strip() for v in rest.split(","))):
+            stem = textnorm.term(variant)
+            if stem != target:
+                yield stem, target
+                aliases.extend(
+                    (form_stem, stem)
+                    for form_stem in {textnorm.stem(f) for f in textnorm.forms(variant)} - {stem}
+                )
 
 
 def _comparative_of(stem: str, term: str) -> bool:
@@ -410,7 +444,8 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     def flush() -> None:
         conn.executemany(
             "INSERT INTO search_docs (rowid, slug, category, terms, counts,"
-            " len_title, len_title_en, len_keywords, len_body, problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " len_title, len_title_en, len_keywords, len_body, problem, passages)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             docs,
         )
         conn.executemany(
@@ -426,7 +461,10 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     )
     for count, (slug, category, title, title_en, body, tags, keywords) in enumerate(rows, start=1):
         extra = " ; ".join(_json_list(tags) + _json_list(keywords))
-        fields = [stems(title), stems(title_en or ""), stems(extra), stems(body)]
+        sentences = [stems(title), stems(title_en or ""), *map(stems, _SENTENCE_END.split(body))]
+        body_words = list(chain.from_iterable(words for words, _terms in sentences[2:]))
+        body_terms = list(chain.from_iterable(terms for _words, terms in sentences[2:]))
+        fields = [sentences[0], sentences[1], stems(extra), (body_words, body_terms)]
         # Counter, set and map do the per-occurrence work in C: Python loops over distinct words
         for word, n in Counter(chain.from_iterable(words for words, _terms in fields)).items():
             word_tf[word] = word_tf.get(word, 0) + n
@@ -455,6 +493,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
                 _pack(packed[t] for t in ids),
                 *(len(f[1]) for f in fields),
                 _states_a_problem(title),
+                _pack(chain.from_iterable((*{term_id[t] for t in terms}, 0) for _words, terms in sentences)),
             )
         )
         fts.append((count, *tokens, _category_token(category)))
@@ -478,7 +517,11 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         "INSERT INTO search_words (word, stem, df) VALUES (?, ?, 0)",
         _word_forms(word_df, stems.memo).items(),
     )
-    conn.executemany("INSERT OR IGNORE INTO search_near VALUES (?, ?, ?)", _near_rows(term_id))
+    conn.executemany(
+        "INSERT INTO search_near VALUES (?, ?, ?)"
+        " ON CONFLICT (stem, near) DO UPDATE SET similarity = max(similarity, excluded.similarity)",
+        _near_rows(term_id),
+    )
     conn.executemany("INSERT INTO search_everyday VALUES (?)", ((term,) for term in _zipf()))
     conn.executemany(
         "INSERT OR IGNORE INTO search_typo (key, word) VALUES (?, ?)",
@@ -1067,6 +1110,21 @@ def _related(conn: sqlite3.Connection, stem: str) -> list[str]:
     return found + [r[0] for r in rows]
 
 
+def _best_sentence(passages: bytes, weighted: list[tuple[float, list[tuple[int, float]]]]) -> float:
+    """The largest idf-weighted share of the query's groups that one sentence of the article
+    holds (``search_docs.passages``), unnormalised: a sum of idf times the best weight."""
+    best = 0.0
+    sentence: set[int] = set()
+    for tid in _unpack(passages):
+        if tid:
+            sentence.add(tid)
+            continue
+        held = sum(idf * max((w for t, w in group if t in sentence), default=0.0) for idf, group in weighted)
+        best = max(best, held)
+        sentence.clear()
+    return best
+
+
 def _candidates(
     conn: sqlite3.Connection, terms: list[int], category: str | None, limit: int
 ) -> list[sqlite3.Row]:
@@ -1076,7 +1134,7 @@ def _candidates(
         match = f'({match}) AND category : "{_category_token(category)}"'
     return conn.execute(
         # S608: FTS_WEIGHTS is a constant; the query's words are bound (MATCH ?)
-        f"SELECT d.slug, d.terms, d.counts, d.problem, d.len_title, d.len_title_en, d.len_keywords, d.len_body"  # noqa: S608
+        f"SELECT d.slug, d.terms, d.counts, d.problem, d.passages, d.len_title, d.len_title_en, d.len_keywords, d.len_body"  # noqa: S608
         f" FROM (SELECT rowid, bm25(search_fts, {FTS_WEIGHTS}) AS score FROM search_fts"
         f"       WHERE search_fts MATCH ? ORDER BY score LIMIT ?) AS f"
         f" JOIN search_docs AS d ON d.rowid = f.rowid",
@@ -1127,7 +1185,7 @@ def _rank(
 
     total_idf = sum(idf for idf, _ in weighted) or 1.0
     scored = []
-    for slug, terms_blob, counts_blob, states_a_problem, *lens in rows:
+    for slug, terms_blob, counts_blob, states_a_problem, passages, *lens in rows:
         ids, counts = _unpack(terms_blob), _unpack(counts_blob)
         norms = [FIELD_WEIGHTS[i] / (1 - FIELD_B[i] + FIELD_B[i] * lens[i] / avglen[i]) for i in range(4)]
         score, matched, matched_idf, in_title, in_title_en = 0.0, 0, 0.0, 0, 0
@@ -1156,6 +1214,8 @@ def _rank(
         # rare words decide, not how many of its everyday words an article happens to contain
         share = (1 - COVER_IDF) * matched / len(weighted) + COVER_IDF * matched_idf / total_idf
         score *= share * (1 + TITLE_COVER * min(cover, 1.0))
+        if 1 < len(weighted) < LONG_QUERY:
+            score *= 1 + PASSAGE_BONUS * _best_sentence(passages, weighted) / total_idf
         if problem and states_a_problem:
             score *= 1 + PROBLEM_BONUS
         if score > 0:
