@@ -582,7 +582,7 @@ def test_a_verb_finds_the_noun_of_its_family(small):
 
 def test_a_listed_slang_word_is_meant_as_typed(small):
     # "бабки" is one edit from "банки" and "прога" begins "проголосовать"; both are slang the
-    # synonym list knows ("деньги", "приложение"): no look-alike stands in for them.
+    # synonym list knows ("деньги", "приложение"): no look-alike stands in for them
     helpcenter.load(
         small,
         [
@@ -594,8 +594,9 @@ def test_a_listed_slang_word_is_meant_as_typed(small):
     )
     assert top(small, "бабки") == "money"
     assert top(small, "прога") == "app"
-    assert search.interpret(small, "бабки").interpreted_as is None
-    assert search.interpret(small, "прога").interpreted_as is None
+    # "did you mean" names the word of like meaning searched for, if any, never the look-alike
+    assert search.interpret(small, "бабки").interpreted_as == "деньги"  # data/variants.tsv
+    assert search.interpret(small, "прога").interpreted_as == "приложение"
 
 
 def test_a_short_stem_of_a_longer_word_is_no_clip(small):
@@ -908,3 +909,19 @@ def test_a_sentence_holding_the_query_words_beats_the_same_words_scattered(small
     # a description of several sentences is held by no one sentence of an article: no bonus
     scores = dict(search.search(small, "мошенник пишет первым, деньги храните, перевести заявку в чат"))
     assert scores["scattered"] == pytest.approx(scores["together"])
+
+
+def test_a_word_people_use_for_a_corpus_word_finds_it_in_any_form(small):
+    # data/variants.tsv: "настучать" (colloquial) for "пожаловаться"; "настучали" is a form of
+    # it whose Snowball stem is not its dictionary form's
+    helpcenter.load(
+        small,
+        [
+            article("complain", "Как пожаловаться на сообщество", "Откройте меню и выберите «Пожаловаться»."),
+            article("rename", "Как переименовать сообщество", "Откройте настройки сообщества."),
+        ],
+    )
+    assert slugs(small, "настучать на сообщество")[0] == "complain"
+    results = search.interpret(small, "настучали на сообщество")
+    assert results.hits[0][0] == "complain"
+    assert results.interpreted_as == "пожаловаться на сообщество"

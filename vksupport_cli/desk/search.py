@@ -32,8 +32,10 @@ How it works, briefly:
   makes a diminutive of ("акк" → "аккаунт", "симка" → "сим"), and through the
   corpus word it is a prefixed form of ("подруга" → "друг"). A slang word also
   counts through the words Wiktionary defines its slang sense with
-  (``data/glosses.tsv.gz``: "кинуть" → "обмануть"), and any word through the
-  stems of its word family (a verb and its noun: "угрожать" → "угроза"). Stop words go.
+  (``data/glosses.tsv.gz``: "кинуть" → "обмануть"), a word people use for a
+  corpus word through it (``data/variants.tsv``, written for the articles' own
+  vocabulary: "настучать" → "пожаловаться"), and any word through the stems of its
+  word family (a verb and its noun: "угрожать" → "угроза"). Stop words go.
 - **Ranking**: FTS5 returns the best ``CANDIDATES`` by its bm25 (first from the
   rarer terms only, which is much cheaper on a large corpus, then from all terms
   if that found too few); they are re-scored with BM25F (fields weighted and
@@ -41,7 +43,8 @@ How it works, briefly:
   an idf that never goes negative, so a frequent but decisive word such as
   "страница" still counts (FTS5's own bm25 zeroes it). A match through an
   alternative counts less than the word itself; the sum is scaled by the share of
-  query words matched and by how much of the title the query covers. In a
+  query words matched, by how much of the title the query covers and, for a
+  short query, by how much of it one sentence of the article holds. In a
   description of several sentences a word counted only through stand-ins
   weighs its idf times its best weight: the articles' own words decide; and a
   word common in Russian at large (wordfreq's Zipf frequency, from
@@ -300,7 +303,7 @@ def _data_path(name: str) -> Path:
     return Path(str(resources.files("vksupport_cli.desk") / "data" / name))
 
 
-def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
+def _near_rows(terms: dict[str, int], form_stems: set[str]) -> Iterable[tuple[str, str, float]]:
     """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py),
     Wiktionary glosses (tools/build_glosses.py) and English lexicon (tools/build_lexicon.py):
     for every term, the neighbours the corpus has.
@@ -344,7 +347,7 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
                         (glossed if gloss else kept).setdefault(stem, []).append(
                             (near, int(hundredths) / 100)
                         )
-    for stem, near in _variant_pairs(terms, aliases):
+    for stem, near in _variant_pairs(terms, form_stems, aliases):
         if near not in function_words:
             words.add(stem)
             kept.setdefault(stem, []).append((near, VARIANT_SIMILARITY))
@@ -375,11 +378,17 @@ def _near_rows(terms: dict[str, int]) -> Iterable[tuple[str, str, float]]:
                     yield stem, near, LEXICON_FLOOR + (1 - LEXICON_FLOOR) * p / top
 
 
-def _variant_pairs(terms: dict[str, int], aliases: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+def _variant_pairs(
+    terms: dict[str, int], form_stems: set[str], aliases: list[tuple[str, str]]
+) -> Iterator[tuple[str, str]]:
     """(variant's term, corpus term) from ``data/variants.tsv``, the words people use for the
-    corpus's words ("учётка" for "аккаунт"), for the lemmas the corpus has; appends to
-    ``aliases`` each variant form's Snowball stem that is not its term ("хакнули" → "хакнул",
-    term "хакнут"), as the thesaurus's ``=`` lines do."""
+    corpus's words ("настучать" for "пожаловаться"), for the lemmas the corpus has; appends to
+    ``aliases`` each variant form's Snowball stem that is not its term ("настучали" →
+    "настучал", term "настуча"), as the thesaurus's ``=`` lines do.
+
+    A stem that some form of a corpus word also has (``form_stems``) but that is no corpus
+    term is left to that word: Snowball cuts "профит" (profit) to "проф", as it does "профилю",
+    and a "профил" typed for "профиль" must not read as "доход"."""
     path = _data_path("variants.tsv")
     if not path.exists():
         return
@@ -390,12 +399,13 @@ def _variant_pairs(terms: dict[str, int], aliases: list[tuple[str, str]]) -> Ite
             continue
         for variant in filter(None, (v.strip() for v in rest.split(","))):
             stem = textnorm.term(variant)
-            if stem != target:
-                yield stem, target
-                aliases.extend(
-                    (form_stem, stem)
-                    for form_stem in {textnorm.stem(f) for f in textnorm.forms(variant)} - {stem}
-                )
+            if stem == target or (stem in form_stems and stem not in terms):
+                continue
+            yield stem, target
+            aliases.extend(
+                (form_stem, stem)
+                for form_stem in {textnorm.stem(f) for f in textnorm.forms(variant)} - {stem} - form_stems
+            )
 
 
 def _comparative_of(stem: str, term: str) -> bool:
@@ -513,14 +523,12 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         "INSERT INTO search_words (word, stem, df) VALUES (?, ?, ?)",
         ((w, stems.memo[w], df) for w, df in word_df.items()),
     )
-    conn.executemany(
-        "INSERT INTO search_words (word, stem, df) VALUES (?, ?, 0)",
-        _word_forms(word_df, stems.memo).items(),
-    )
+    forms = _word_forms(word_df, stems.memo)
+    conn.executemany("INSERT INTO search_words (word, stem, df) VALUES (?, ?, 0)", forms.items())
     conn.executemany(
         "INSERT INTO search_near VALUES (?, ?, ?)"
         " ON CONFLICT (stem, near) DO UPDATE SET similarity = max(similarity, excluded.similarity)",
-        _near_rows(term_id),
+        _near_rows(term_id, {textnorm.stem(w) for w in chain(word_df, forms)}),
     )
     conn.executemany("INSERT INTO search_everyday VALUES (?)", ((term,) for term in _zipf()))
     conn.executemany(
