@@ -1,6 +1,7 @@
-"""Build the help search's English → Russian lexicon from the articles' own title pairs.
+"""Build the help search's English → Russian lexicon from the project's own parallel text.
 
-    .venv/bin/python tools/build_lexicon.py      # writes vksupport_cli/desk/data/lexicon.tsv
+    .venv/bin/python tools/build_lexicon.py                # writes vksupport_cli/desk/data/lexicon.tsv
+    .venv/bin/python tools/build_lexicon.py --vocabulary   # prints the Russian words to translate
 
 Every shipped article has a Russian title and its English title
 (``vksupport_cli/desk/data/articles.jsonl``): a small parallel corpus of the
@@ -8,19 +9,32 @@ help centre's own subject. The project's own Russian catalogue of the CLI's
 messages (``vksupport_cli/locale/ru.po``, 500 English sentences about questions,
 answers, support, pages and accounts with their translations), the categories'
 English and Russian names (``desk/categories.py``) and the interface glossary
-(``locale/GLOSSARY.md``) add the desk's everyday words ("reply", "account"). This script aligns their words with IBM Model 1 (EM
-over word-translation probabilities, a NULL word soaking up what has no
-counterpart) and writes, for each English index term (``textnorm.stem`` of a
-Latin word, stop words left out), the Russian index terms (``textnorm.term``)
-it most likely translates, in the thesaurus's format: one line
-``stem<TAB>term:p term:p ...`` with p in hundredths, at least ``MIN_PROBABILITY``,
-at most ``TRANSLATIONS``, sorted by stem.
+(``locale/GLOSSARY.md``) add the desk's everyday words ("reply", "account"), and
+the project's English vocabulary of the help centre (``tools/data/vocabulary_en.tsv``,
+written for the project, MIT: every Russian content word of the articles with the
+1–5 English words a person would type for it) adds one pair per equivalent and
+its Russian word. This script aligns their words with IBM Model 1 (EM over
+word-translation probabilities, a NULL word soaking up what has no counterpart)
+and writes, for each English index term (``textnorm.stem`` of a Latin word, stop
+words left out), the Russian index terms (``textnorm.term``) it most likely
+translates, in the thesaurus's format: one line ``stem<TAB>term:p term:p ...``
+with p in hundredths, at least ``MIN_PROBABILITY``, at most ``TRANSLATIONS``,
+sorted by stem. An English word the vocabulary gives as a one-word equivalent
+gets the vocabulary's Russian words instead of the aligner's guesses, all at
+1.00 (the ``TRANSLATIONS`` of them the aligner finds likeliest); a phrase's words
+("log in") are left to the aligner.
+
+``--vocabulary`` prints what the vocabulary must cover: every Russian word of the
+articles' titles, bodies and tags (``--corpus``), stop words left out, as its
+pymorphy3 dictionary form, one a line, sorted (``vocabulary``). Rerun it after
+changing the articles, and translate what the vocabulary lacks
+(tests/test_search.py checks that it lacks nothing).
 
 The search never runs this: ``search.rebuild_index`` reads the table next to
 the thesaurus and keeps the pairs whose Russian term the corpus has, so an
 English query finds Russian articles even where no article carries an English
-title (the method on the original articles). It takes a second; rerun it after
-changing the shipped titles.
+title (the method on the original articles). It takes a few seconds; rerun it
+after changing the shipped titles or the vocabulary.
 """
 
 from __future__ import annotations
@@ -41,6 +55,7 @@ CORPUS = ROOT / "vksupport_cli" / "desk" / "data" / "articles.jsonl"
 CATALOGUE = ROOT / "vksupport_cli" / "locale" / "ru.po"
 GLOSSARY = ROOT / "vksupport_cli" / "locale" / "GLOSSARY.md"
 OUTPUT = ROOT / "vksupport_cli" / "desk" / "data" / "lexicon.tsv"
+VOCABULARY = ROOT / "tools" / "data" / "vocabulary_en.tsv"
 ITERATIONS = 20
 TRANSLATIONS = 3
 MIN_PROBABILITY = 0.15
@@ -61,6 +76,43 @@ def russian_terms(text: str) -> list[str]:
         for w in textnorm.words(text)
         if textnorm.is_cyrillic(w) and w not in textnorm.STOP_WORDS
     ]
+
+
+def vocabulary(articles: list[dict]) -> list[str]:
+    """Every Russian content word of the articles' titles, bodies and tags, once: its pymorphy3
+    dictionary form (``textnorm.lemma``), a word pymorphy3 does not know as its shortest form
+    in the articles ("аватарка" for "аватарке", "аватарку"); stop words, and words whose
+    dictionary form is one ("сделать" from "сделайте"), left out. Sorted."""
+    known: set[str] = set()
+    unknown: dict[str, set[str]] = defaultdict(set)  # Snowball stem → the forms the articles use
+    for article in articles:
+        for text in (article["title"], article["body"], *(article.get("tags") or [])):
+            for word in textnorm.words(text):
+                if not textnorm.is_cyrillic(word) or word in textnorm.STOP_WORDS:
+                    continue
+                base = textnorm.lemma(word)
+                if base is None:
+                    unknown[textnorm.stem(word)].add(word)
+                elif base not in textnorm.STOP_WORDS:
+                    known.add(base)
+    known |= {min(forms, key=lambda form: (len(form), form)) for forms in unknown.values()}
+    return sorted(known)
+
+
+def read_vocabulary(path: Path = VOCABULARY) -> dict[str, list[str]]:
+    """``lemma<TAB>english, english, ...`` lines (comments, lines starting with "#", left
+    out): each Russian word with its English equivalents, in the file's order."""
+    entries: dict[str, list[str]] = {}
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, _tab, english = line.partition("\t")
+            entries[word] = [e.strip() for e in english.split(",") if e.strip()]
+    return entries
+
+
+def dictionary_pairs(entries: dict[str, list[str]]) -> list[tuple[list[str], list[str]]]:
+    """One parallel pair per English equivalent and its Russian word."""
+    return [(english_terms(e), russian_terms(word)) for word, english in entries.items() for e in english]
 
 
 def align(pairs: list[tuple[list[str], list[str]]], iterations: int) -> dict[str, dict[str, float]]:
@@ -89,20 +141,48 @@ def align(pairs: list[tuple[list[str], list[str]]], iterations: int) -> dict[str
     return table
 
 
+def translations(
+    table: dict[str, dict[str, float]], known: dict[str, list[str]]
+) -> dict[str, list[tuple[str, float]]]:
+    """Each English term's Russian terms with their probabilities: the aligner's likeliest
+    (``TRANSLATIONS``, at least ``MIN_PROBABILITY``), or, for a word the vocabulary gives as
+    an equivalent of its own, the vocabulary's Russian words instead, all as likely (1.0),
+    the ``TRANSLATIONS`` the aligner finds likeliest."""
+    result: dict[str, list[tuple[str, float]]] = {}
+    for english in sorted(set(table) | set(known)):
+        guesses = table.get(english, {})
+        if english in known:
+            chosen = sorted(known[english], key=lambda r: (-guesses.get(r, 0.0), r))[:TRANSLATIONS]
+            result[english] = [(r, 1.0) for r in chosen]
+        else:
+            best = sorted(guesses.items(), key=lambda pair: (-pair[1], pair[0]))[:TRANSLATIONS]
+            result[english] = [(r, p) for r, p in best if p >= MIN_PROBABILITY]
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument(
+        "--vocabulary",
+        action="store_true",
+        help="print the corpus's Russian words to translate (tools/data/vocabulary_en.tsv), one a line, and stop",
+    )
+    parser.add_argument(
         "--no-catalogue",
         dest="catalogue",
         action="store_false",
-        help="titles only, not the CLI's catalogue, categories and glossary",
+        help="titles only, not the CLI's catalogue, categories, glossary and vocabulary",
     )
     opts = parser.parse_args()
 
     articles = [json.loads(line) for line in opts.corpus.read_text("utf-8").splitlines() if line.strip()]
+    if opts.vocabulary:
+        print("\n".join(vocabulary(articles)))
+        return
     pairs = [(english_terms(a["title_en"]), russian_terms(a["title"])) for a in articles if a.get("title_en")]
+    known: dict[str, list[str]] = {}
     if opts.catalogue:
         from babel.messages.pofile import read_po
 
@@ -115,15 +195,20 @@ def main() -> None:
             cells = [cell.strip() for cell in line.strip("|").split("|")]
             if len(cells) == 4 and cells[0] not in ("English", "---"):
                 pairs.append((english_terms(cells[0]), russian_terms(cells[1])))
+        dictionary = dictionary_pairs(read_vocabulary())
+        pairs += dictionary
+        for english, russian in dictionary:
+            if len(english) == 1:  # a one-word equivalent; a phrase's words are left to the aligner
+                for term in russian:
+                    if term not in known.setdefault(english[0], []):
+                        known[english[0]].append(term)
     table = align([p for p in pairs if p[0] and p[1]], ITERATIONS)
     lines = []
-    for english in sorted(table):
-        best = sorted(table[english].items(), key=lambda pair: (-pair[1], pair[0]))[:TRANSLATIONS]
-        kept = [f"{r}:{round(p * 100)}" for r, p in best if p >= MIN_PROBABILITY]
+    for english, kept in translations(table, known).items():
         if kept:
-            lines.append(f"{english}\t{' '.join(kept)}\n")
+            lines.append(f"{english}\t{' '.join(f'{r}:{round(p * 100)}' for r, p in kept)}\n")
     opts.output.write_text("".join(lines), "utf-8")
-    print(f"{len(lines)} lines from {len(pairs)} title pairs → {opts.output}", file=sys.stderr)
+    print(f"{len(lines)} lines from {len(pairs)} parallel pairs → {opts.output}", file=sys.stderr)
 
 
 if __name__ == "__main__":
