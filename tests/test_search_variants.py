@@ -28,7 +28,8 @@ def _tool():
 
 @cache
 def corpus_lemmas() -> frozenset[str]:
-    return frozenset(_tool().corpus_lemmas(ARTICLES))
+    tool = _tool()
+    return frozenset(tool.corpus_lemmas(tool.read_articles(ARTICLES)))
 
 
 def entries() -> list[tuple[int, str, list[str]]]:

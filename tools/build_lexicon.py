@@ -20,15 +20,16 @@ words left out), the Russian index terms (``textnorm.term``) it most likely
 translates, in the thesaurus's format: one line ``stem<TAB>term:p term:p ...``
 with p in hundredths, at least ``MIN_PROBABILITY``, at most ``TRANSLATIONS``,
 sorted by stem. An English word the vocabulary gives as a one-word equivalent
-gets the vocabulary's Russian words instead of the aligner's guesses, all at
-1.00 (the ``TRANSLATIONS`` of them the aligner finds likeliest); a phrase's words
-("log in") are left to the aligner.
+gets the vocabulary's Russian words instead of the aligner's guesses (the
+``TRANSLATIONS`` of them the aligner finds likeliest, with its probabilities); a
+phrase's words ("log in") are left to the aligner. Where Snowball gives several
+English words one term ("personal", "person"), the shortest speaks for it.
 
 ``--vocabulary`` prints what the vocabulary must cover: every Russian word of the
-articles' titles, bodies and tags (``--corpus``), stop words left out, as its
-pymorphy3 dictionary form, one a line, sorted (``vocabulary``). Rerun it after
-changing the articles, and translate what the vocabulary lacks
-(tests/test_search.py checks that it lacks nothing).
+articles' titles, bodies and tags (``--corpus``) as its dictionary form
+(``tools/corpus_lemmas.py``), one a line, sorted. Rerun it after changing the
+articles, and translate what the vocabulary lacks (tests/test_search.py checks
+that it lacks nothing).
 
 The search never runs this: ``search.rebuild_index`` reads the table next to
 the thesaurus and keeps the pairs whose Russian term the corpus has, so an
@@ -47,6 +48,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "tools"))
+
+from corpus_lemmas import corpus_lemmas  # noqa: E402
 
 from vksupport_cli.desk import textnorm  # noqa: E402
 from vksupport_cli.desk.categories import CATEGORIES  # noqa: E402
@@ -79,24 +84,9 @@ def russian_terms(text: str) -> list[str]:
 
 
 def vocabulary(articles: list[dict]) -> list[str]:
-    """Every Russian content word of the articles' titles, bodies and tags, once: its pymorphy3
-    dictionary form (``textnorm.lemma``), a word pymorphy3 does not know as its shortest form
-    in the articles ("аватарка" for "аватарке", "аватарку"); stop words, and words whose
-    dictionary form is one ("сделать" from "сделайте"), left out. Sorted."""
-    known: set[str] = set()
-    unknown: dict[str, set[str]] = defaultdict(set)  # Snowball stem → the forms the articles use
-    for article in articles:
-        for text in (article["title"], article["body"], *(article.get("tags") or [])):
-            for word in textnorm.words(text):
-                if not textnorm.is_cyrillic(word) or word in textnorm.STOP_WORDS:
-                    continue
-                base = textnorm.lemma(word)
-                if base is None:
-                    unknown[textnorm.stem(word)].add(word)
-                elif base not in textnorm.STOP_WORDS:
-                    known.add(base)
-    known |= {min(forms, key=lambda form: (len(form), form)) for forms in unknown.values()}
-    return sorted(known)
+    """The Russian words the vocabulary must translate: the articles' dictionary forms
+    (``tools/corpus_lemmas.py``), sorted."""
+    return sorted(corpus_lemmas(articles))
 
 
 def read_vocabulary(path: Path = VOCABULARY) -> dict[str, list[str]]:
@@ -113,6 +103,29 @@ def read_vocabulary(path: Path = VOCABULARY) -> dict[str, list[str]]:
 def dictionary_pairs(entries: dict[str, list[str]]) -> list[tuple[list[str], list[str]]]:
     """One parallel pair per English equivalent and its Russian word."""
     return [(english_terms(e), russian_terms(word)) for word, english in entries.items() for e in english]
+
+
+def one_word_equivalents(entries: dict[str, list[str]]) -> dict[str, list[str]]:
+    """English term → the Russian terms of the words the vocabulary gives it as a one-word
+    equivalent of (a phrase's words are left to the aligner). Snowball gives "personal" and
+    "personality" the term of "person", "receiver" that of "receive": of the English words
+    that share a term, only the shortest (the base word) speak for it."""
+    known: dict[str, tuple[int, list[str]]] = {}
+    for russian, equivalents in entries.items():
+        for equivalent in equivalents:
+            words = [
+                w for w in textnorm.words(equivalent) if textnorm.is_latin(w) and w not in textnorm.STOP_WORDS
+            ]
+            if len(words) != 1:
+                continue
+            term, length = textnorm.stem(words[0]), len(words[0])
+            shortest, terms = known.get(term, (length, []))
+            if length < shortest:
+                shortest, terms = length, []
+            if length == shortest:
+                terms += [t for t in russian_terms(russian) if t not in terms]
+                known[term] = (shortest, terms)
+    return {term: terms for term, (_length, terms) in known.items()}
 
 
 def align(pairs: list[tuple[list[str], list[str]]], iterations: int) -> dict[str, dict[str, float]]:
@@ -146,8 +159,9 @@ def translations(
 ) -> dict[str, list[tuple[str, float]]]:
     """Each English term's Russian terms with their probabilities: the aligner's likeliest
     (``TRANSLATIONS``, at least ``MIN_PROBABILITY``), or, for a word the vocabulary gives as
-    an equivalent of its own, the vocabulary's Russian words instead, all as likely (1.0),
-    the ``TRANSLATIONS`` the aligner finds likeliest."""
+    an equivalent of its own, the ``TRANSLATIONS`` of the vocabulary's Russian words the
+    aligner finds likeliest, however unlikely (a listed sense always counts; the search
+    scales the rest below the likeliest, down to ``search.LEXICON_FLOOR``)."""
     result: dict[str, list[tuple[str, float]]] = {}
     for english in sorted(set(table) | set(known)):
         guesses = table.get(english, {})
@@ -195,13 +209,9 @@ def main() -> None:
             cells = [cell.strip() for cell in line.strip("|").split("|")]
             if len(cells) == 4 and cells[0] not in ("English", "---"):
                 pairs.append((english_terms(cells[0]), russian_terms(cells[1])))
-        dictionary = dictionary_pairs(read_vocabulary())
-        pairs += dictionary
-        for english, russian in dictionary:
-            if len(english) == 1:  # a one-word equivalent; a phrase's words are left to the aligner
-                for term in russian:
-                    if term not in known.setdefault(english[0], []):
-                        known[english[0]].append(term)
+        entries = read_vocabulary()
+        pairs += dictionary_pairs(entries)
+        known = one_word_equivalents(entries)
     table = align([p for p in pairs if p[0] and p[1]], ITERATIONS)
     lines = []
     for english, kept in translations(table, known).items():
