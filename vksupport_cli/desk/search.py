@@ -202,8 +202,9 @@ _SCHEMA = [
         terms BLOB NOT NULL, counts BLOB NOT NULL,
         len_title INTEGER NOT NULL, len_title_en INTEGER NOT NULL,
         len_keywords INTEGER NOT NULL, len_body INTEGER NOT NULL,
-        problem INTEGER NOT NULL, passages BLOB NOT NULL)""",
-    # passages: the distinct term ids of each sentence of the title and body, each ended by a 0
+        problem INTEGER NOT NULL, sentences BLOB NOT NULL)""",
+    # sentences: per term (in the order of terms), which sentences of the title, English title
+    # and body hold it, a 64-bit mask (bit i: sentence i; the 64th and later share bit 63)
     # word: the term's commonest surface word in the corpus, what "did you mean" shows;
     # zipf: how common its words are in the language at large (data/frequency.tsv), 0 if rare
     """CREATE TABLE IF NOT EXISTS search_terms (
@@ -229,6 +230,8 @@ _SCHEMA = [
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")  # a list item is a sentence of its own
+_SENTENCE_WORD = "0ъ0"  # one word to textnorm.words, and no Latin: the body stays one script
+_SENTENCE_MARK = f" {_SENTENCE_WORD} "
 _NEGATION = frozenset(
     ("не", "нет", "нету", "not", "no", "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "arent", "wont")
 )
@@ -252,6 +255,21 @@ def _pack(values: Iterable[int]) -> bytes:
     if _SWAP:
         packed.byteswap()
     return packed.tobytes()
+
+
+def _pack_masks(values: Iterable[int]) -> bytes:
+    packed = array("Q", values)
+    if _SWAP:
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack_masks(blob: bytes) -> array[int]:
+    values = array("Q")
+    values.frombytes(blob)
+    if _SWAP:
+        values.byteswap()
+    return values
 
 
 def _unpack(blob: bytes) -> array[int]:
@@ -454,7 +472,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     def flush() -> None:
         conn.executemany(
             "INSERT INTO search_docs (rowid, slug, category, terms, counts,"
-            " len_title, len_title_en, len_keywords, len_body, problem, passages)"
+            " len_title, len_title_en, len_keywords, len_body, problem, sentences)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             docs,
         )
@@ -471,15 +489,22 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     )
     for count, (slug, category, title, title_en, body, tags, keywords) in enumerate(rows, start=1):
         extra = " ; ".join(_json_list(tags) + _json_list(keywords))
-        sentences = [stems(title), stems(title_en or ""), *map(stems, _SENTENCE_END.split(body))]
-        body_words = list(chain.from_iterable(words for words, _terms in sentences[2:]))
-        body_terms = list(chain.from_iterable(terms for _words, terms in sentences[2:]))
-        fields = [sentences[0], sentences[1], stems(extra), (body_words, body_terms)]
+        fields = [stems(title), stems(title_en or ""), stems(extra), ([], [])]
+        sentences = [fields[0][1], fields[1][1], []]
+        # one pass over the body, its sentence ends marked by a word no text has
+        for word, stem in zip(*stems(_SENTENCE_END.sub(_SENTENCE_MARK, body)), strict=True):
+            if word == _SENTENCE_WORD:
+                sentences.append([])
+            else:
+                fields[3][0].append(word)
+                fields[3][1].append(stem)
+                sentences[-1].append(stem)
         # Counter, set and map do the per-occurrence work in C: Python loops over distinct words
         for word, n in Counter(chain.from_iterable(words for words, _terms in fields)).items():
             word_tf[word] = word_tf.get(word, 0) + n
             word_df[word] = word_df.get(word, 0) + 1
         packed: dict[int, int] = {}  # term id → its count in each field, 8 bits each
+        masks: dict[int, int] = {}  # term id → the sentences that hold it
         tokens = []
         for i, (_words, terms) in enumerate(fields):
             lengths[i] += len(terms)
@@ -491,6 +516,11 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
                     token[stem] = f"t{tid}"
                 packed[tid] = packed.get(tid, 0) | min(n, _MAX_FIELD_COUNT) << (8 * i)
             tokens.append(" ".join(map(token.__getitem__, terms)))
+        for i, terms in enumerate(sentences):
+            bit = 1 << min(i, 63)
+            for stem in set(terms):
+                tid = term_id[stem]
+                masks[tid] = masks.get(tid, 0) | bit
         for stem in set(chain.from_iterable(terms for _words, terms in fields)):
             term_df[stem] += 1
         ids = sorted(packed)
@@ -503,7 +533,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
                 _pack(packed[t] for t in ids),
                 *(len(f[1]) for f in fields),
                 _states_a_problem(title),
-                _pack(chain.from_iterable((*{term_id[t] for t in terms}, 0) for _words, terms in sentences)),
+                _pack_masks(masks.get(t, 0) for t in ids),  # a keyword is in no sentence
             )
         )
         fts.append((count, *tokens, _category_token(category)))
@@ -1118,18 +1148,19 @@ def _related(conn: sqlite3.Connection, stem: str) -> list[str]:
     return found + [r[0] for r in rows]
 
 
-def _best_sentence(passages: bytes, weighted: list[tuple[float, list[tuple[int, float]]]]) -> float:
-    """The largest idf-weighted share of the query's groups that one sentence of the article
-    holds (``search_docs.passages``), unnormalised: a sum of idf times the best weight."""
+def _best_sentence(held: list[tuple[float, list[tuple[int, float]]]]) -> float:
+    """The largest idf-weighted part of the query one sentence of the article holds: for each
+    sentence that holds any matched group, the sum of those groups' idf times their best
+    weight there. ``held``: per matched group, its idf and its terms' (sentence mask, weight)."""
+    anywhere = 0
+    for _idf, where in held:
+        for mask, _weight in where:
+            anywhere |= mask
     best = 0.0
-    sentence: set[int] = set()
-    for tid in _unpack(passages):
-        if tid:
-            sentence.add(tid)
-            continue
-        held = sum(idf * max((w for t, w in group if t in sentence), default=0.0) for idf, group in weighted)
-        best = max(best, held)
-        sentence.clear()
+    while anywhere:
+        bit = anywhere & -anywhere
+        anywhere ^= bit
+        best = max(best, sum(idf * max((w for m, w in where if m & bit), default=0.0) for idf, where in held))
     return best
 
 
@@ -1142,7 +1173,7 @@ def _candidates(
         match = f'({match}) AND category : "{_category_token(category)}"'
     return conn.execute(
         # S608: FTS_WEIGHTS is a constant; the query's words are bound (MATCH ?)
-        f"SELECT d.slug, d.terms, d.counts, d.problem, d.passages, d.len_title, d.len_title_en, d.len_keywords, d.len_body"  # noqa: S608
+        f"SELECT d.slug, d.terms, d.counts, d.problem, d.sentences, d.len_title, d.len_title_en, d.len_keywords, d.len_body"  # noqa: S608
         f" FROM (SELECT rowid, bm25(search_fts, {FTS_WEIGHTS}) AS score FROM search_fts"
         f"       WHERE search_fts MATCH ? ORDER BY score LIMIT ?) AS f"
         f" JOIN search_docs AS d ON d.rowid = f.rowid",
@@ -1193,15 +1224,21 @@ def _rank(
 
     total_idf = sum(idf for idf, _ in weighted) or 1.0
     scored = []
-    for slug, terms_blob, counts_blob, states_a_problem, passages, *lens in rows:
+    short = 1 < len(weighted) < LONG_QUERY
+    for slug, terms_blob, counts_blob, states_a_problem, masks_blob, *lens in rows:
         ids, counts = _unpack(terms_blob), _unpack(counts_blob)
+        masks = _unpack_masks(masks_blob) if short else None
         norms = [FIELD_WEIGHTS[i] / (1 - FIELD_B[i] + FIELD_B[i] * lens[i] / avglen[i]) for i in range(4)]
         score, matched, matched_idf, in_title, in_title_en = 0.0, 0, 0.0, 0, 0
+        held: list[tuple[float, list[tuple[int, float]]]] = []  # per matched group: idf, (sentences, weight)
         for idf, group in weighted:
             tf = 0.0
+            where: list[tuple[int, float]] = []
             for term, weight in group:
                 at = bisect_left(ids, term)
                 if at < len(ids) and ids[at] == term:
+                    if masks is not None:
+                        where.append((masks[at], weight))
                     c = counts[at]
                     tf += weight * (
                         (c & 255) * norms[0]
@@ -1215,6 +1252,7 @@ def _rank(
                 score += idf * tf / (K1 + tf)
                 matched += 1
                 matched_idf += idf
+                held.append((idf, where))
         # how much of the title the query covers: "удалить страницу" fits "Как удалить
         # свою страницу" better than "Как восстановить удалённую страницу"
         cover = max(in_title / lens[0] if lens[0] else 0.0, in_title_en / lens[1] if lens[1] else 0.0)
@@ -1222,8 +1260,8 @@ def _rank(
         # rare words decide, not how many of its everyday words an article happens to contain
         share = (1 - COVER_IDF) * matched / len(weighted) + COVER_IDF * matched_idf / total_idf
         score *= share * (1 + TITLE_COVER * min(cover, 1.0))
-        if 1 < len(weighted) < LONG_QUERY:
-            score *= 1 + PASSAGE_BONUS * _best_sentence(passages, weighted) / total_idf
+        if short:
+            score *= 1 + PASSAGE_BONUS * _best_sentence(held) / total_idf
         if problem and states_a_problem:
             score *= 1 + PROBLEM_BONUS
         if score > 0:
