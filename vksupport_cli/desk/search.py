@@ -365,10 +365,16 @@ def _near_rows(terms: dict[str, int], form_stems: set[str]) -> Iterable[tuple[st
                         (glossed if gloss else kept).setdefault(stem, []).append(
                             (near, int(hundredths) / 100)
                         )
+    variants: dict[str, list[str]] = {}
     for stem, near in _variant_pairs(terms, form_stems, aliases):
         if near not in function_words:
-            words.add(stem)
-            kept.setdefault(stem, []).append((near, VARIANT_SIMILARITY))
+            variants.setdefault(stem, []).append(near)
+    for stem, nears in variants.items():
+        words.add(stem)
+        # a word people use for several ("левый": "чужой", "посторонний", "подозрительный"):
+        # search them all, name none as meant, as for a word glossed by several
+        similarity = VARIANT_SIMILARITY if len(nears) == 1 else min(VARIANT_SIMILARITY, GLOSS_AMBIGUOUS)
+        kept.setdefault(stem, []).extend((near, similarity) for near in nears)
     for stem, pairs in glossed.items():
         if len(pairs) > 1:  # the dictionary gives several: search them all, name none as meant
             pairs = [(near, min(similarity, GLOSS_AMBIGUOUS)) for near, similarity in pairs]
