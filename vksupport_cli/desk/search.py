@@ -67,7 +67,7 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -495,16 +495,20 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     )
     for count, (slug, category, title, title_en, body, tags, keywords) in enumerate(rows, start=1):
         extra = " ; ".join(_json_list(tags) + _json_list(keywords))
-        fields = [stems(title), stems(title_en or ""), stems(extra), ([], [])]
-        sentences = [fields[0][1], fields[1][1], []]
-        # one pass over the body, its sentence ends marked by a word no text has
-        for word, stem in zip(*stems(_SENTENCE_END.sub(_SENTENCE_MARK, body)), strict=True):
-            if word == _SENTENCE_WORD:
-                sentences.append([])
-            else:
-                fields[3][0].append(word)
-                fields[3][1].append(stem)
-                sentences[-1].append(stem)
+        # the body stemmed in one call, its sentence ends marked by a word no text has
+        marked_words, marked_terms = stems(_SENTENCE_END.sub(_SENTENCE_MARK, body))
+        ends = [i for i, word in enumerate(marked_words) if word == _SENTENCE_WORD]
+        body = (
+            [w for w in marked_words if w != _SENTENCE_WORD],
+            [t for w, t in zip(marked_words, marked_terms, strict=True) if w != _SENTENCE_WORD],
+        )
+        fields = [stems(title), stems(title_en or ""), stems(extra), body]
+        starts = [0, *(i + 1 for i in ends)]
+        sentences = [
+            fields[0][1],
+            fields[1][1],
+            *(marked_terms[a:b] for a, b in zip(starts, [*ends, None], strict=True)),
+        ]
         # Counter, set and map do the per-occurrence work in C: Python loops over distinct words
         for word, n in Counter(chain.from_iterable(words for words, _terms in fields)).items():
             word_tf[word] = word_tf.get(word, 0) + n
@@ -524,8 +528,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
             tokens.append(" ".join(map(token.__getitem__, terms)))
         for i, terms in enumerate(sentences):
             bit = 1 << min(i, 63)
-            for stem in set(terms):
-                tid = term_id[stem]
+            for tid in set(map(term_id.__getitem__, terms)):
                 masks[tid] = masks.get(tid, 0) | bit
         for stem in set(chain.from_iterable(terms for _words, terms in fields)):
             term_df[stem] += 1
@@ -536,10 +539,10 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
                 slug,
                 category,
                 _pack(ids),
-                _pack(packed[t] for t in ids),
+                _pack(map(packed.__getitem__, ids)),
                 *(len(f[1]) for f in fields),
                 _states_a_problem(title),
-                _pack_masks(masks.get(t, 0) for t in ids),  # a keyword is in no sentence
+                _pack_masks(map(masks.get, ids, repeat(0))),  # a keyword is in no sentence
             )
         )
         fts.append((count, *tokens, _category_token(category)))
