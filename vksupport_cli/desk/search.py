@@ -177,6 +177,7 @@ _CYRILLIC = re.compile(r"[а-яёА-ЯЁ]")
 _PUNCTUATION_KEYS = re.compile(r"[а-яё][жэхъбюё]+[а-яё]", re.IGNORECASE)
 _SWAP = sys.byteorder == "big"  # arrays are stored little-endian
 _U32 = "I" if array("I").itemsize == 4 else "L"
+_U64 = "Q"  # 8 bytes on every platform Python supports
 
 _TABLES = (
     "search_fts",
@@ -250,30 +251,15 @@ def _category_token(category: str) -> str:
     return "c" + category.encode("utf-8", "surrogatepass").hex()
 
 
-def _pack(values: Iterable[int]) -> bytes:
-    packed = array(_U32, values)
+def _pack(values: Iterable[int], typecode: str = _U32) -> bytes:
+    packed = array(typecode, values)
     if _SWAP:
         packed.byteswap()
     return packed.tobytes()
 
 
-def _pack_masks(values: Iterable[int]) -> bytes:
-    packed = array("Q", values)
-    if _SWAP:
-        packed.byteswap()
-    return packed.tobytes()
-
-
-def _unpack_masks(blob: bytes) -> array[int]:
-    values = array("Q")
-    values.frombytes(blob)
-    if _SWAP:
-        values.byteswap()
-    return values
-
-
-def _unpack(blob: bytes) -> array[int]:
-    values = array(_U32)
+def _unpack(blob: bytes, typecode: str = _U32) -> array[int]:
+    values = array(typecode)
     values.frombytes(blob)
     if _SWAP:
         values.byteswap()
@@ -542,7 +528,7 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
                 _pack(map(packed.__getitem__, ids)),
                 *(len(f[1]) for f in fields),
                 _states_a_problem(title),
-                _pack_masks(map(masks.get, ids, repeat(0))),  # a keyword is in no sentence
+                _pack(map(masks.get, ids, repeat(0)), _U64),  # a keyword is in no sentence
             )
         )
         fts.append((count, *tokens, _category_token(category)))
@@ -1236,7 +1222,7 @@ def _rank(
     short = 1 < len(weighted) < LONG_QUERY
     for slug, terms_blob, counts_blob, states_a_problem, masks_blob, *lens in rows:
         ids, counts = _unpack(terms_blob), _unpack(counts_blob)
-        masks = _unpack_masks(masks_blob) if short else None
+        masks = _unpack(masks_blob, _U64) if short else None
         norms = [FIELD_WEIGHTS[i] / (1 - FIELD_B[i] + FIELD_B[i] * lens[i] / avglen[i]) for i in range(4)]
         score, matched, matched_idf, in_title, in_title_en = 0.0, 0, 0.0, 0, 0
         held: list[tuple[float, list[tuple[int, float]]]] = []  # per matched group: idf, (sentences, weight)
