@@ -966,3 +966,18 @@ def test_a_word_people_use_for_a_corpus_word_finds_it_in_any_form(small):
     results = search.interpret(small, "настучали на сообщество")
     assert results.hits[0][0] == "complain"
     assert results.interpreted_as == "пожаловаться на сообщество"
+
+
+def test_a_translation_whose_term_a_stop_word_shares_counts_where_a_content_word_has_it(small):
+    # "друг" is the stem of "другой" (a stop word) and of "друзья": "friend" → "друг" counts,
+    # because the corpus's "друг" comes from a content word
+    helpcenter.load(
+        small,
+        [
+            article(
+                "friends", "Как добавить друга", "Откройте страницу человека и нажмите «Добавить в друзья»."
+            ),
+            article("other", "Другие настройки", "Прочие параметры страницы."),
+        ],
+    )
+    assert slugs(small, "my friend") == ["friends"]

@@ -307,7 +307,9 @@ def _data_path(name: str) -> Path:
     return Path(str(resources.files("vksupport_cli.desk") / "data" / name))
 
 
-def _near_rows(terms: dict[str, int], form_stems: set[str]) -> Iterable[tuple[str, str, float]]:
+def _near_rows(
+    terms: dict[str, int], form_stems: set[str], content_terms: set[str]
+) -> Iterable[tuple[str, str, float]]:
     """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py),
     Wiktionary glosses (tools/build_glosses.py) and English lexicon (tools/build_lexicon.py):
     for every term, the neighbours the corpus has.
@@ -321,7 +323,8 @@ def _near_rows(terms: dict[str, int], form_stems: set[str]) -> Iterable[tuple[st
     import gzip
 
     # a stop word's term ("как" from "каким") carries no topic: never a neighbour
-    function_words = {textnorm.stem(w) for w in textnorm.STOP_WORDS}
+    # (unless a content word of the corpus has it too: "друг" of "друзья", not only of "другой")
+    function_words = {textnorm.stem(w) for w in textnorm.STOP_WORDS} - content_terms
     everyday = _zipf()
     kept: dict[str, list[tuple[str, float]]] = {}
     words: set[str] = set()  # stems with neighbours of their own: some word's dictionary form
@@ -553,7 +556,11 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     conn.executemany(
         "INSERT INTO search_near VALUES (?, ?, ?)"
         " ON CONFLICT (stem, near) DO UPDATE SET similarity = max(similarity, excluded.similarity)",
-        _near_rows(term_id, {textnorm.stem(w) for w in chain(word_df, forms)}),
+        _near_rows(
+            term_id,
+            {textnorm.stem(w) for w in chain(word_df, forms)},
+            {stems.memo[w] for w in word_df if textnorm.lemma(w) not in textnorm.STOP_WORDS},
+        ),
     )
     conn.executemany("INSERT INTO search_everyday VALUES (?)", ((term,) for term in _zipf()))
     conn.executemany(
