@@ -479,6 +479,31 @@ def test_everyday_words_of_a_description_weigh_less_than_its_specific_ones(small
     assert zipf["заявк"] < search.COMMON_ZIPF
 
 
+def test_many_everyday_words_of_a_description_do_not_outvote_its_topic(small):
+    # Six everyday words ("сегодня", "утром", "снова", "вчера", "вечером", "сразу") of a
+    # description are all in the article about music: divided by 1 + Zipf - COMMON_ZIPF alone,
+    # each still kept half its weight or more and together they outvoted "подписка" and
+    # "отменить". Discounted steeper (COMMON_POWER), the subscription comes first.
+    helpcenter.load(
+        small,
+        [
+            article(
+                "subscription",
+                "Отмена подписки",
+                "Подписку можно отменить в настройках: деньги за оплаченный месяц вернутся в течение двух недель.",
+            ),
+            article(
+                "music",
+                "Музыка не играет",
+                "Если сегодня утром музыка не играет, а вчера вечером сразу включалась, снова войдите в приложение.",
+            ),
+            article("friends", "Как добавить друга", "Найдите человека и нажмите «Добавить в друзья»."),
+        ],
+    )
+    query = "Сегодня утром снова, как и вчера вечером, сразу пропала подписка, как отменить"
+    assert slugs(small, query) == ["subscription", "music"]
+
+
 def test_an_english_query_finds_russian_articles_through_the_lexicon(small):
     # No article has an English word: the lexicon (tools/build_lexicon.py, from the project's
     # parallel text and English vocabulary) carries "delete" to "удалить" and "page" to "страница".

@@ -133,9 +133,13 @@ UNPREFIXED_MIN = 4  # letters left at least
 UNPREFIXED_STEM_MIN = 5  # letters of the stem left, when the rest is no corpus word's form
 LONG_QUERY = 6  # meaningful words from which a query is a description
 #: In a description, a word this common in the language at large (wordfreq's Zipf value, from
-#: ``data/frequency.tsv``) or more weighs its idf / (1 + Zipf - COMMON_ZIPF): "вместо" (5.7)
-#: weighs less than half, "оператор" (4.2) all of it.
+#: ``data/frequency.tsv``) or more weighs its idf / (1 + Zipf - COMMON_ZIPF) ** COMMON_POWER:
+#: "вместо" (5.7) weighs a quarter, "поддержка" (4.8) two thirds, "оператор" (4.4) all of it.
 COMMON_ZIPF = 4.5
+#: Steeper than 1: a description has many everyday words, and one that still kept half its
+#: weight ("может ли подруга написать ... вместо меня") outvoted the words naming the problem;
+#: 1.7 to 1.85 score the same (1.65 and less left "вместо" deciding, 1.9 lowered own long).
+COMMON_POWER = 1.75
 #: A query is typed one way (``_one_way``): the chunks whose reading is worth this much or more
 #: (a word the index knows, or one of like meaning) vote for their way of reading; those worth
 #: ``ONE_WAY_UNSURE`` or less (a stop word, an unknown word) are read the way most voted.
@@ -1221,7 +1225,7 @@ def _rank(
             # and an everyday word of the language ("вместо", "спросить") says less than its
             # rarity in a small help centre claims; the group's first stem is the word's own
             # (or its likeliest stand-in)
-            idf /= 1 + max(0.0, info[next(iter(g))][3] - COMMON_ZIPF)
+            idf /= (1 + max(0.0, info[next(iter(g))][3] - COMMON_ZIPF)) ** COMMON_POWER
         weighted.append((idf, [(info[s][0], w) for s, w in g.items()]))
 
     total_idf = sum(idf for idf, _ in weighted) or 1.0
