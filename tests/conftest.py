@@ -148,3 +148,17 @@ def pg_template(pg_cluster):
 def pg_url(pg_cluster, pg_template):
     """A fresh PostgreSQL desk of this test's own."""
     return pg_cluster.new_database(template=pg_template)
+
+
+def load_tool(name: str):
+    """A script of tools/ (not a package), imported by its path: ``load_tool("corpus_lemmas")``."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"vksupport_tool_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,6 +11,8 @@ from hypothesis import strategies as st
 
 from vksupport_cli.desk import db, helpcenter, search, textnorm
 from vksupport_cli.errors import BadInput
+
+from conftest import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_CORPUS = ROOT.parent / "shared" / "help-center" / "articles.jsonl"
@@ -312,23 +313,13 @@ def test_bundled_corpus_is_the_articles_with_english_titles():
         assert a["title_en"] == a["title_en"].strip() and a["title_en"].isascii(), a["slug"]
 
 
-def _lexicon_tool():
-    """tools/build_lexicon.py, imported by its path (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "vksupport_build_lexicon", ROOT / "tools" / "build_lexicon.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("corpus", ["shared", "bundled"])
 def test_the_english_vocabulary_translates_every_word_of_the_articles(corpus):
     # tools/data/vocabulary_en.tsv gives the lexicon the help centre's vocabulary: it must
     # cover every Russian word `build_lexicon.py --vocabulary` lists for the original articles
     # (../shared/help-center) and the shipped ones (the same Russian text), or it went stale
     # when the articles changed.
-    tool = _lexicon_tool()
+    tool = load_tool("build_lexicon")
     path = SHARED_CORPUS if corpus == "shared" else helpcenter.bundled_corpus()
     articles = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
     words = tool.vocabulary(articles)

@@ -3,11 +3,11 @@ every headword is a lemma of the articles (tools/corpus_lemmas.py over the bundl
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from functools import cache
 from pathlib import Path
+
+from conftest import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = ROOT / "vksupport_cli" / "desk" / "data" / "variants.tsv"
@@ -15,20 +15,9 @@ ARTICLES = ROOT / "vksupport_cli" / "desk" / "data" / "articles.jsonl"
 WORD = re.compile(r"^[а-я]+$")
 
 
-def _tool():
-    """tools/corpus_lemmas.py, imported by its path (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "vksupport_corpus_lemmas", ROOT / "tools" / "corpus_lemmas.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @cache
 def corpus_lemmas() -> frozenset[str]:
-    tool = _tool()
+    tool = load_tool("corpus_lemmas")
     return frozenset(tool.corpus_lemmas(tool.read_articles(ARTICLES)))
 
 

@@ -149,9 +149,9 @@ ONE_WAY_UNSURE = 0.5
 #: much, an article whose title says so too ("Не приходит код", "Голоса не зачислены") over
 #: one on how to do the thing ("Как купить голоса"): a negation is a stop word otherwise.
 PROBLEM_BONUS = 0.2
-# an article with a sentence that holds the query's informative words ("перевели деньги
-# мошеннику") over one that has them scattered; not for a description of several sentences,
-# which no one sentence of an article holds (0.2 to 0.3 scored the same; 0.4 lowered the dev set)
+#: An article with a sentence that holds the query's informative words ("перевели деньги
+#: мошеннику") over one that has them scattered; not for a description of several sentences,
+#: which no one sentence of an article holds (0.2 to 0.3 scored the same; 0.4 lowered the dev set).
 PASSAGE_BONUS = 0.25
 REAL_WORD_TYPO = 0.5  # typo fixes of a word the thesaurus knows count this much less
 #: The share of the query an article matches scales its score: counted in words, or in idf
@@ -315,8 +315,9 @@ def _near_rows(
     terms: dict[str, int], form_stems: set[str], content_terms: set[str]
 ) -> Iterable[tuple[str, str, float]]:
     """(term, corpus term, similarity) from the shipped thesaurus (tools/build_thesaurus.py),
-    Wiktionary glosses (tools/build_glosses.py) and English lexicon (tools/build_lexicon.py):
-    for every term, the neighbours the corpus has.
+    Wiktionary glosses (tools/build_glosses.py), the words people use for the corpus's words
+    (``_variant_pairs``) and English lexicon (tools/build_lexicon.py): for every term, the
+    neighbours the corpus has.
 
     A gloss counts only for a word no article has and that is not an everyday word (no
     entry in ``data/frequency.tsv``): it defines a colloquial sense ("кинуть": "обмануть"),
@@ -491,11 +492,11 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         # the body stemmed in one call, its sentence ends marked by a word no text has
         marked_words, marked_terms = stems(_SENTENCE_END.sub(_SENTENCE_MARK, body))
         ends = [i for i, word in enumerate(marked_words) if word == _SENTENCE_WORD]
-        body = (
+        body_field = (
             [w for w in marked_words if w != _SENTENCE_WORD],
             [t for w, t in zip(marked_words, marked_terms, strict=True) if w != _SENTENCE_WORD],
         )
-        fields = [stems(title), stems(title_en or ""), stems(extra), body]
+        fields = [stems(title), stems(title_en or ""), stems(extra), body_field]
         starts = [0, *(i + 1 for i in ends)]
         sentences = [
             fields[0][1],
