@@ -152,14 +152,21 @@ def test_articles_imported_through_one_node_are_found_on_every_node(pg_url, tmp_
         "tags": ["попугай"],
     }
     corpus.write_text(json.dumps(article, ensure_ascii=False) + "\n", encoding="utf-8")
+    # a node rebuilds its index on the first search after an import: seconds on a busy machine,
+    # more than httpx's default 5 s timeout; what is checked here is the result, not the time
+    search_timeout = 60
     with DeskServer(pg_url) as first, DeskServer(pg_url) as second:
         for node in (first, second):  # each node builds its index before the import
-            hits = httpx.get(f"{node.url}/api/v1/help/search", params={"q": "попугай"}).json()
+            hits = httpx.get(
+                f"{node.url}/api/v1/help/search", params={"q": "попугай"}, timeout=search_timeout
+            ).json()
             assert all(hit["slug"] != "lost-parrot" for hit in hits)
         imported = subprocess_run("desk", "import-help", str(corpus), "--db", pg_url)
         assert imported.code == exits.OK, imported.stderr
         for node in (first, second):
-            hits = httpx.get(f"{node.url}/api/v1/help/search", params={"q": "попугай"}).json()
+            hits = httpx.get(
+                f"{node.url}/api/v1/help/search", params={"q": "попугай"}, timeout=search_timeout
+            ).json()
             assert [hit["slug"] for hit in hits] == ["lost-parrot"]
 
 
