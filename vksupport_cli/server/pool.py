@@ -49,7 +49,8 @@ DEFAULT_THREADS = 8
 #: bench/server_load.py); the desk issues a token once and never changes or withdraws it, and were
 #: that to change, a withdrawn token would be refused by every worker within this.
 TOKEN_TRUST_SECONDS = 5.0
-#: Tokens a worker remembers at once (the least recently used go first).
+#: Tokens a worker remembers at once (the one accepted longest ago goes first: a token in use is
+#: accepted again every TOKEN_TRUST_SECONDS).
 TOKENS_KEPT = 10_000
 
 P = ParamSpec("P")
