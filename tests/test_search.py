@@ -968,6 +968,39 @@ def test_a_sentence_holding_the_query_words_beats_the_same_words_scattered(small
     assert scores["scattered"] == pytest.approx(scores["together"])
 
 
+def test_an_article_is_found_by_what_other_articles_say_where_they_refer_to_it(small):
+    # "плашка" is no word of "badge": the article that sends its reader there says it
+    helpcenter.load(
+        small,
+        [
+            article("badge", "Как получить значок автора", "Заполните заявку в настройках профиля."),
+            article(
+                "levels",
+                "Уровни автора",
+                "Уровень растёт с числом записей.\n\nХотите плашку и деньги? Прочитайте статью «Как получить значок автора».",
+            ),
+            article("rules", "Правила для авторов", "Плашку за спам не дают."),
+        ],
+    )
+    assert search._references(small) == {"badge": ["Хотите плашку и деньги? Прочитайте"]}
+    assert "badge" in slugs(small, "плашка")
+    # an everyday word of the reference carries nothing to it
+    assert "badge" not in slugs(small, "деньги")
+    # a quote that is no other article's title, or names the article itself, refers to nothing
+    helpcenter.load(
+        small,
+        [
+            article(
+                "badge",
+                "Как получить значок автора",
+                "Нажмите «Значок» в статье «Как получить значок автора».",
+            ),
+            article("levels", "Уровни автора", "Плашку даёт статья «Правила для гостей»."),
+        ],
+    )
+    assert search._references(small) == {}
+
+
 def test_a_word_people_use_for_a_corpus_word_finds_it_in_any_form(small):
     # data/variants.tsv: "настучать" (colloquial) for "пожаловаться"; "настучали" is a form of
     # it whose Snowball stem is not its dictionary form's

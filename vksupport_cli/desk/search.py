@@ -76,7 +76,7 @@ from ..i18n import _
 from . import db, textnorm
 
 #: Bump whenever the derived tables or the way text becomes terms change.
-INDEX_VERSION = 10
+INDEX_VERSION = 11
 
 FIELDS = ("title", "title_en", "keywords", "body")
 #: BM25F field weights and length normalisation (b), in FIELDS order.
@@ -235,6 +235,9 @@ _SCHEMA = [
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")  # a list item is a sentence of its own
+# a reference to another article: "в статье «Как изменить имя или фамилию»", "по инструкции «…»"
+_REFERENCE = re.compile(r"(?:стат[ьейюи]+|инструкци[яиейю]+)\s+«(?P<title>[^»]{1,200})»", re.IGNORECASE)
+REFERENCES_KEPT = 8
 _SENTENCE_WORD = "0ъ0"  # one word to textnorm.words, and no Latin: the body stays one script
 _SENTENCE_MARK = f" {_SENTENCE_WORD} "
 _NEGATION = frozenset(
@@ -484,6 +487,8 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         docs.clear()
         fts.clear()
 
+    references = _references(conn)
+    zipf = _zipf()
     rows = conn.execute(
         "SELECT slug, category, title, title_en, body, tags, keywords FROM articles ORDER BY slug"
     )
@@ -503,6 +508,12 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
             fields[1][1],
             *(marked_terms[a:b] for a, b in zip(starts, [*ends, None], strict=True)),
         ]
+        # what the articles that refer to this one say of it, their rarer words: a sentence each
+        for said in references.get(slug, ()):
+            pairs = [(w, t) for w, t in zip(*stems(said), strict=True) if zipf.get(t, 0.0) < COMMON_ZIPF]
+            body_field[0].extend(w for w, _t in pairs)
+            body_field[1].extend(t for _w, t in pairs)
+            sentences.append([t for _w, t in pairs])
         # Counter, set and map do the per-occurrence work in C: Python loops over distinct words
         for word, n in Counter(chain.from_iterable(words for words, _terms in fields)).items():
             word_tf[word] = word_tf.get(word, 0) + n
@@ -547,7 +558,6 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     shown: dict[str, str] = {}  # term → its commonest word
     for word, _tf in sorted(word_tf.items(), key=lambda pair: (-pair[1], pair[0])):
         shown.setdefault(stems.memo[word], word)
-    zipf = _zipf()
     conn.executemany(
         "INSERT INTO search_terms (id, stem, df, word, zipf) VALUES (?, ?, ?, ?, ?)",
         ((i, s, term_df[s], shown[s], zipf.get(s, 0.0)) for s, i in term_id.items()),
@@ -585,6 +595,32 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         (_VERSION_KEY, str(INDEX_VERSION)),
     )
+
+
+def _title_key(text: str) -> str:
+    return " ".join(textnorm.words(text))
+
+
+def _references(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """slug → what other articles say where they refer the reader to it: the text before
+    a reference ("Хотите получить отметку сами? Прочитайте статью «Как получить галочку
+    верификации»") in its paragraph, from the start of the sentence before. An article's
+    own words for another's subject, as a link's anchor text is on the web; at most
+    ``REFERENCES_KEPT`` distinct ones per article."""
+    slugs = {_title_key(title): slug for slug, title in conn.execute("SELECT slug, title FROM articles")}
+    found: dict[str, list[str]] = {}
+    for slug, body in conn.execute("SELECT slug, body FROM articles WHERE body LIKE '%«%'"):
+        for match in _REFERENCE.finditer(body):
+            target = slugs.get(_title_key(match.group("title")))
+            if target is None or target == slug:
+                continue
+            paragraph = body[body.rfind("\n", 0, match.start()) + 1 : match.start()]
+            sentences = _SENTENCE_END.split(paragraph)
+            said = " ".join(sentences[-2:]).strip()
+            kept = found.setdefault(target, [])
+            if said and said not in kept and len(kept) < REFERENCES_KEPT:
+                kept.append(said)
+    return found
 
 
 def _json_list(text: str | None) -> list[str]:
