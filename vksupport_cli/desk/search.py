@@ -67,9 +67,9 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ..errors import BadInput
 from ..i18n import _
@@ -238,6 +238,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")  # a list item is a sentence 
 # a reference to another article: "в статье «Как изменить имя или фамилию»", "по инструкции «…»"
 _REFERENCE = re.compile(r"(?:стат[ьейюи]+|инструкци[яиейю]+)\s+«(?P<title>[^»]{1,200})»", re.IGNORECASE)
 REFERENCES_KEPT = 8
+_TITLE_WORD = re.compile(r"[^\W_]+")
 _SENTENCE_WORD = "0ъ0"  # one word to textnorm.words, and no Latin: the body stays one script
 _SENTENCE_MARK = f" {_SENTENCE_WORD} "
 _NEGATION = frozenset(
@@ -277,20 +278,25 @@ class _Stems:
     """Word → term (``textnorm.term``) with a memo, stop words dropped: the index-side pipeline."""
 
     def __init__(self) -> None:
-        self.memo: dict[str, str] = {}
+        self.memo: dict[str, str] = {}  # word → its term; never a stop word
+        self._seen: dict[str, str] = {}  # the memo and each stop word met, as ""
 
     def __call__(self, text: str) -> tuple[list[str], list[str]]:
         """The text's words but stop words, and their terms (parallel lists)."""
-        memo, stop = self.memo, textnorm.STOP_WORDS
-        words, terms = [], []
-        for word in textnorm.words(text):
-            stem = memo.get(word)  # a stop word is never in the memo
-            if stem is None:
-                if word in stop:
-                    continue
-                stem = memo[word] = textnorm.term(word)
-            words.append(word)
-            terms.append(stem)
+        words = textnorm.words(text)
+        seen = self._seen
+        looked_up = list(map(seen.get, words))  # map, filter and compress loop in C
+        if None in looked_up:
+            for word in set(compress(words, (t is None for t in looked_up))):
+                term = "" if word in textnorm.STOP_WORDS else textnorm.term(word)
+                seen[word] = term
+                if term:
+                    self.memo[word] = term
+            looked_up = list(map(seen.get, words))
+        terms = cast("list[str]", looked_up)  # every word is seen now
+        if "" in terms:
+            words = list(compress(words, terms))
+            terms = list(filter(None, terms))
         return words, terms
 
 
@@ -464,9 +470,9 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
     stems = _Stems()
     term_id: dict[str, int] = {}
     token: dict[str, str] = {}  # term → its FTS5 token, "t42"
-    term_df: dict[str, int] = {}
-    word_df: dict[str, int] = {}
-    word_tf: dict[str, int] = {}
+    term_df: Counter[str] = Counter()
+    word_df: Counter[str] = Counter()
+    word_tf: Counter[str] = Counter()
     lengths = [0] * len(FIELDS)
     docs: list[tuple[Any, ...]] = []
     fts: list[tuple[Any, ...]] = []
@@ -496,10 +502,10 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
         extra = " ; ".join(_json_list(tags) + _json_list(keywords))
         # the body stemmed in one call, its sentence ends marked by a word no text has
         marked_words, marked_terms = stems(_SENTENCE_END.sub(_SENTENCE_MARK, body))
-        ends = [i for i, word in enumerate(marked_words) if word == _SENTENCE_WORD]
+        ends = list(compress(range(len(marked_words)), map(_SENTENCE_WORD.__eq__, marked_words)))
         body_field = (
-            [w for w in marked_words if w != _SENTENCE_WORD],
-            [t for w, t in zip(marked_words, marked_terms, strict=True) if w != _SENTENCE_WORD],
+            list(compress(marked_words, map(_SENTENCE_WORD.__ne__, marked_words))),
+            list(compress(marked_terms, map(_SENTENCE_WORD.__ne__, marked_words))),
         )
         fields = [stems(title), stems(title_en or ""), stems(extra), body_field]
         starts = [0, *(i + 1 for i in ends)]
@@ -514,40 +520,44 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
             body_field[0].extend(w for w, _t in pairs)
             body_field[1].extend(t for _w, t in pairs)
             sentences.append([t for _w, t in pairs])
-        # Counter, set and map do the per-occurrence work in C: Python loops over distinct words
-        for word, n in Counter(chain.from_iterable(words for words, _terms in fields)).items():
-            word_tf[word] = word_tf.get(word, 0) + n
-            word_df[word] = word_df.get(word, 0) + 1
-        packed: dict[int, int] = {}  # term id → its count in each field, 8 bits each
-        masks: dict[int, int] = {}  # term id → the sentences that hold it
-        tokens = []
+        # Counter, set and map do the per-occurrence work in C: Python loops over distinct terms
+        every_word = list(chain.from_iterable(words for words, _terms in fields))
+        word_tf.update(every_word)
+        word_df.update(set(every_word))
+        counted = [Counter(terms) for _words, terms in fields]
+        distinct = set().union(*counted)
+        for stem in sorted(distinct.difference(term_id)):  # (a dict is looked up, not copied)
+            tid = term_id[stem] = len(term_id) + 1
+            token[stem] = f"t{tid}"
+        term_df.update(distinct)
+        # term → its count in each field, 8 bits each; the body's (most terms) first
+        for field in counted:  # seldom more than the 8 bits hold: checked in C, capped in Python
+            if field and max(field.values()) > _MAX_FIELD_COUNT:
+                for stem in [stem for stem, n in field.items() if n > _MAX_FIELD_COUNT]:
+                    field[stem] = _MAX_FIELD_COUNT
+        packed = {stem: n << 24 for stem, n in counted[3].items()}
+        for i in range(3):
+            for stem, n in counted[i].items():
+                packed[stem] = packed.get(stem, 0) | n << (8 * i)
+        tokens = [" ".join(map(token.__getitem__, terms)) for _words, terms in fields]
         for i, (_words, terms) in enumerate(fields):
             lengths[i] += len(terms)
-            for stem, n in Counter(terms).items():
-                tid = term_id.get(stem)
-                if tid is None:
-                    tid = term_id[stem] = len(term_id) + 1
-                    term_df[stem] = 0
-                    token[stem] = f"t{tid}"
-                packed[tid] = packed.get(tid, 0) | min(n, _MAX_FIELD_COUNT) << (8 * i)
-            tokens.append(" ".join(map(token.__getitem__, terms)))
+        masks: dict[str, int] = {}  # term → the sentences that hold it
         for i, terms in enumerate(sentences):
             bit = 1 << min(i, 63)
-            for tid in set(map(term_id.__getitem__, terms)):
-                masks[tid] = masks.get(tid, 0) | bit
-        for stem in set(chain.from_iterable(terms for _words, terms in fields)):
-            term_df[stem] += 1
-        ids = sorted(packed)
+            for stem in set(terms):
+                masks[stem] = masks.get(stem, 0) | bit
+        ordered = sorted(distinct, key=term_id.__getitem__)
         docs.append(
             (
                 count,
                 slug,
                 category,
-                _pack(ids),
-                _pack(map(packed.__getitem__, ids)),
+                _pack(map(term_id.__getitem__, ordered)),
+                _pack(map(packed.__getitem__, ordered)),
                 *(len(f[1]) for f in fields),
                 _states_a_problem(title),
-                _pack(map(masks.get, ids, repeat(0)), _U64),  # a keyword is in no sentence
+                _pack(map(masks.get, ordered, repeat(0)), _U64),  # a keyword is in no sentence
             )
         )
         fts.append((count, *tokens, _category_token(category)))
@@ -598,7 +608,8 @@ def rebuild_index(conn: sqlite3.Connection) -> None:
 
 
 def _title_key(text: str) -> str:
-    return " ".join(textnorm.words(text))
+    """A title as a reference quotes it, whatever its case, ё and punctuation."""
+    return " ".join(_TITLE_WORD.findall(text.lower().replace("ё", "е")))
 
 
 def _references(conn: sqlite3.Connection) -> dict[str, list[str]]:

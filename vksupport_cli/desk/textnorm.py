@@ -68,12 +68,12 @@ _PHRASAL = [
     (re.compile(r"\b(?:sign|signed|signing)[ -]?up\b", re.I), "signup"),
     (re.compile(r"\b(?:log|logged|logging|sign|signed|signing)[ -]?(?:out|off)\b", re.I), "logout"),
 ]
-_PHRASAL_HINT = re.compile(r"sign|log", re.I)
 
 
 def phrasal(text: str) -> str:
     """ "sign in", "logged into" → "login"; "sign up" → "signup"; "log out" → "logout"."""
-    if _PHRASAL_HINT.search(text):
+    lowered = text.lower()  # substring tests are much cheaper than a case-blind regex scan
+    if "sign" in lowered or "log" in lowered:
         for pattern, word in _PHRASAL:
             text = pattern.sub(word, text)
     return text
@@ -86,19 +86,18 @@ def normalize(text: str) -> str:
     return phrasal(text.lower().replace("ё", "е"))
 
 
-def _repair(word: str) -> str:
-    if not word.isascii() and _CYRILLIC.search(word) and _LATIN.search(word):
-        return word.translate(_HOMOGLYPHS)
-    return word
-
-
 def words(text: str) -> list[str]:
     """The surface words of ``text`` after normalisation (letters and digits only)."""
     text = normalize(text)
     found = _WORD.findall(text)
     if not (_LATIN.search(text) and _CYRILLIC.search(text)):
         return found  # one script only: nothing to repair
-    return [_repair(w) for w in found]
+    repaired = {
+        word: word.translate(_HOMOGLYPHS)
+        for word in set(found)  # each distinct word once
+        if not word.isascii() and _LATIN.search(word) and _CYRILLIC.search(word)
+    }
+    return list(map(repaired.get, found, found)) if repaired else found
 
 
 # -- stemming ----------------------------------------------------------------
