@@ -235,8 +235,10 @@ _SCHEMA = [
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")  # a list item is a sentence of its own
-# a reference to another article: "в статье «Как изменить имя или фамилию»", "по инструкции «…»"
-_REFERENCE = re.compile(r"(?:стат[ьейюи]+|инструкци[яиейю]+)\s+«(?P<title>[^»]{1,200})»", re.IGNORECASE)
+# a reference to another article: "в статье «Как изменить имя или фамилию»", "по инструкции «…»";
+# found by its quotes first, which a regex scans for fast, then by the word before them
+_QUOTED = re.compile(r"«([^»]{1,200})»")
+_REFERRING = re.compile(r"(?:стат[ьейюи]+|инструкци[яиейю]+)\s+$", re.IGNORECASE)
 REFERENCES_KEPT = 8
 _TITLE_WORD = re.compile(r"[^\W_]+")
 _SENTENCE_WORD = "0ъ0"  # one word to textnorm.words, and no Latin: the body stays one script
@@ -621,11 +623,14 @@ def _references(conn: sqlite3.Connection) -> dict[str, list[str]]:
     slugs = {_title_key(title): slug for slug, title in conn.execute("SELECT slug, title FROM articles")}
     found: dict[str, list[str]] = {}
     for slug, body in conn.execute("SELECT slug, body FROM articles WHERE body LIKE '%«%'"):
-        for match in _REFERENCE.finditer(body):
-            target = slugs.get(_title_key(match.group("title")))
+        for match in _QUOTED.finditer(body):
+            referring = _REFERRING.search(body, max(0, match.start() - 24), match.start())
+            if referring is None:
+                continue
+            target = slugs.get(_title_key(match.group(1)))
             if target is None or target == slug:
                 continue
-            paragraph = body[body.rfind("\n", 0, match.start()) + 1 : match.start()]
+            paragraph = body[body.rfind("\n", 0, referring.start()) + 1 : referring.start()]
             sentences = _SENTENCE_END.split(paragraph)
             said = " ".join(sentences[-2:]).strip()
             kept = found.setdefault(target, [])
