@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -966,6 +968,39 @@ def test_a_sentence_holding_the_query_words_beats_the_same_words_scattered(small
     # a description of several sentences is held by no one sentence of an article: no bonus
     scores = dict(search.search(small, "мошенник пишет первым, деньги храните, перевести заявку в чат"))
     assert scores["scattered"] == pytest.approx(scores["together"])
+
+
+def test_worker_processes_build_the_same_index_as_one_process(tmp_path):
+    # a fresh interpreter: one thread, so the build may fork (``search._parallel_workers``)
+    script = """
+import sys
+from vksupport_cli.desk import db, helpcenter, search
+
+conn = db.connect(sys.argv[1])
+helpcenter.ensure_loaded(conn)  # 80 articles: built in this process
+tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'search%'")]
+
+def dump():
+    return {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in tables}
+
+alone = dump()
+search.PARALLEL_MIN, search.PARALLEL_CHUNK = 1, 7  # 12 chunks, some of them ahead
+workers = search._parallel_workers(80)
+assert workers >= 1, "this machine cannot build in worker processes"
+with db.write(conn):
+    search.rebuild_index(conn)
+assert dump() == alone
+print("workers", workers)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "desk.sqlite3")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("workers ")
 
 
 def test_an_article_is_found_by_what_other_articles_say_where_they_refer_to_it(small):
