@@ -12,7 +12,9 @@ How it works, briefly:
   frequency), ``search_words`` (surface word → stem) and ``search_typo`` (each
   word and its one-deletion variants, the SymSpell trick: two words within one
   edit share a key). ``search_meta`` holds the article count and average field
-  lengths.
+  lengths. An article's body also holds, as sentences of their own, what other
+  articles say where they refer to it (``_references``). A large help centre is
+  analysed in worker processes (``_parallel_workers``).
 - **Query** (``search``): the text is cleaned (control characters dropped,
   truncated), split on whitespace, and each piece is read as typed, as Russian
   typed on the English layout, as transliteration, and as English typed on the
