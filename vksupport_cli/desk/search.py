@@ -1424,7 +1424,8 @@ def _rank(
                 score += idf * tf / (K1 + tf)
                 matched += 1
                 matched_idf += idf
-                held.append((idf, where))
+                if short:
+                    held.append((idf, where))
         # how much of the title the query covers: "удалить страницу" fits "Как удалить
         # свою страницу" better than "Как восстановить удалённую страницу"
         cover = max(in_title / lens[0] if lens[0] else 0.0, in_title_en / lens[1] if lens[1] else 0.0)
